@@ -1,0 +1,1 @@
+"""Pure metric functions over the canonical DataFrames (no Streamlit, no database)."""

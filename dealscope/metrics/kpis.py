@@ -1,0 +1,157 @@
+"""Headline KPIs (Overview page and `metrics --json`), all computed as of a date.
+
+Definitions (docs/METRICS.md): win rate = won / (won + lost), open deals never in the denominator;
+by value = won amount / (won + lost amount); median days to win = median of closed_at − created_at
+over won deals (won-only, and labelled so). Amounts are summed only within one currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dealscope.metrics.stats import safe_ratio
+from dealscope.model import LOST, OPEN, WON
+
+DATE_FIELDS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
+
+
+def infer_as_of(opportunities: pd.DataFrame, stage_events: pd.DataFrame | None = None) -> pd.Timestamp:
+    """The latest timestamp in the data (created, closed, activity or stage entry); the default
+    analysis date, so an old export is analysed in its own time, not against today's clock."""
+    latest = [opportunities[c].max() for c in ("created_at", "closed_at", "last_activity_at")]
+    if stage_events is not None and not stage_events.empty:
+        latest.append(stage_events["entered_at"].max())
+    latest = [ts for ts in latest if pd.notna(ts)]
+    return max(latest) if latest else pd.Timestamp.now().floor("s")
+
+
+def main_currency(opportunities: pd.DataFrame) -> str | None:
+    """The most common currency; value figures are computed in it alone."""
+    counts = opportunities["currency"].dropna().value_counts()
+    return str(counts.index[0]) if not counts.empty else None
+
+
+def priced_amount(opportunities: pd.DataFrame, currency: str | None) -> pd.Series:
+    """Amounts in `currency` (rows without a currency count as it); other currencies → NaN."""
+    same = opportunities["currency"].isna() | (opportunities["currency"] == currency)
+    return opportunities["amount"].where(same.fillna(True).astype(bool))
+
+
+def status_as_of(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Each deal's status at `as_of`: a deal closed after `as_of` was still open then.
+
+    A closed deal without a close date counts as closed (its closing time is unknown).
+    """
+    closed_later = opportunities["closed_at"].notna() & (opportunities["closed_at"] > as_of)
+    return opportunities["status"].where(~closed_later, OPEN)
+
+
+@dataclass(frozen=True)
+class PeriodKpis:
+    """The Overview's KPI row for one period."""
+
+    total: int
+    new: int
+    open_count: int
+    open_value: float
+    won_count: int
+    won_value: float
+    lost_count: int
+    lost_value: float
+    win_rate_count: float | None
+    win_rate_value: float | None
+    median_days_to_win: float | None
+    undated: int  # opportunities without created_at, left out of the time-based figures
+
+
+def compute_period_kpis(
+    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, currency: str | None
+) -> PeriodKpis:
+    """KPIs for the period [start, end): new = created in it; won/lost = closed in it;
+    open = open at its end; total = created before its end."""
+    created = opportunities["created_at"]
+    closed = opportunities["closed_at"]
+    amount = priced_amount(opportunities, currency)
+    existed = created < end
+    status_at_end = status_as_of(opportunities, end)
+    closed_in = closed.ge(start) & closed.lt(end)
+    won = closed_in & opportunities["status"].eq(WON)
+    lost = closed_in & opportunities["status"].eq(LOST)
+    open_at_end = existed & status_at_end.eq(OPEN)
+    won_value, lost_value = float(amount[won].sum()), float(amount[lost].sum())
+    days_to_win = (closed[won] - created[won]).dt.total_seconds() / 86_400
+    median = float(np.median(days_to_win.dropna())) if days_to_win.notna().any() else None
+    return PeriodKpis(
+        total=int(existed.sum()),
+        new=int((existed & created.ge(start)).sum()),
+        open_count=int(open_at_end.sum()),
+        open_value=float(amount[open_at_end].sum()),
+        won_count=int(won.sum()),
+        won_value=won_value,
+        lost_count=int(lost.sum()),
+        lost_value=lost_value,
+        win_rate_count=safe_ratio(won.sum(), won.sum() + lost.sum()),
+        win_rate_value=safe_ratio(won_value, won_value + lost_value),
+        median_days_to_win=median,
+        undated=int(created.isna().sum()),
+    )
+
+
+def compute_overview(
+    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> dict[str, object]:
+    """KPIs of [start, end) and of the previous period of equal length, with the currency used."""
+    currency = main_currency(opportunities)
+    length = end - start
+    return {
+        "currency": currency,
+        "current": compute_period_kpis(opportunities, start, end, currency),
+        "previous": compute_period_kpis(opportunities, start - length, start, currency),
+        "other_currency_count": int(
+            (opportunities["currency"].notna() & (opportunities["currency"] != currency)).sum()
+        ),
+    }
+
+
+def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
+    """The all-time KPIs as of `as_of` (the CLI's `metrics` fields)."""
+    currency = main_currency(opportunities)
+    first = opportunities["created_at"].min()
+    start = first if pd.notna(first) else as_of
+    # The whole history up to as_of (inclusive): the Overview over the full date range.
+    kpis = compute_period_kpis(opportunities, start, as_of + pd.Timedelta(microseconds=1), currency)
+    undated = opportunities["created_at"].isna()
+    return {
+        "as_of": as_of.isoformat(),
+        "currency": currency,
+        "opportunities": kpis.total + int(undated.sum()),
+        "open": kpis.open_count,
+        "won": kpis.won_count,
+        "lost": kpis.lost_count,
+        "won_amount": kpis.won_value,
+        "open_amount": kpis.open_value,
+        "win_rate_count": kpis.win_rate_count,
+        "win_rate_value": kpis.win_rate_value,
+        "median_days_to_win": kpis.median_days_to_win,
+        "avg_won_amount": safe_ratio(kpis.won_value, kpis.won_count),
+        "undated": int(undated.sum()),
+    }
+
+
+def weekly_flow(opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Per ISO week (Monday) in [start, end): counts created, won and lost — columns week, series, count."""
+    frames = []
+    for series, column, mask in (
+        ("created", "created_at", None),
+        ("won", "closed_at", opportunities["status"].eq(WON)),
+        ("lost", "closed_at", opportunities["status"].eq(LOST)),
+    ):
+        when = opportunities[column] if mask is None else opportunities.loc[mask, column]
+        when = when[(when >= start) & (when < end)]
+        week = when.dt.to_period("W-SUN").dt.start_time
+        frames.append(week.value_counts().rename_axis("week").reset_index(name="count").assign(series=series))
+    flow = pd.concat(frames, ignore_index=True)
+    return flow.loc[:, ["week", "series", "count"]].sort_values(["week", "series"]).reset_index(drop=True)

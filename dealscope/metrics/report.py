@@ -1,0 +1,16 @@
+"""The `metrics --json` document: one dict assembled from every metric module."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dealscope.metrics.kpis import compute_summary, infer_as_of
+from dealscope.model import Dataset
+
+
+def build_metrics_document(dataset: Dataset, as_of: pd.Timestamp | None = None) -> dict:
+    """All CLI metrics of a dataset as of `as_of` (default: the latest timestamp in the data)."""
+    as_of = as_of if as_of is not None else infer_as_of(dataset.opportunities, dataset.stage_events)
+    document = {"dataset": dataset.name, "dataset_id": dataset.id}
+    document.update(compute_summary(dataset.opportunities, as_of))
+    return document

@@ -1,0 +1,152 @@
+"""The canonical tables every source is normalised to (DESIGN.md §3) and the stage configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+OPEN, WON, LOST = "open", "won", "lost"
+STATUSES = (OPEN, WON, LOST)
+
+TEXT_COLUMNS = (
+    "opportunity_id",
+    "name",
+    "account",
+    "owner",
+    "team",
+    "region",
+    "industry",
+    "source",
+    "customer_type",
+    "currency",
+    "stage",
+    "status",
+    "lost_reason",
+    "next_step",
+    "extra",
+    "flags",
+)
+DATE_COLUMNS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
+NUMBER_COLUMNS = ("amount",)
+
+# Column order of the canonical opportunities frame. `extra` holds unmapped source columns as a
+# JSON object string; `flags` holds comma-separated data-quality flags of the row (e.g.
+# "close-before-create,negative-amount"); both may be null.
+OPPORTUNITY_COLUMNS = (
+    "opportunity_id",
+    "name",
+    "account",
+    "owner",
+    "team",
+    "region",
+    "industry",
+    "source",
+    "customer_type",
+    "amount",
+    "currency",
+    "stage",
+    "status",
+    "created_at",
+    "closed_at",
+    "expected_close_at",
+    "last_activity_at",
+    "lost_reason",
+    "next_step",
+    "extra",
+    "flags",
+)
+STAGE_EVENT_COLUMNS = ("opportunity_id", "stage", "entered_at")
+STAGE_COLUMNS = ("stage", "position", "kind")
+
+# The segment columns users can filter and compare by.
+SEGMENT_COLUMNS = ("region", "industry", "source", "customer_type", "owner", "team")
+
+# The demo pipeline's stages, in order (open stages first, then the two closed ones).
+DEMO_OPEN_STAGES = ("线索", "需求确认", "方案提交", "技术交流", "价格谈判")
+DEMO_WON_STAGE = "赢单"
+DEMO_LOST_STAGE = "输单"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One stored dataset: the canonical tables plus what is known about where it came from."""
+
+    id: int
+    name: str
+    opportunities: pd.DataFrame
+    stage_events: pd.DataFrame
+    stages: pd.DataFrame
+    meta: dict
+
+    @property
+    def has_history(self) -> bool:
+        return not self.stage_events.empty
+
+
+def empty_opportunities() -> pd.DataFrame:
+    """An empty opportunities frame with the canonical columns and dtypes."""
+    return normalise_opportunities(pd.DataFrame(columns=list(OPPORTUNITY_COLUMNS)))
+
+
+def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` with exactly the canonical opportunity columns, in order, with canonical dtypes.
+
+    Missing optional columns are added as nulls. Text is pandas' nullable string dtype, dates are
+    naive datetime64 (already in the dataset's declared time zone), amount is float64.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column in OPPORTUNITY_COLUMNS:
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        if column in DATE_COLUMNS:
+            out[column] = pd.to_datetime(values, errors="raise", format="ISO8601").astype(
+                "datetime64[ns]"
+            )
+        elif column in NUMBER_COLUMNS:
+            out[column] = pd.to_numeric(values, errors="raise").astype("float64")
+        else:
+            out[column] = values.astype("string")
+    return out.reset_index(drop=True)
+
+
+def normalise_stage_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return stage events with columns opportunity_id, stage (string), entered_at (datetime64)."""
+    out = pd.DataFrame(
+        {
+            "opportunity_id": frame.get("opportunity_id", pd.Series(dtype="string")).astype(
+                "string"
+            ),
+            "stage": frame.get("stage", pd.Series(dtype="string")).astype("string"),
+            "entered_at": pd.to_datetime(
+                frame.get("entered_at", pd.Series(dtype="datetime64[ns]")), format="ISO8601"
+            ).astype("datetime64[ns]"),
+        }
+    )
+    return out.sort_values(["opportunity_id", "entered_at"], kind="stable").reset_index(drop=True)
+
+
+def normalise_stages(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the stage table with columns stage, position (int), kind (open/won/lost), by position."""
+    out = pd.DataFrame(
+        {
+            "stage": frame["stage"].astype("string"),
+            "position": frame["position"].astype("int64"),
+            "kind": frame["kind"].astype("string"),
+        }
+    )
+    unknown = set(out["kind"].dropna()) - set(STATUSES)
+    if unknown:
+        raise ValueError(f"stage kind must be one of {STATUSES}, got {sorted(unknown)}")
+    return out.sort_values("position", kind="stable").reset_index(drop=True)
+
+
+def demo_stage_table() -> pd.DataFrame:
+    """The demo pipeline's stage table (线索 … 价格谈判, then 赢单 / 输单)."""
+    rows = [(stage, i, OPEN) for i, stage in enumerate(DEMO_OPEN_STAGES)]
+    rows += [(DEMO_WON_STAGE, len(rows), WON), (DEMO_LOST_STAGE, len(rows) + 1, LOST)]
+    return normalise_stages(pd.DataFrame(rows, columns=list(STAGE_COLUMNS)))
+
+
+def open_stage_order(stages: pd.DataFrame) -> list[str]:
+    """The open stages in pipeline order."""
+    return stages.loc[stages["kind"] == OPEN, "stage"].tolist()
