@@ -33,7 +33,26 @@ MAX_MOVES = 16
 REGIONS = ("华东", "华北", "华南", "西南")
 REPS_PER_REGION = 9
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN_NAMES = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "军", "涛", "明", "超", "霞", "刚", "平", "辉")
+GIVEN_NAMES = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "军",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "刚",
+    "平",
+    "辉",
+)
 INDUSTRIES = {  # name: (share, effect on winning, amount multiplier)
     "制造业": (0.24, 0.10, 1.2),
     "金融": (0.12, -0.05, 1.8),
@@ -62,7 +81,16 @@ STAGE_DAYS = np.array([8.0, 14.0, 18.0, 16.0, 12.0])
 # A share of moves stall: the deal sits several times longer than usual (and so loses more).
 STALL_SHARE, STALL_FACTOR = 0.12, 3.5
 STAGE_LOSS = np.array([0.26, 0.22, 0.19, 0.15, 0.19])
-PRODUCTS = ("ERP升级", "数据中台", "云迁移", "安全加固", "智能客服", "供应链系统", "BI看板", "CRM实施")
+PRODUCTS = (
+    "ERP升级",
+    "数据中台",
+    "云迁移",
+    "安全加固",
+    "智能客服",
+    "供应链系统",
+    "BI看板",
+    "CRM实施",
+)
 ACCOUNT_PREFIXES = "华鑫瑞博恒远嘉禾中科盛达天行宏图新源聚力东方北辰海纳银河锦程汇通"
 ACCOUNT_SUFFIXES = ("科技", "集团", "实业", "信息", "智能", "股份", "制造", "控股")
 LOST_REASONS_BY_STAGE = (
@@ -136,7 +164,13 @@ def _simulate_moves(
         still_open = when > as_of
         active[idx[still_open]] = False
         moving = ~still_open
-        idx, s, when, p_lose, p_back = idx[moving], s[moving], when[moving], p_lose[moving], p_back[moving]
+        idx, s, when, p_lose, p_back = (
+            idx[moving],
+            s[moving],
+            when[moving],
+            p_lose[moving],
+            p_back[moving],
+        )
         draw = rng.random(idx.size)
         lose = draw < p_lose
         back = ~lose & (draw < p_lose + p_back)
@@ -182,10 +216,9 @@ def generate_demo(
     # Volume grows over time (u**0.8 puts more deals late), created on working hours.
     span_days = (as_of - DEMO_START).days
     offset_days = np.floor(rng.random(n) ** 0.8 * span_days)
-    created = (
-        np.datetime64(DEMO_START, "s")
-        + (offset_days * 86_400 + rng.integers(0, 9 * 3600, n)).astype("timedelta64[s]")
-    )
+    created = np.datetime64(DEMO_START, "s") + (
+        offset_days * 86_400 + rng.integers(0, 9 * 3600, n)
+    ).astype("timedelta64[s]")
     created.sort()  # ids follow creation order, as a CRM numbers them
 
     amount = rng.lognormal(np.log(120_000), 0.85, n) * ind_v[industry, 2] * ct_v[customer_type, 2]
@@ -227,9 +260,9 @@ def generate_demo(
     lost_reason = reason_table[died_at, rng.integers(0, 3, n)]
     lost_reason = np.where(quiet_days > 20, SILENT_REASON, lost_reason)
 
-    expected_close = created + (
-        rng.normal(65, 15, n).clip(20) * speed * 86_400
-    ).astype("timedelta64[s]")
+    expected_close = created + (rng.normal(65, 15, n).clip(20) * speed * 86_400).astype(
+        "timedelta64[s]"
+    )
     years = created.astype("datetime64[Y]").astype(int) + 1970
     seq = np.arange(1, n + 1)
     opportunity_id = np.char.add(

@@ -44,7 +44,9 @@ datasets = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("source_files", sa.Text, nullable=False),  # JSON list of {name, sha256, layout, encoding, …}
+    sa.Column(
+        "source_files", sa.Text, nullable=False
+    ),  # JSON list of {name, sha256, layout, encoding, …}
     sa.Column("mapping", sa.Text, nullable=True),  # JSON: the column mapping used
     sa.Column("settings", sa.Text, nullable=True),  # JSON: time zone, as-of, policies …
     sa.Column("rows_in", sa.Integer, nullable=False),
@@ -118,9 +120,7 @@ def get_engine(url: str | None = None) -> Engine:
     if sa_url.get_backend_name() == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
+        engine = sa.create_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = sa.create_engine(sa_url, pool_pre_ping=True)
@@ -226,9 +226,7 @@ def write_dataset(
             _bulk_insert(conn, stage_events, events, dataset_id)
             _bulk_insert(conn, stages, stage_table, dataset_id)
     except OperationalError as exc:
-        raise StoreUnavailable(
-            _describe_db_error(engine, exc) + " Nothing was saved."
-        ) from exc
+        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was saved.") from exc
     return int(dataset_id)
 
 
@@ -265,7 +263,9 @@ def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
 def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     """The datasets row of `dataset_id` with its JSON fields decoded."""
     with engine.connect() as conn:
-        row = conn.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).mappings().first()
+        row = (
+            conn.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).mappings().first()
+        )
     if row is None:
         raise DatasetNotFound(f"No dataset with id {dataset_id}.")
     meta = dict(row)

@@ -18,7 +18,9 @@ COMMAND_MODULES = (demo_cmd, datasets_cmd, metrics_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dealscope", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m dealscope", description=__doc__.splitlines()[0]
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)

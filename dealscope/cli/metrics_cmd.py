@@ -28,7 +28,9 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     except ValueError as exc:
         raise DealScopeError(f"--as-of {value!r} is not a date; use YYYY-MM-DD") from exc
     # A bare date means the end of that day.
-    return stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if len(value) <= 10 else stamp
+    return (
+        stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if len(value) <= 10 else stamp
+    )
 
 
 def run(args) -> int:

@@ -18,7 +18,9 @@ from dealscope.model import LOST, OPEN, WON
 DATE_FIELDS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
 
 
-def infer_as_of(opportunities: pd.DataFrame, stage_events: pd.DataFrame | None = None) -> pd.Timestamp:
+def infer_as_of(
+    opportunities: pd.DataFrame, stage_events: pd.DataFrame | None = None
+) -> pd.Timestamp:
     """The latest timestamp in the data (created, closed, activity or stage entry); the default
     analysis date, so an old export is analysed in its own time, not against today's clock."""
     latest = [opportunities[c].max() for c in ("created_at", "closed_at", "last_activity_at")]
@@ -141,7 +143,9 @@ def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[st
     }
 
 
-def weekly_flow(opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def weekly_flow(
+    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """Per ISO week (Monday) in [start, end): counts created, won and lost — columns week, series, count."""
     frames = []
     for series, column, mask in (
@@ -152,6 +156,12 @@ def weekly_flow(opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
         when = opportunities[column] if mask is None else opportunities.loc[mask, column]
         when = when[(when >= start) & (when < end)]
         week = when.dt.to_period("W-SUN").dt.start_time
-        frames.append(week.value_counts().rename_axis("week").reset_index(name="count").assign(series=series))
+        frames.append(
+            week.value_counts().rename_axis("week").reset_index(name="count").assign(series=series)
+        )
     flow = pd.concat(frames, ignore_index=True)
-    return flow.loc[:, ["week", "series", "count"]].sort_values(["week", "series"]).reset_index(drop=True)
+    return (
+        flow.loc[:, ["week", "series", "count"]]
+        .sort_values(["week", "series"])
+        .reset_index(drop=True)
+    )

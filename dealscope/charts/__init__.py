@@ -1,0 +1,1 @@
+"""Altair chart builders: they take small, aggregated frames and return charts (no st calls)."""

@@ -1,0 +1,32 @@
+"""AppTest helpers: run the real app.py against a test database and open one view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+APP_TIMEOUT = 60
+
+
+@pytest.fixture
+def open_app(monkeypatch):
+    """open_app(db_url, view=None, query=None) -> AppTest after its first run on that view."""
+
+    def _open(db_url: str, view: str | None = None, query: dict | None = None) -> AppTest:
+        monkeypatch.setenv("DEALSCOPE_DB_URL", db_url)
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run()
+        if view is not None:
+            at.switch_page(view).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return _open

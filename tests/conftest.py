@@ -1,0 +1,39 @@
+"""Fixtures shared by every test tier: a demo database, generated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dealscope import store
+from dealscope.demo import write_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+MAVEN_DIR = SHARED / "datasets" / "maven_crm"
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory) -> str:
+    """A SQLite database holding the demo dataset (written once per session; treat as read-only)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = store.get_engine(url)
+    write_demo(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_db_url):
+    """The demo dataset as loaded from the store (canonical frames)."""
+    engine = store.get_engine(demo_db_url)
+    dataset = store.read_dataset(engine, "demo")
+    engine.dispose()
+    return dataset
+
+
+@pytest.fixture
+def empty_db_url(tmp_path) -> str:
+    """A fresh, empty SQLite database URL."""
+    return f"sqlite:///{tmp_path / 'empty.db'}"

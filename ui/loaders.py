@@ -1,0 +1,57 @@
+"""Cached loaders: the coarse, expensive reads, keyed by database URL and dataset id.
+
+Only this module and the other ui/ helpers use st.cache_*; every cache has a ttl and, when it takes
+parameters, a max_entries bound. Filtering happens outside the cache on the cached frames.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from dealscope import store
+from dealscope.filters import Filters, apply_segment_filters, events_for
+from dealscope.model import Dataset
+
+
+def database_url() -> str:
+    """The database this server reads: $DEALSCOPE_DB_URL, else the local SQLite file."""
+    return store.resolve_db_url(None)
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def get_engine(url: str) -> Engine:
+    """One pooled engine per database URL (engines are thread-safe and hold no user data)."""
+    return store.get_engine(url)
+
+
+@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
+def load_dataset_list(url: str) -> pd.DataFrame:
+    """The stored datasets, newest first (short ttl: uploads from other sessions appear)."""
+    return store.list_datasets(get_engine(url))
+
+
+@st.cache_data(ttl=3600, max_entries=6, show_spinner=False)
+def load_dataset(url: str, dataset_id: int) -> Dataset:
+    """A whole dataset; datasets are immutable once written, so the id is a complete key."""
+    return store.read_dataset(get_engine(url), dataset_id)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def load_filtered(
+    url: str, dataset_id: int, segments: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The opportunities and stage events that match the segment selections."""
+    dataset = load_dataset(url, dataset_id)
+    opportunities = apply_segment_filters(dataset.opportunities, Filters(segments=dict(segments)))
+    if len(opportunities) == len(dataset.opportunities):
+        return dataset.opportunities, dataset.stage_events
+    return opportunities, events_for(dataset.stage_events, opportunities)
+
+
+def clear_caches() -> None:
+    """Drop cached data (after an upload, or between tests)."""
+    load_dataset_list.clear()
+    load_dataset.clear()
+    load_filtered.clear()

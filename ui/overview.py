@@ -1,0 +1,68 @@
+"""Overview page helpers: the cached KPI computation and its rendering."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dealscope.formatting import format_amount, format_count, format_days, format_delta, format_pct
+from dealscope.metrics.kpis import PeriodKpis, compute_overview, weekly_flow
+from ui.context import ViewContext
+from ui.render import Kpi
+from ui.state import current_lang, tr
+
+# (field of PeriodKpis, formatter kind, a rise is bad)
+KPI_FIELDS = (
+    ("total", "count", False),
+    ("new", "count", False),
+    ("open_count", "count", False),
+    ("open_value", "amount", False),
+    ("won_count", "count", False),
+    ("won_value", "amount", False),
+    ("win_rate_count", "pct", False),
+    ("win_rate_value", "pct", False),
+    ("median_days_to_win", "days", True),
+)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def load_overview(key: tuple, _view: ViewContext) -> tuple[dict, pd.DataFrame]:
+    """Overview KPIs and the weekly flow for the view (frames unhashed; `key` identifies them)."""
+    start, end = _view.period_bounds()
+    return compute_overview(_view.opportunities, start, end), weekly_flow(
+        _view.opportunities, start, end
+    )
+
+
+def format_kpi_value(value, kind: str, currency: str | None, lang: str) -> str:
+    if kind == "amount":
+        return format_amount(value, currency, lang)
+    if kind == "pct":
+        return format_pct(value)
+    if kind == "days":
+        return format_days(value, lang)
+    return format_count(value)
+
+
+def build_kpis(overview: dict) -> list[Kpi]:
+    """The KPI row: current values with the change against the previous period."""
+    lang = current_lang()
+    current: PeriodKpis = overview["current"]
+    previous: PeriodKpis = overview["previous"]
+    has_previous = previous.total > 0
+    kpis = []
+    for field, kind, inverse in KPI_FIELDS:
+        now, before = getattr(current, field), getattr(previous, field)
+        change = None
+        if has_previous and now is not None and before is not None:
+            change = format_delta(now - before, kind, overview["currency"], lang)
+        kpis.append(
+            Kpi(
+                label=tr(f"overview.kpi.{field}"),
+                value=format_kpi_value(now, kind, overview["currency"], lang),
+                delta=change,
+                help=tr(f"overview.kpi.help.{field}"),
+                inverse=inverse,
+            )
+        )
+    return kpis

@@ -1,0 +1,194 @@
+"""The shared sidebar: language, dataset, period and segment filters, bound to the URL.
+
+Every query value is validated against the allowed options before it reaches a widget, so a
+hand-edited link can never inject a value; invalid ones are ignored and listed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dealscope.filters import FILTER_COLUMNS, Filters, segment_options
+from dealscope.i18n import LANGUAGE_LABELS, LANGUAGES, normalise_language
+from dealscope.metrics.kpis import infer_as_of
+from ui.context import ViewContext, set_view
+from ui.loaders import load_dataset, load_dataset_list, load_filtered
+from ui.state import LANG_KEY, tr
+
+_DATASET_KEY = "flt_dataset"
+_PERIOD_KEY = "flt_period"
+_IGNORED_KEY = "_ignored_query_params"
+
+
+def _segment_key(column: str) -> str:
+    return f"flt_{column}"
+
+
+def init_language() -> str:
+    """Resolve the session language from ?lang= on the first run; return it."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = normalise_language(st.query_params.get("lang"))
+    return st.session_state[LANG_KEY]
+
+
+def _note_ignored(param: str, value: str) -> None:
+    st.session_state.setdefault(_IGNORED_KEY, []).append(f"{param}={value}")
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _select_dataset(datasets: pd.DataFrame) -> int:
+    ids = datasets["id"].astype(int).tolist()
+    if _DATASET_KEY not in st.session_state:
+        wanted = st.query_params.get("dataset")
+        chosen = ids[0]
+        if wanted is not None:
+            if wanted.isdigit() and int(wanted) in ids:
+                chosen = int(wanted)
+            elif wanted in set(datasets["name"]):
+                chosen = int(datasets.loc[datasets["name"] == wanted, "id"].iloc[0])
+            else:
+                _note_ignored("dataset", wanted)
+        st.session_state[_DATASET_KEY] = chosen
+    elif st.session_state[_DATASET_KEY] not in ids:
+        st.session_state[_DATASET_KEY] = ids[0]
+    labels = datasets.set_index("id")
+    return st.sidebar.selectbox(
+        tr("app.sidebar.dataset"),
+        ids,
+        key=_DATASET_KEY,
+        format_func=lambda i: tr(
+            "app.sidebar.dataset_option",
+            name=labels.at[i, "name"],
+            version=labels.at[i, "version"],
+            rows=int(labels.at[i, "opportunity_count"]),
+        ),
+    )
+
+
+def _select_period(first: date, last: date) -> tuple[date, date]:
+    if _PERIOD_KEY not in st.session_state:
+        start = _parse_date(st.query_params.get("start"))
+        end = _parse_date(st.query_params.get("end"))
+        for name, value in (("start", start), ("end", end)):
+            if st.query_params.get(name) and (value is None or not first <= value <= last):
+                _note_ignored(name, st.query_params.get(name))
+        start = start if start and first <= start <= last else first
+        end = end if end and first <= end <= last and end >= start else last
+        st.session_state[_PERIOD_KEY] = (start, end)
+    else:  # keep a stored range inside the current dataset's bounds
+        stored = tuple(st.session_state[_PERIOD_KEY])
+        start = min(max(stored[0], first), last) if stored else first
+        end = min(max(stored[-1], start), last) if len(stored) == 2 else last
+        st.session_state[_PERIOD_KEY] = (start, end)
+    picked = st.sidebar.date_input(
+        tr("app.sidebar.period"),
+        min_value=first,
+        max_value=last,
+        key=_PERIOD_KEY,
+        help=tr("app.sidebar.period_help"),
+    )
+    picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+    # While a range is half-picked the widget returns one date: treat it as open-ended.
+    return (picked[0], picked[1] if len(picked) > 1 else last)
+
+
+def _select_segment(column: str, options: list[str]) -> tuple[str, ...]:
+    key = _segment_key(column)
+    allowed = set(options)
+    if key not in st.session_state:
+        wanted = st.query_params.get_all(column)
+        for value in wanted:
+            if value not in allowed:
+                _note_ignored(column, value)
+        st.session_state[key] = [v for v in wanted if v in allowed]
+    else:
+        st.session_state[key] = [v for v in st.session_state[key] if v in allowed]
+    picked = st.sidebar.multiselect(
+        tr(f"app.sidebar.filter.{column}"),
+        options,
+        key=key,
+        placeholder=tr("app.sidebar.all"),
+    )
+    return tuple(picked)
+
+
+def _sync_query_params(dataset_id: int, period, full_range, segments) -> None:
+    params = {"lang": st.session_state[LANG_KEY], "dataset": str(dataset_id)}
+    if tuple(period) != tuple(full_range):
+        params["start"], params["end"] = period[0].isoformat(), period[1].isoformat()
+    for column, values in segments.items():
+        if values:
+            params[column] = list(values)
+    for key in ("lang", "dataset", "start", "end", *FILTER_COLUMNS):
+        if key in params:
+            if st.query_params.get_all(key) != (
+                params[key] if isinstance(params[key], list) else [params[key]]
+            ):
+                st.query_params[key] = params[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def render_language_switch() -> None:
+    st.sidebar.radio(
+        tr("app.sidebar.language"),
+        LANGUAGES,
+        key=LANG_KEY,
+        format_func=LANGUAGE_LABELS.get,
+        horizontal=True,
+    )
+
+
+def render_sidebar(url: str) -> ViewContext | None:
+    """Draw the filters, store the resulting ViewContext for the pages, and return it."""
+    render_language_switch()
+    datasets = load_dataset_list(url)
+    if datasets.empty:
+        set_view(None)
+        return None
+    dataset_id = _select_dataset(datasets)
+    dataset = load_dataset(url, dataset_id)
+    as_of = infer_as_of(dataset.opportunities, dataset.stage_events)
+    created = dataset.opportunities["created_at"]
+    first = created.min().date() if created.notna().any() else as_of.date()
+    last = max(as_of.date(), first)
+    period = _select_period(first, last)
+    segments = {
+        c: _select_segment(c, segment_options(dataset.opportunities, c)) for c in FILTER_COLUMNS
+    }
+    st.sidebar.caption(tr("app.sidebar.as_of", as_of=as_of.strftime("%Y-%m-%d %H:%M")))
+    ignored = st.session_state.pop(_IGNORED_KEY, None)
+    if ignored:
+        st.sidebar.warning(tr("app.sidebar.ignored_params", params=", ".join(ignored)))
+    _sync_query_params(dataset_id, period, (first, last), segments)
+    st.sidebar.caption(tr("app.sidebar.share"))
+    active = tuple(sorted((c, v) for c, v in segments.items() if v))
+    opportunities, stage_events = load_filtered(url, dataset_id, active)
+    start, end = period
+    filters = Filters(
+        start=None if start == first else start,
+        end=None if end == last else end,
+        segments=dict(active),
+    )
+    view = ViewContext(
+        db_url=url,
+        dataset=dataset,
+        opportunities=opportunities,
+        stage_events=stage_events,
+        filters=filters,
+        as_of=as_of,
+        lang=st.session_state[LANG_KEY],
+    )
+    set_view(view)
+    return view

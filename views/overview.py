@@ -1,0 +1,48 @@
+"""Overview: the KPI row against the previous period and the weekly created / won / lost chart."""
+
+import pandas as pd
+import streamlit as st
+
+from dealscope.charts.overview import build_weekly_flow_chart
+from ui.overview import build_kpis, load_overview
+from ui.render import render_chart, render_kpi_row, require_view
+from ui.state import tr
+
+st.header(tr("overview.title"))
+view = require_view()
+if view is not None:
+    overview, flow = load_overview(view.cache_key, view)
+    start, end = view.period_bounds()
+    last_day = end - pd.Timedelta(days=1)
+    st.caption(
+        tr(
+            "overview.caption",
+            start=start.date(),
+            end=last_day.date(),
+            prev_start=(start - (end - start)).date(),
+            prev_end=(start - pd.Timedelta(days=1)).date(),
+            currency=overview["currency"] or "—",
+        )
+    )
+    render_kpi_row(build_kpis(overview))
+    if overview["previous"].total == 0:
+        st.caption(tr("overview.no_previous"))
+    if overview["current"].undated:
+        st.warning(tr("overview.undated", count=overview["current"].undated))
+    if overview["other_currency_count"]:
+        st.warning(
+            tr(
+                "overview.other_currency",
+                count=overview["other_currency_count"],
+                currency=overview["currency"],
+            )
+        )
+    st.subheader(tr("overview.weekly.title"))
+    if flow.empty:
+        st.info(tr("app.empty_filtered"))
+    else:
+        labels = {
+            k: tr(f"overview.weekly.{k}")
+            for k in ("created", "won", "lost", "week", "count", "series")
+        }
+        render_chart(build_weekly_flow_chart(flow, labels))
