@@ -1,0 +1,121 @@
+"""The bottleneck stage of a week: the largest drop in stage conversion against its trailing average.
+
+Weekly stage conversion of S = deals that left S during the week by advancing (a later open stage
+or a win) / deals that left S during the week by advancing or by being lost. Deals still sitting
+in S are not failures (DESIGN §4: resolved at S only), and a backward move is neither (the deal is
+still in play). The trailing rate pools the TRAILING_WEEKS weeks before: sum advanced / sum
+resolved, so busy weeks weigh more than quiet ones. The week's rate carries a Wilson 95% interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dealscope.metrics.stats import wilson_interval
+from dealscope.model import LOST, OPEN
+from dealscope.report.week import TRAILING_WEEKS, WEEK
+
+# Below these a weekly rate is noise: a stage needs this many resolved deals in the week and in
+# the trailing window to be named the bottleneck.
+MIN_RESOLVED_WEEK = 5
+MIN_RESOLVED_TRAILING = 20
+
+
+def weekly_stage_conversion(
+    intervals: pd.DataFrame, stages: pd.DataFrame, weeks: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """Per week (Monday) × open stage: advanced, resolved (advanced + lost) out of that stage.
+
+    Takes compute_stage_intervals' frame and stages (stage, position, kind). Returns week, stage,
+    position, advanced, resolved — every (week, open stage) pair, zeros included.
+    """
+    open_stages = stages.loc[stages["kind"].eq(OPEN), ["stage", "position"]]
+    if not weeks or open_stages.empty:
+        return pd.DataFrame(columns=["week", "stage", "position", "advanced", "resolved"])
+    next_kind = intervals["next_stage"].map(stages.set_index("stage")["kind"])
+    resolved = intervals["exited_at"].notna() & (intervals["advanced"] | next_kind.eq(LOST))
+    rows = intervals.loc[resolved & intervals["kind"].eq(OPEN), ["stage", "exited_at", "advanced"]]
+    rows = rows.assign(
+        week=rows["exited_at"].dt.normalize()
+        - pd.to_timedelta(rows["exited_at"].dt.weekday, unit="D")
+    )
+    rows = rows.loc[rows["week"].isin(weeks)]
+    counts = rows.groupby(["week", "stage"], observed=True)["advanced"].agg(["sum", "size"])
+    grid = pd.MultiIndex.from_product(
+        [sorted(weeks), open_stages["stage"].tolist()], names=["week", "stage"]
+    )
+    counts = counts.reindex(grid, fill_value=0).reset_index()
+    counts = counts.rename(columns={"sum": "advanced", "size": "resolved"})
+    counts["position"] = counts["stage"].map(open_stages.set_index("stage")["position"])
+    counts[["advanced", "resolved"]] = counts[["advanced", "resolved"]].astype("int64")
+    return counts.loc[:, ["week", "stage", "position", "advanced", "resolved"]]
+
+
+def compare_stage_conversion(conversion: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:
+    """Per open stage: the week's conversion vs its trailing pooled rate.
+
+    Takes weekly_stage_conversion's frame. Returns stage, position, advanced, resolved, rate,
+    ci_low, ci_high, trailing_advanced, trailing_resolved, trailing_rate, change (rate −
+    trailing_rate), eligible (enough resolved deals on both sides to be named a bottleneck).
+    """
+    this = conversion.loc[conversion["week"].eq(week)].set_index("stage")
+    window = conversion["week"].lt(week) & conversion["week"].ge(week - TRAILING_WEEKS * WEEK)
+    trailing = conversion.loc[window].groupby("stage")[["advanced", "resolved"]].sum()
+    out = this.loc[:, ["position", "advanced", "resolved"]].join(
+        trailing.rename(columns=lambda c: f"trailing_{c}")
+    )
+    out[["trailing_advanced", "trailing_resolved"]] = (
+        out[["trailing_advanced", "trailing_resolved"]].fillna(0).astype("int64")
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["rate"] = out["advanced"] / out["resolved"].where(out["resolved"] > 0)
+        out["trailing_rate"] = out["trailing_advanced"] / out["trailing_resolved"].where(
+            out["trailing_resolved"] > 0
+        )
+    low, high = wilson_interval(out["advanced"], out["resolved"])
+    out["ci_low"], out["ci_high"] = low, high
+    out["change"] = out["rate"] - out["trailing_rate"]
+    out["eligible"] = out["resolved"].ge(MIN_RESOLVED_WEEK) & out["trailing_resolved"].ge(
+        MIN_RESOLVED_TRAILING
+    )
+    columns = [
+        "position",
+        "advanced",
+        "resolved",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "trailing_advanced",
+        "trailing_resolved",
+        "trailing_rate",
+        "change",
+        "eligible",
+    ]
+    return out.loc[:, columns].reset_index().sort_values("position").reset_index(drop=True)
+
+
+def find_bottleneck(comparison: pd.DataFrame) -> dict | None:
+    """The eligible stage whose conversion fell most below its trailing rate, or None.
+
+    Takes compare_stage_conversion's frame; None when no eligible stage converted worse than its
+    trailing rate (then there is no bottleneck to report this week).
+    """
+    candidates = comparison.loc[comparison["eligible"] & comparison["change"].lt(0)]
+    if candidates.empty:
+        return None
+    row = candidates.sort_values(["change", "position"], kind="stable").iloc[0]
+    # Whether the trailing rate lies outside the week's interval: a drop larger than noise.
+    significant = bool(row["trailing_rate"] > row["ci_high"])
+    return {
+        "stage": str(row["stage"]),
+        "advanced": int(row["advanced"]),
+        "resolved": int(row["resolved"]),
+        "rate": float(row["rate"]),
+        "ci_low": float(row["ci_low"]),
+        "ci_high": float(row["ci_high"]),
+        "trailing_rate": float(row["trailing_rate"]),
+        "trailing_resolved": int(row["trailing_resolved"]),
+        "change": float(row["change"]),
+        "outside_interval": significant,
+    }

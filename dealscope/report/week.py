@@ -1,0 +1,351 @@
+"""The week of a weekly review: ISO week selection, the week's KPIs and its movement tables.
+
+A week is an ISO week, Monday 00:00 to the next Monday 00:00 ([start, end)), in the dataset's own
+time zone. Every figure of week w is computed *as of w's end*, so a past week reads the same as it
+did on that Sunday night (the stall lines and flags included), not with hindsight. The one field we
+cannot rewind is last_activity_at: a deal whose last recorded activity lies after a past week's end
+cannot be judged silent at that end (flag_open_deals leaves it unflagged), so silence in past weeks
+is a lower bound.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from dealscope.errors import DealScopeError
+from dealscope.metrics.kpis import priced_amount, status_as_of
+from dealscope.metrics.stall import (
+    DEFAULT_SILENCE_DAYS,
+    compute_stage_intervals,
+    compute_stall_lines,
+    flag_open_deals,
+)
+from dealscope.model import LOST, OPEN, WON
+
+WEEK = pd.Timedelta(days=7)
+TRAILING_WEEKS = 8
+_WEEK_RE = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+# Columns of compute_week_series (one row per week); the KPI table's rows, in display order.
+# (column, kind): kind drives formatting and how the trailing average is taken.
+KPI_ROWS = (
+    ("new_count", "count"),
+    ("new_value", "amount"),
+    ("won_count", "count"),
+    ("won_value", "amount"),
+    ("lost_count", "count"),
+    ("lost_value", "amount"),
+    ("win_rate", "pct"),
+    ("win_rate_value", "pct"),
+    ("pipeline_count", "count"),
+    ("pipeline_value", "amount"),
+    ("advances", "count"),
+    ("regressions", "count"),
+    ("newly_stalled", "count"),
+    ("newly_silent", "count"),
+    ("trigger_rate", "pct"),
+)
+MOVEMENT_KINDS = ("advanced", "regressed", "won", "lost", "created")
+
+
+class WeekError(DealScopeError):
+    """A week that is malformed or outside the data."""
+
+
+def parse_iso_week(text: str) -> pd.Timestamp:
+    """The Monday 00:00 starting ISO week `text` ('2026-W46'); WeekError when malformed."""
+    match = _WEEK_RE.match(str(text))
+    if not match:
+        raise WeekError(f"week {text!r} is not an ISO week; write it as YYYY-Www, e.g. 2026-W46")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        from datetime import date
+
+        return pd.Timestamp(date.fromisocalendar(year, week, 1))
+    except ValueError as exc:
+        raise WeekError(f"week {text!r} does not exist: {year} has no ISO week {week}") from exc
+
+
+def week_label(monday: pd.Timestamp) -> str:
+    """'YYYY-Www' of the ISO week containing `monday`."""
+    iso = pd.Timestamp(monday).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def week_start(moment: pd.Timestamp) -> pd.Timestamp:
+    """Monday 00:00 of the ISO week containing `moment`."""
+    moment = pd.Timestamp(moment)
+    return moment.normalize() - pd.Timedelta(days=moment.weekday())
+
+
+def last_complete_week(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Monday of the last ISO week that ended at or before `as_of` (the default week)."""
+    # The week containing as_of has not ended yet (it ends the following Monday 00:00), unless
+    # as_of is exactly Monday 00:00 — then the week before ended at that very moment.
+    return week_start(as_of) - WEEK
+
+
+def available_weeks(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> list[pd.Timestamp]:
+    """Mondays of every complete ISO week from the first created_at to `as_of`, newest first."""
+    first = opportunities["created_at"].min()
+    if pd.isna(first):
+        return []
+    last = last_complete_week(as_of)
+    start = week_start(first)
+    if last < start:
+        return []
+    return list(pd.date_range(start, last, freq="7D"))[::-1]
+
+
+def resolve_week(
+    text: str | None, opportunities: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.Timestamp:
+    """The Monday of week `text` (default: the last complete week); WeekError when outside the data."""
+    weeks = available_weeks(opportunities, as_of)
+    if not weeks:
+        raise WeekError(
+            "the data holds no complete ISO week yet (it needs created dates and one full "
+            "Monday-to-Sunday week before its as-of date)"
+        )
+    if text is None:
+        return weeks[0]
+    monday = parse_iso_week(text)
+    if monday not in set(weeks):
+        raise WeekError(
+            f"week {week_label(monday)} is outside the data: choose a complete week from "
+            f"{week_label(weeks[-1])} to {week_label(weeks[0])}"
+        )
+    return monday
+
+
+def _flags_at(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    moment: pd.Timestamp,
+    silence_days: float,
+) -> pd.DataFrame:
+    """flag_open_deals as of `moment`, with stall lines learnt from the history known then."""
+    intervals = compute_stage_intervals(stage_events, stages, moment)
+    lines = compute_stall_lines(intervals, stages)
+    return flag_open_deals(opportunities, intervals, lines, moment, silence_days)
+
+
+def rule_trigger_rate(flags: pd.DataFrame) -> float | None:
+    """Share of open deals flagged stalled or silent (flag_open_deals' frame); None when none open.
+
+    The rule-signal half of DESIGN §4's risk-alert trigger rate; model risk is not known for past
+    weeks, so it is left out here and the report says so.
+    """
+    if flags.empty:
+        return None
+    return float((flags["stalled"] | flags["silent"]).mean())
+
+
+def compute_week_series(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    weeks: list[pd.Timestamp],
+    currency: str | None,
+    silence_days: float = DEFAULT_SILENCE_DAYS,
+) -> pd.DataFrame:
+    """One row per week (Monday) in `weeks`: the columns of KPI_ROWS plus week, open_at_end, flagged.
+
+    Takes canonical opportunities, stage_events and stages. new = created in the week; won/lost =
+    closed in it (count, value); win_rate = won / (won + lost); pipeline = open at the week's end;
+    advances / regressions = stage moves out of a stage during the week (moves, not deals; NaN
+    without stage history); newly stalled / silent = flagged at the week's end but not at the end
+    of the week before; trigger_rate = rule_trigger_rate at the week's end.
+    """
+    has_history = not stage_events.empty
+    amount = priced_amount(opportunities, currency).fillna(0.0)
+    created, closed, status = (
+        opportunities["created_at"],
+        opportunities["closed_at"],
+        opportunities["status"],
+    )
+    intervals = compute_stage_intervals(stage_events, stages, _far_end(weeks))
+    rows = []
+    # Flags at the end of the week before the first one, so its "newly" figures have a baseline.
+    ordered = sorted(weeks)
+    ends = sorted(set(ordered) | {w + WEEK for w in ordered})
+    flags_by_end = {
+        end: _flags_at(opportunities, stage_events, stages, end, silence_days) for end in ends
+    }
+    for start in ordered:
+        end = start + WEEK
+        new = created.ge(start) & created.lt(end)
+        closed_in = closed.ge(start) & closed.lt(end)
+        won, lost = closed_in & status.eq(WON), closed_in & status.eq(LOST)
+        open_at_end = created.lt(end) & status_as_of(opportunities, end).eq(OPEN)
+        exits = intervals["exited_at"].ge(start) & intervals["exited_at"].lt(end)
+        flags, previous_flags = flags_by_end[end], flags_by_end[start]
+        won_value, lost_value = float(amount[won].sum()), float(amount[lost].sum())
+        rows.append(
+            {
+                "week": start,
+                "new_count": int(new.sum()),
+                "new_value": float(amount[new].sum()),
+                "won_count": int(won.sum()),
+                "won_value": won_value,
+                "lost_count": int(lost.sum()),
+                "lost_value": lost_value,
+                "win_rate": _ratio(won.sum(), won.sum() + lost.sum()),
+                "win_rate_value": _ratio(won_value, won_value + lost_value),
+                "pipeline_count": int(open_at_end.sum()),
+                "pipeline_value": float(amount[open_at_end].sum()),
+                "advances": int((exits & intervals["advanced"]).sum()) if has_history else np.nan,
+                "regressions": int((exits & intervals["regressed"]).sum())
+                if has_history
+                else np.nan,
+                "newly_stalled": _newly(flags, previous_flags, "stalled")
+                if has_history
+                else np.nan,
+                "newly_silent": _newly(flags, previous_flags, "silent"),
+                "trigger_rate": rule_trigger_rate(flags),
+                "open_at_end": len(flags),
+                "flagged": int((flags["stalled"] | flags["silent"]).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _far_end(weeks: list[pd.Timestamp]) -> pd.Timestamp:
+    return (max(weeks) + WEEK) if weeks else pd.Timestamp.max
+
+
+def _ratio(numerator, denominator) -> float:
+    return float(numerator) / float(denominator) if denominator else np.nan
+
+
+def _newly(flags: pd.DataFrame, previous: pd.DataFrame, column: str) -> int:
+    """Deals flagged `column` in `flags` and not in `previous` (absent there counts as not)."""
+    before = set(previous.loc[previous[column], "opportunity_id"])
+    now = flags.loc[flags[column], "opportunity_id"]
+    return int((~now.isin(before)).sum())
+
+
+def compute_kpi_table(series: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:
+    """The KPI table of `week` from compute_week_series' frame.
+
+    Returns metric, kind, this_week, previous_week, trailing_avg, trailing_weeks. trailing_avg is
+    over the TRAILING_WEEKS weeks before `week` that are in the series: the mean for counts and
+    values, the pooled ratio for rates (sum won / sum closed), which weights weeks by their size.
+    """
+    indexed = series.set_index("week")
+    this = indexed.loc[week] if week in indexed.index else None
+    previous = indexed.loc[week - WEEK] if (week - WEEK) in indexed.index else None
+    trailing = indexed.loc[(indexed.index < week) & (indexed.index >= week - TRAILING_WEEKS * WEEK)]
+    pooled = {
+        "win_rate": _ratio(
+            trailing["won_count"].sum(), trailing[["won_count", "lost_count"]].sum().sum()
+        ),
+        "win_rate_value": _ratio(
+            trailing["won_value"].sum(), trailing[["won_value", "lost_value"]].sum().sum()
+        ),
+        "trigger_rate": _ratio(trailing["flagged"].sum(), trailing["open_at_end"].sum()),
+    }
+    rows = []
+    for metric, kind in KPI_ROWS:
+        if metric in pooled:
+            avg = pooled[metric] if not trailing.empty else np.nan
+        else:
+            avg = float(trailing[metric].mean()) if not trailing.empty else np.nan
+        rows.append(
+            {
+                "metric": metric,
+                "kind": kind,
+                "this_week": np.nan if this is None else this[metric],
+                "previous_week": np.nan if previous is None else previous[metric],
+                "trailing_avg": avg,
+                "trailing_weeks": len(trailing),
+            }
+        )
+    table = pd.DataFrame(rows)
+    for column in ("this_week", "previous_week", "trailing_avg"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    return table
+
+
+def compute_movements(
+    opportunities: pd.DataFrame,
+    intervals: pd.DataFrame,
+    stages: pd.DataFrame,
+    week: pd.Timestamp,
+    currency: str | None,
+) -> dict[str, pd.DataFrame]:
+    """The week's movement tables, by kind (MOVEMENT_KINDS), largest amount first.
+
+    Takes opportunities and compute_stage_intervals' frame. Every table has opportunity_id, name,
+    owner, amount (in `currency`; NaN for other currencies), and: advanced / regressed →
+    from_stage, to_stage, moved_at (one row per move); won → stage_before, closed_at; lost →
+    lost_at_stage, lost_reason, closed_at; created → stage (current), created_at.
+    """
+    end = week + WEEK
+    deals = opportunities.loc[:, ["opportunity_id", "name", "owner"]].assign(
+        amount=priced_amount(opportunities, currency)
+    )
+    by_id = deals.set_index("opportunity_id")
+    exits = intervals.loc[intervals["exited_at"].ge(week) & intervals["exited_at"].lt(end)]
+    last_open = _last_open_stage(intervals)
+
+    def moves(mask_column: str) -> pd.DataFrame:
+        picked = exits.loc[
+            exits[mask_column], ["opportunity_id", "stage", "next_stage", "exited_at"]
+        ]
+        picked = picked.rename(
+            columns={"stage": "from_stage", "next_stage": "to_stage", "exited_at": "moved_at"}
+        )
+        return _attach(picked, by_id)
+
+    closed_in = opportunities["closed_at"].ge(week) & opportunities["closed_at"].lt(end)
+    won = opportunities.loc[
+        closed_in & opportunities["status"].eq(WON), ["opportunity_id", "closed_at"]
+    ]
+    won = won.assign(stage_before=won["opportunity_id"].map(last_open))
+    lost = opportunities.loc[
+        closed_in & opportunities["status"].eq(LOST), ["opportunity_id", "lost_reason", "closed_at"]
+    ]
+    lost = lost.assign(lost_at_stage=lost["opportunity_id"].map(last_open))
+    created_in = opportunities["created_at"].ge(week) & opportunities["created_at"].lt(end)
+    created = opportunities.loc[created_in, ["opportunity_id", "stage", "created_at"]]
+    return {
+        "advanced": moves("advanced"),
+        "regressed": moves("regressed"),
+        "won": _attach(won.loc[:, ["opportunity_id", "stage_before", "closed_at"]], by_id),
+        "lost": _attach(
+            lost.loc[:, ["opportunity_id", "lost_at_stage", "lost_reason", "closed_at"]], by_id
+        ),
+        "created": _attach(created, by_id),
+    }
+
+
+def _last_open_stage(intervals: pd.DataFrame) -> pd.Series:
+    """Per opportunity, the last open stage it was in (where a closed deal was won or lost)."""
+    open_rows = intervals.loc[intervals["kind"].eq(OPEN), ["opportunity_id", "stage"]]
+    return open_rows.groupby("opportunity_id", sort=False)["stage"].last()
+
+
+def _attach(frame: pd.DataFrame, by_id: pd.DataFrame) -> pd.DataFrame:
+    """Prefix the deal's name, owner and amount; sort by amount, largest first."""
+    out = frame.join(by_id, on="opportunity_id")
+    first = ["opportunity_id", "name", "owner", "amount"]
+    rest = [c for c in frame.columns if c not in first]
+    out = out.loc[:, first + rest].sort_values(
+        ["amount", "opportunity_id"], ascending=[False, True], na_position="last", kind="stable"
+    )
+    return out.reset_index(drop=True)
+
+
+def summarise_lost_reasons(lost: pd.DataFrame) -> pd.DataFrame:
+    """Lost deals of the week by reason: lost_reason, count, value (missing reason kept as NaN)."""
+    if lost.empty:
+        return pd.DataFrame({"lost_reason": [], "count": [], "value": []})
+    grouped = lost.groupby("lost_reason", dropna=False, sort=False)["amount"]
+    out = pd.DataFrame({"count": grouped.size(), "value": grouped.sum(min_count=1)})
+    out = out.reset_index().sort_values(["count", "value"], ascending=False, kind="stable")
+    return out.reset_index(drop=True)
