@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dealscope.metrics.kpis import main_currency, priced_amount
+from dealscope.metrics.kpis import main_currency, priced_amount, status_as_of
 from dealscope.model import LOST, OPEN, WON
 
 STATUS_CLASSES = ("new", "reopened", "won", "lost", "removed", "open", "unchanged_closed")
@@ -214,3 +214,24 @@ def unpriced_count(old: pd.DataFrame, new: pd.DataFrame, currency: str | None) -
     return int(
         priced_amount(old, currency).isna().sum() + priced_amount(new, currency).isna().sum()
     )
+
+
+def snapshot_as_of(
+    opportunities: pd.DataFrame, stage_events: pd.DataFrame, moment: pd.Timestamp
+) -> pd.DataFrame:
+    """What an export taken at `moment` would have held, rebuilt from stage history.
+
+    Takes canonical opportunities and stage_events; returns the deals created by `moment` with
+    stage = the last stage entered by then (the current stage when there is no event) and status
+    as of then (status_as_of). Amount and expected close date have no history here, so they keep
+    their current values: a rebuilt snapshot never shows amount or close-date changes.
+    """
+    existed = opportunities.loc[opportunities["created_at"].le(moment)].copy()
+    known = stage_events.loc[stage_events["entered_at"].le(moment)]
+    last_stage = known.groupby("opportunity_id", sort=False)["stage"].last()
+    existed["stage"] = existed["opportunity_id"].map(last_stage).fillna(existed["stage"])
+    existed["status"] = status_as_of(existed, moment)
+    reopened = existed["status"].eq(OPEN)
+    existed["closed_at"] = existed["closed_at"].where(~reopened)
+    existed["lost_reason"] = existed["lost_reason"].where(~reopened)
+    return existed.reset_index(drop=True)
