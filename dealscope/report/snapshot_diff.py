@@ -224,7 +224,8 @@ def snapshot_as_of(
     Takes canonical opportunities and stage_events; returns the deals created by `moment` with
     stage = the last stage entered by then (the current stage when there is no event) and status
     as of then (status_as_of). Amount and expected close date have no history here, so they keep
-    their current values: a rebuilt snapshot never shows amount or close-date changes.
+    their current values: a rebuilt snapshot never shows amount or close-date changes; a last
+    activity after `moment` is blanked (the activity before it is not stored).
     """
     existed = opportunities.loc[opportunities["created_at"].le(moment)].copy()
     known = stage_events.loc[stage_events["entered_at"].le(moment)]
@@ -234,4 +235,8 @@ def snapshot_as_of(
     reopened = existed["status"].eq(OPEN)
     existed["closed_at"] = existed["closed_at"].where(~reopened)
     existed["lost_reason"] = existed["lost_reason"].where(~reopened)
+    # Activity after `moment` was not in that export, and the one before it is unknown.
+    existed["last_activity_at"] = existed["last_activity_at"].where(
+        existed["last_activity_at"].le(moment)
+    )
     return existed.reset_index(drop=True)
