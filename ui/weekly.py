@@ -8,6 +8,7 @@ import streamlit as st
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
 from dealscope.report.assemble import build_weekly_report
 from dealscope.report.present import (
+    BOTTLENECK_TABLE_COLUMNS,
     at_risk_columns,
     at_risk_text,
     bottleneck_text,
@@ -163,7 +164,8 @@ def render_bottleneck(document: dict) -> None:
     table = document["bottleneck"]["table"]
     if table is not None:
         st.dataframe(
-            translate_columns(table.drop(columns=["position"]), current_lang()), hide_index=True
+            translate_columns(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], current_lang()),
+            hide_index=True,
         )
 
 
