@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
+
 from dealscope import store
 from dealscope.demo import generate_demo
 from dealscope.model import OPPORTUNITY_COLUMNS

@@ -95,3 +95,13 @@ def test_weekly_chart_is_drawn_from_aggregates(open_app, demo_db_url, demo_datas
     assert frame.num_rows <= 3 * 95  # ~90 weeks x 3 series, not 6,000 deals
     opps = demo_dataset.opportunities
     assert sum(frame.column("count").to_pylist()) == len(opps) + (opps.status != "open").sum()
+
+
+def test_unavailable_database_shows_a_banner_and_a_retry(open_app, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    at = open_app(f"sqlite:///{blocker / 'x.db'}", None, query={"lang": "en"})
+    assert "Database unavailable" in at.error[0].value
+    assert at.button[0].label == "Retry"
+    at.button[0].click().run()  # still unavailable: the same clear banner, no traceback
+    assert not at.exception and "Database unavailable" in at.error[0].value
