@@ -148,6 +148,7 @@ def render_weekly_kpis(document: dict) -> None:
             )
         )
     render_kpi_row(kpis)
+    st.caption(tr("weekly.note.silence"))
 
 
 def render_trend(document: dict) -> None:

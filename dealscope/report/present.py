@@ -11,6 +11,7 @@ import pandas as pd
 from dealscope.formatting import format_amount, format_count, format_days, format_pct
 from dealscope.i18n import t
 from dealscope.report.bottleneck import MIN_RESOLVED_TRAILING, MIN_RESOLVED_WEEK
+from dealscope.report.week import week_label
 
 # Report tables show at most this many rows each; the page offers the full lists as downloads.
 REPORT_ROW_LIMIT = 20
@@ -73,6 +74,16 @@ def kpi_text_table(document: dict, lang: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def trend_text_table(document: dict, lang: str) -> pd.DataFrame:
+    """The weekly series as text: week, created, won, lost (the HTML report draws it instead)."""
+    series = document["series"]
+    columns = ("new_count", "won_count", "lost_count")
+    out = pd.DataFrame({t("weekly.col.week", lang): series["week"].map(week_label)})
+    for column in columns:
+        out[t(f"weekly.trend.{column}", lang)] = series[column].astype("int64").astype(str)
+    return out
 
 
 def translate_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -89,6 +89,7 @@ def render_html(document: dict, lang: str) -> str:
 
     out.append(f"<h2>{escape(t('weekly.section.kpis', lang))}</h2>")
     out.append(_table(kpi_text_table(document, lang), ""))
+    out.append(_p(t("weekly.note.silence", lang), "note"))
     series = document["series"]
     trend_title = t("weekly.section.trend", lang, weeks=len(series))
     out.append(f"<h2>{escape(trend_title)}</h2>")

@@ -25,14 +25,16 @@ from dealscope.report.present import (
     more_note,
     step_label,
     text_table,
+    trend_text_table,
 )
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.week import MOVEMENT_KINDS
 
-# Characters that start markup anywhere in a line in CommonMark / GFM: emphasis, code, links and
-# images, table cells, strikethrough. (`.`, `-`, `+` only matter at a line start, and every line
-# here starts with our own text, so they are left alone to keep amounts and dates readable.)
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
+# Characters that start markup anywhere in a line in CommonMark / GFM: emphasis, code spans, link
+# and image brackets, table cells, strikethrough. With `[` and `]` escaped no link or image can form,
+# so `(`, `)` and `!` stay readable; `#`, `.`, `-`, `+` only matter at a line start, and every line
+# here starts with our own text.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape_md(text: str) -> str:
@@ -80,6 +82,9 @@ def render_markdown(document: dict, lang: str) -> str:
         out.append(escape_md(t("weekly.no_history", lang)))
     out.append(f"## {escape_md(t('weekly.section.kpis', lang))}")
     out.append(_table(kpi_text_table(document, lang), ""))
+    out.append(f"_{escape_md(t('weekly.note.silence', lang))}_")
+    out.append(f"### {escape_md(t('weekly.section.trend', lang, weeks=len(document['series'])))}")
+    out.append(_table(trend_text_table(document, lang), ""))
 
     out.append(f"## {escape_md(t('weekly.section.bottleneck', lang))}")
     out.extend(escape_md(line) for line in bottleneck_text(document, lang))

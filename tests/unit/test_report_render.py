@@ -114,9 +114,9 @@ def test_html_report_escapes_data_text(hostile_report, lang):
 def test_markdown_report_escapes_data_text(hostile_report, lang):
     md = render_markdown(hostile_report, lang)
     assert LINK not in md
-    assert r"\[x\]\(http://evil\)" in md
+    assert r"\[x\](http://evil)" in md
     assert "<script" not in md and "<img" not in md
-    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     # No table row is broken by a data '|': every row of a table has its header's cell count.
     for block in re.findall(r"(?:^\|.*\|$\n?)+", md, flags=re.MULTILINE):
         lines = block.strip().splitlines()
@@ -129,7 +129,7 @@ def test_markdown_report_escapes_data_text(hostile_report, lang):
     [
         ("a|b", r"a\|b"),
         ("*bold* _it_", r"\*bold\* \_it\_"),
-        ("![i](http://t)", r"\!\[i\]\(http://t\)"),
+        ("![i](http://t)", r"!\[i\](http://t)"),
         ("<b>&", "&lt;b&gt;&amp;"),
         ("two\nlines", "two lines"),
         ("`code`", r"\`code\`"),
