@@ -28,10 +28,10 @@ from dealscope.report.snapshot_diff import (
 from dealscope.report.week import (
     TRAILING_WEEKS,
     WEEK,
-    _flags_at,
     compute_kpi_table,
     compute_movements,
     compute_week_series,
+    flags_at,
     resolve_week,
     summarise_lost_reasons,
     week_label,
@@ -76,8 +76,9 @@ def build_weekly_report(
     currency = main_currency(opps)
     first_week = monday - TRAILING_WEEKS * WEEK
     weeks = [w for w in pd.date_range(first_week, monday, freq="7D")]
-    series = compute_week_series(opps, events, stages, weeks, currency, silence_days)
+    # One interval table at the week's end; every earlier week end is derived from it.
     intervals = compute_stage_intervals(events, stages, end)
+    series = compute_week_series(opps, events, stages, weeks, currency, silence_days, intervals)
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty
 
@@ -101,7 +102,7 @@ def build_weekly_report(
         "movements": movements,
         "lost_reasons": summarise_lost_reasons(movements["lost"]),
         "bottleneck": _bottleneck_section(intervals, stages, weeks, monday, has_history),
-        "at_risk": _at_risk_section(dataset, opps, events, stages, end, silence_days),
+        "at_risk": _at_risk_section(dataset, opps, intervals, stages, end, silence_days),
         "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
     }
     return document
@@ -116,8 +117,8 @@ def _bottleneck_section(intervals, stages, weeks, monday, has_history) -> dict:
     return {"status": "ok" if found else "none", "stage": found, "table": table}
 
 
-def _at_risk_section(dataset, opps, events, stages, end, silence_days) -> dict:
-    flags = _flags_at(opps, events, stages, end, silence_days)
+def _at_risk_section(dataset, opps, intervals, stages, end, silence_days) -> dict:
+    flags = flags_at(opps, intervals, stages, end, silence_days)
     model_risk, risk_status = load_model_risk(dataset, end)
     return {
         "moment": end,

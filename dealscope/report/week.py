@@ -19,6 +19,7 @@ from dealscope.errors import DealScopeError
 from dealscope.metrics.kpis import priced_amount, status_as_of
 from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
+    SECONDS_PER_DAY,
     compute_stage_intervals,
     compute_stall_lines,
     flag_open_deals,
@@ -121,17 +122,40 @@ def resolve_week(
     return monday
 
 
-def _flags_at(
+def intervals_as_of(intervals: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """compute_stage_intervals' frame as it was at `moment`, derived from one computed later.
+
+    Equal to compute_stage_intervals(events, stages, moment) (tested) without re-sorting and
+    re-mapping every event for each week: an entry after `moment` is dropped, and an exit after
+    `moment` is not known yet, so that interval is current (no exit, next stage or move).
+    """
+    known = intervals.loc[intervals["entered_at"] <= moment]
+    later = known["exited_at"].isna() | (known["exited_at"] > moment)
+    end = known["exited_at"].where(~later, moment)
+    return known.assign(
+        exited_at=known["exited_at"].where(~later),
+        next_stage=known["next_stage"].where(~later),
+        days=(end - known["entered_at"]).dt.total_seconds() / SECONDS_PER_DAY,
+        is_current=later,
+        advanced=known["advanced"] & ~later,
+        regressed=known["regressed"] & ~later,
+    )
+
+
+def flags_at(
     opportunities: pd.DataFrame,
-    stage_events: pd.DataFrame,
+    intervals: pd.DataFrame,
     stages: pd.DataFrame,
     moment: pd.Timestamp,
-    silence_days: float,
+    silence_days: float = DEFAULT_SILENCE_DAYS,
 ) -> pd.DataFrame:
-    """flag_open_deals as of `moment`, with stall lines learnt from the history known then."""
-    intervals = compute_stage_intervals(stage_events, stages, moment)
-    lines = compute_stall_lines(intervals, stages)
-    return flag_open_deals(opportunities, intervals, lines, moment, silence_days)
+    """flag_open_deals as of `moment`, with stall lines learnt from the history known then.
+
+    Takes opportunities and compute_stage_intervals' frame computed at or after `moment`.
+    """
+    known = intervals_as_of(intervals, moment)
+    lines = compute_stall_lines(known, stages)
+    return flag_open_deals(opportunities, known, lines, moment, silence_days)
 
 
 def rule_trigger_rate(flags: pd.DataFrame) -> float | None:
@@ -152,6 +176,7 @@ def compute_week_series(
     weeks: list[pd.Timestamp],
     currency: str | None,
     silence_days: float = DEFAULT_SILENCE_DAYS,
+    intervals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per week (Monday) in `weeks`: the columns of KPI_ROWS plus week, open_at_end, flagged.
 
@@ -159,7 +184,8 @@ def compute_week_series(
     closed in it (count, value); win_rate = won / (won + lost); pipeline = open at the week's end;
     advances / regressions = stage moves out of a stage during the week (moves, not deals; NaN
     without stage history); newly stalled / silent = flagged at the week's end but not at the end
-    of the week before; trigger_rate = rule_trigger_rate at the week's end.
+    of the week before; trigger_rate = rule_trigger_rate at the week's end. `intervals`
+    (compute_stage_intervals at or after the last week's end) is computed when not given.
     """
     has_history = not stage_events.empty
     amount = priced_amount(opportunities, currency).fillna(0.0)
@@ -168,13 +194,14 @@ def compute_week_series(
         opportunities["closed_at"],
         opportunities["status"],
     )
-    intervals = compute_stage_intervals(stage_events, stages, _far_end(weeks))
+    if intervals is None:
+        intervals = compute_stage_intervals(stage_events, stages, _far_end(weeks))
     rows = []
     # Flags at the end of the week before the first one, so its "newly" figures have a baseline.
     ordered = sorted(weeks)
     ends = sorted(set(ordered) | {w + WEEK for w in ordered})
     flags_by_end = {
-        end: _flags_at(opportunities, stage_events, stages, end, silence_days) for end in ends
+        end: flags_at(opportunities, intervals, stages, end, silence_days) for end in ends
     }
     for start in ordered:
         end = start + WEEK

@@ -221,3 +221,13 @@ def test_downloads_from_the_page_escape_and_neutralise_data_text(open_app, tmp_p
     csv_text = media(_button(at, "下载 CSV")).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv_text
     assert "\n=HYPERLINK" not in csv_text and ",=HYPERLINK" not in csv_text
+
+
+def test_sidebar_segment_filter_applies_to_the_week(open_app, demo_db_url, demo_dataset):
+    at = open_app(demo_db_url, VIEW, query={"region": "华东"})
+    opps = demo_dataset.opportunities
+    east = opps.loc[opps["region"] == "华东"]
+    events = demo_dataset.stage_events
+    expected = _week_figures(east, events, _demo_week(demo_dataset))
+    _assert_figures(at, expected)
+    assert expected["new"] < _week_figures(opps, events, _demo_week(demo_dataset))["new"]

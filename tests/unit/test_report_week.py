@@ -22,6 +22,7 @@ from dealscope.report.week import (
     compute_kpi_table,
     compute_movements,
     compute_week_series,
+    intervals_as_of,
     last_complete_week,
     parse_iso_week,
     resolve_week,
@@ -299,3 +300,17 @@ def test_report_without_stage_history_says_so_instead_of_failing(pipeline):
     assert kpis["new_count"] == 3 and pd.isna(kpis["advances"]) and pd.isna(kpis["newly_stalled"])
     assert document["bottleneck"]["status"] == "no_history"
     assert document["meta"]["has_history"] is False
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2023-12-01 10:00", "2024-01-04 10:00", "2024-01-08", "2024-01-10 10:00", "2024-01-15"],
+)
+def test_intervals_as_of_equals_recomputing_at_that_moment(pipeline, moment):
+    _, events, stages = pipeline
+    moment = pd.Timestamp(moment)
+    derived = intervals_as_of(compute_stage_intervals(events, stages, AS_OF), moment)
+    direct = compute_stage_intervals(events, stages, moment)
+    pd.testing.assert_frame_equal(
+        derived.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False
+    )
