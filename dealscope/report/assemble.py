@@ -15,7 +15,7 @@ from dealscope.report.at_risk import RISK_OK, load_model_risk, rank_at_risk
 from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
-    weekly_stage_conversion,
+    stage_conversion_by_week,
 )
 from dealscope.report.snapshot_diff import (
     CATEGORIES,
@@ -101,20 +101,20 @@ def build_weekly_report(
         "series": series,
         "movements": movements,
         "lost_reasons": summarise_lost_reasons(movements["lost"]),
-        "bottleneck": _bottleneck_section(intervals, stages, weeks, monday, has_history),
+        "bottleneck": _bottleneck_section(opps, events, stages, intervals, weeks, monday),
         "at_risk": _at_risk_section(dataset, opps, intervals, stages, end, silence_days),
         "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
     }
     return document
 
 
-def _bottleneck_section(intervals, stages, weeks, monday, has_history) -> dict:
-    if not has_history:
-        return {"status": "no_history", "stage": None, "table": None}
-    conversion = weekly_stage_conversion(intervals, stages, weeks)
+def _bottleneck_section(opps, events, stages, intervals, weeks, monday) -> dict:
+    if events.empty:
+        return {"status": "no_history", "stage": None, "table": None, "source": None}
+    conversion, source = stage_conversion_by_week(opps, events, stages, intervals, weeks)
     table = compare_stage_conversion(conversion, monday)
     found = find_bottleneck(table)
-    return {"status": "ok" if found else "none", "stage": found, "table": table}
+    return {"status": "ok" if found else "none", "stage": found, "table": table, "source": source}
 
 
 def _at_risk_section(dataset, opps, intervals, stages, end, silence_days) -> dict:

@@ -9,6 +9,8 @@ resolved, so busy weeks weigh more than quiet ones. The week's rate carries a Wi
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,68 @@ def weekly_stage_conversion(
     counts["position"] = counts["stage"].map(open_stages.set_index("stage")["position"])
     counts[["advanced", "resolved"]] = counts[["advanced", "resolved"]].astype("int64")
     return counts.loc[:, ["week", "stage", "position", "advanced", "resolved"]]
+
+
+def funnel_stage_conversion_by_week(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    weeks: list[pd.Timestamp],
+) -> pd.DataFrame:
+    """Per week × open stage: advanced, resolved, as weekly changes of the Funnel's own counts.
+
+    Takes the canonical frames. The Funnel module (pass-through rule) counts, as of a date, the
+    deals that advanced from each stage and those lost at it; the difference between a week's end
+    and its start is the deals that advanced from / were lost at the stage during that week — the
+    Funnel page's stage conversion, applied to one week's flow. A reopened deal can undo an earlier
+    loss; such negative changes are floored at zero. Same columns as weekly_stage_conversion.
+    """
+    from dealscope.metrics.funnel import (
+        PASS_THROUGH,
+        build_deal_paths,
+        compute_stage_funnel,
+        funnel_stages,
+    )
+
+    names = funnel_stages(stages)
+    open_stages = stages.loc[stages["kind"].eq(OPEN), ["stage", "position"]]
+    boundaries = sorted(set(weeks) | {w + WEEK for w in weeks})
+    counts = {}
+    for moment in boundaries:  # ≤ 10 week boundaries, each one vectorised funnel
+        paths, _ = build_deal_paths(opportunities, stage_events, stages, moment)
+        table = compute_stage_funnel(paths, names, PASS_THROUGH).set_index("stage")
+        counts[moment] = table.loc[open_stages["stage"], ["advanced", "lost"]]
+    frames = []
+    for week in sorted(weeks):
+        change = (counts[week + WEEK] - counts[week]).clip(lower=0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "week": week,
+                    "stage": change.index,
+                    "advanced": change["advanced"].to_numpy(),
+                    "resolved": (change["advanced"] + change["lost"]).to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["position"] = out["stage"].map(open_stages.set_index("stage")["position"])
+    out[["advanced", "resolved"]] = out[["advanced", "resolved"]].astype("int64")
+    return out.loc[:, ["week", "stage", "position", "advanced", "resolved"]]
+
+
+def stage_conversion_by_week(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    intervals: pd.DataFrame,
+    weeks: list[pd.Timestamp],
+) -> tuple[pd.DataFrame, str]:
+    """(week × stage advanced / resolved, source): the Funnel module's counts ("funnel") when it
+    is installed, else the interval-based weekly_stage_conversion ("intervals")."""
+    if importlib.util.find_spec("dealscope.metrics.funnel") is None:
+        return weekly_stage_conversion(intervals, stages, weeks), "intervals"
+    return funnel_stage_conversion_by_week(opportunities, stage_events, stages, weeks), "funnel"
 
 
 def compare_stage_conversion(conversion: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:

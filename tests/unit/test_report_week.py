@@ -15,6 +15,7 @@ from dealscope.report.assemble import build_weekly_report
 from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
+    funnel_stage_conversion_by_week,
     weekly_stage_conversion,
 )
 from dealscope.report.week import (
@@ -314,3 +315,17 @@ def test_intervals_as_of_equals_recomputing_at_that_moment(pipeline, moment):
     pd.testing.assert_frame_equal(
         derived.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False
     )
+
+
+def test_funnel_based_weekly_conversion_matches_the_hand_counts(pipeline):
+    pytest.importorskip("dealscope.metrics.funnel")
+    opps, events, stages = pipeline
+    conv = funnel_stage_conversion_by_week(opps, events, stages, [P, W]).set_index(
+        ["week", "stage"]
+    )
+    # W: 线索 → a advanced, c lost; 需求确认 → b won. The Funnel's pass-through rule also
+    # counts b's jump from 需求确认 to won as passing (advancing from) every later open stage.
+    assert tuple(conv.loc[(W, "线索"), ["advanced", "resolved"]]) == (1, 2)
+    for stage in ("需求确认", "方案提交", "技术交流", "价格谈判"):
+        assert tuple(conv.loc[(W, stage), ["advanced", "resolved"]]) == (1, 1), stage
+    assert tuple(conv.loc[(P, "线索"), ["advanced", "resolved"]]) == (1, 2)
