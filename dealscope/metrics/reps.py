@@ -133,7 +133,7 @@ def compute_performance(
         table.index
     )
     table["small_sample"] = table["closed"] < MIN_CLOSED_FOR_RANKING
-    table = table.rename_axis(by).reset_index()
+    table = table.rename_axis(by).reset_index().astype({by: "object"})
     # Best shrunk rate first; ties (and groups without closed deals) by volume, then name.
     table = table.sort_values(
         ["win_rate_shrunk", "closed", by], ascending=[False, False, True], na_position="last"

@@ -124,7 +124,8 @@ def compute_flag_shares(
     for name in ("stalled", "silent"):
         table[f"{name}_share"] = table[name] / table["open_flagged_base"]
     table["flagged_share"] = table["stalled_or_silent"] / table["open_flagged_base"]
-    return table.rename_axis(by).reset_index().loc[:, [by, *FLAG_SHARE_COLUMNS]]
+    table = table.rename_axis(by).reset_index().astype({by: "object"})
+    return table.loc[:, [by, *FLAG_SHARE_COLUMNS]]
 
 
 def monthly_outcomes(

@@ -87,6 +87,5 @@ def shrink_win_rate(won, closed, prior: BetaPrior | None) -> np.ndarray:
     denominator = n + prior.strength
     with np.errstate(invalid="ignore", divide="ignore"):
         shrunk = (k + prior.alpha) / denominator
-    # With no closed deals the posterior is the prior; report it only when the prior is real.
-    no_data = n <= 0
-    return np.where(no_data, prior.mean if prior.strength > 0 else np.nan, shrunk)
+    # With no closed deal the posterior is just the prior: nothing to rank, so NaN (ranked last).
+    return np.where(n > 0, shrunk, np.nan)
