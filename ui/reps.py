@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
@@ -97,7 +98,7 @@ def leaderboard_styler(table: pd.DataFrame, level: str, currency: str | None) ->
     return (
         board.rename(columns=headers)
         .style.format(kinds)
-        .apply(lambda col: [GREY_ROW if g else "" for g in grey], axis=0)
+        .apply(lambda col: np.where(grey, GREY_ROW, ""), axis=0)
     )
 
 
@@ -132,7 +133,7 @@ def render_prior(views: RepViews, level: str) -> None:
 
 def render_scatter(views: RepViews, level: str) -> None:
     labels = {k: tr(f"reps.scatter.{k}") for k in ("group", "closed", "won", "win_rate", "shrunk")}
-    labels |= {k: tr(f"reps.scatter.{k}") for k in ("ci_low", "ci_high", "sample")}
+    labels |= {k: tr(f"reps.scatter.{k}") for k in ("ci_low", "ci_high", "sample", "common")}
     labels |= {"small": tr("reps.small_sample"), "ranked": tr("reps.ranked")}
     prior = views.priors[level]
     chart = build_win_rate_scatter(

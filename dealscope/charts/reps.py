@@ -9,13 +9,14 @@ GREY, BLUE, GREEN, RED, ORANGE = "#b0b0b0", "#4c78a8", "#54a24b", "#e45756", "#f
 
 
 def build_win_rate_scatter(
-    table: pd.DataFrame, by: str, pooled: float | None, labels: dict[str, str]
+    table: pd.DataFrame, by: str, common: float | None, labels: dict[str, str]
 ) -> alt.LayerChart:
     """Win rate (y) against closed deals (x, log scale) with Wilson 95% bars, one point per group.
 
     Takes compute_performance's frame (`by`, closed, won, win_rate, win_rate_ci_low/high,
-    win_rate_shrunk, small_sample). Small samples are grey; a dashed rule marks the pooled rate.
-    `labels`: group, closed, win_rate, ci, shrunk, sample, ranked, small.
+    win_rate_shrunk, small_sample). Small samples are grey; a dashed rule marks the prior's
+    common rate. `labels`: group, closed, won, win_rate, ci_low, ci_high, shrunk, sample, common,
+    ranked, small.
     """
     data = table.loc[table["closed"] > 0].assign(
         sample=lambda f: f["small_sample"].map({True: labels["small"], False: labels["ranked"]})
@@ -52,9 +53,14 @@ def build_win_rate_scatter(
         x=x, y="win_rate:Q", color=color, tooltip=tooltip
     )
     layers = [bars, points]
-    if pooled is not None:
-        rule = alt.Chart(pd.DataFrame({"pooled": [pooled]})).mark_rule(strokeDash=[4, 4])
-        layers.append(rule.encode(y="pooled:Q", tooltip=[alt.Tooltip("pooled:Q", format=".1%")]))
+    if common is not None:
+        rule = alt.Chart(pd.DataFrame({"common": [common]})).mark_rule(strokeDash=[4, 4])
+        layers.append(
+            rule.encode(
+                y="common:Q",
+                tooltip=[alt.Tooltip("common:Q", title=labels["common"], format=".1%")],
+            )
+        )
     return alt.layer(*layers).properties(height=360)
 
 

@@ -1,14 +1,15 @@
 """Empirical-Bayes (beta-binomial) shrinkage of win rates, for fair rankings of owners and teams.
 
 A raw win rate of 2/2 = 100% says little; 60/80 = 75% says a lot. Each group's win rate is pulled
-towards the pooled rate by a Beta(α, β) prior fitted over all groups:
+towards the common rate by a Beta(α, β) prior fitted over all groups:
 
     shrunk_i = (won_i + α) / (closed_i + α + β)
 
-The prior is fitted by the **method of moments** (closed form, no optimiser to fail):
-μ = Σwon / Σclosed (pooled rate); S = mean over groups of (p_i − μ)², p_i = won_i / closed_i;
-m = mean of 1/closed_i. Under the beta-binomial model E[(p_i − μ)²] = μ(1−μ)(ρ + (1−ρ)/n_i) with
-ρ = 1/(α+β+1), so ρ = (S/(μ(1−μ)) − m) / (1 − m), κ = α+β = 1/ρ − 1, α = μκ, β = (1−μ)κ.
+The prior is fitted by **maximum likelihood** of the beta-binomial marginal likelihood
+Σ_i [ln B(won_i + α, lost_i + β) − ln B(α, β)] over (logit μ, ln κ), μ = α/(α+β), κ = α+β.
+Why not the method of moments: its spread estimate is dominated by groups with one or two closed
+deals (a 1/1 owner among 0/x owners made the moments claim a huge spread and ranked 1/1 first in
+the demo's first weeks); the likelihood weighs each group by how much it can tell.
 """
 
 from __future__ import annotations
@@ -16,10 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import betaln, expit, logit
 
-METHOD = "method-of-moments"
+METHOD = "maximum-likelihood"
 # How the prior was obtained: fitted, or the degenerate case resolved (docs/METRICS.md, Reps).
 NOTES = ("fitted", "single", "identical", "one_deal", "no_spread", "max_spread")
+# κ below this is "no shrinkage"; the upper bound is Σclosed (a prior never outweighs all the data).
+KAPPA_MIN = 1e-2
+# Starting strength for the optimiser (pseudo-deals), clipped into the bounds.
+KAPPA_START = 10.0
+# A fit this close (in ln κ) to a bound is taken to be at the bound.
+BOUND_TOLERANCE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -34,14 +43,21 @@ class BetaPrior:
     note: str  # NOTES: "fitted", or which degenerate case applied (the UI translates it)
 
 
+def beta_binomial_loglik(alpha: float, beta: float, won, closed) -> float:
+    """Σ ln P(won_i | closed_i, α, β) without the binomial coefficients (they do not depend on α, β)."""
+    k = np.asarray(won, dtype="float64")
+    n = np.asarray(closed, dtype="float64")
+    return float(np.sum(betaln(k + alpha, n - k + beta) - betaln(alpha, beta)))
+
+
 def fit_beta_prior(won, closed) -> BetaPrior | None:
-    """Fit the Beta prior over groups' (won, closed) counts by the method of moments.
+    """Fit the Beta prior over groups' (won, closed) counts by maximum likelihood.
 
     None when no group has a closed deal. Degenerate cases (documented in docs/METRICS.md):
     one group → strength 0 (nothing to pool with, the raw rate stands); every group at 0% or
-    100%, every group with one deal, or no spread beyond binomial noise → strength capped at
-    Σclosed (the prior never outweighs all the data together; rates collapse towards μ);
-    spread at or beyond the maximum a Beta allows → strength 0 (no shrinkage).
+    100%, or every group with one closed deal (the spread is not identifiable) → strength capped
+    at Σclosed, mean = pooled rate; the likelihood peaking at the cap → "no_spread" (no difference
+    between groups beyond chance); peaking at KAPPA_MIN → strength 0, "max_spread".
     """
     k = np.asarray(won, dtype="float64")
     n = np.asarray(closed, dtype="float64")
@@ -49,22 +65,30 @@ def fit_beta_prior(won, closed) -> BetaPrior | None:
     k, n = k[keep], n[keep]
     if n.size == 0:
         return None
-    mu = float(k.sum() / n.sum())
+    pooled = float(k.sum() / n.sum())
     cap = float(n.sum())
     if n.size == 1:
-        return _prior(mu, 0.0, 1, "single")
-    if mu in (0.0, 1.0):
-        return _prior(mu, cap, n.size, "identical")
-    spread = float(np.mean((k / n - mu) ** 2)) / (mu * (1 - mu))
-    m = float(np.mean(1.0 / n))
-    if m >= 1.0:
-        return _prior(mu, cap, n.size, "one_deal")
-    rho = (spread - m) / (1.0 - m)
-    if rho <= 0.0:
+        return _prior(pooled, 0.0, 1, "single")
+    if pooled in (0.0, 1.0):
+        return _prior(pooled, cap, n.size, "identical")
+    if (n == 1).all():
+        return _prior(pooled, cap, n.size, "one_deal")
+    low, high = np.log(KAPPA_MIN), np.log(cap)
+
+    def negative_loglik(x: np.ndarray) -> float:
+        mu, kappa = expit(x[0]), np.exp(x[1])
+        return -beta_binomial_loglik(mu * kappa, (1 - mu) * kappa, k, n)
+
+    start = np.array([logit(pooled), np.clip(np.log(KAPPA_START), low, high)])
+    result = minimize(
+        negative_loglik, start, method="L-BFGS-B", bounds=[(-30.0, 30.0), (low, high)]
+    )
+    mu, log_kappa = float(expit(result.x[0])), float(result.x[1])
+    if log_kappa >= high - BOUND_TOLERANCE:
         return _prior(mu, cap, n.size, "no_spread")
-    if rho >= 1.0:
+    if log_kappa <= low + BOUND_TOLERANCE:
         return _prior(mu, 0.0, n.size, "max_spread")
-    return _prior(mu, min(1.0 / rho - 1.0, cap), n.size, "fitted")
+    return _prior(mu, float(np.exp(log_kappa)), n.size, "fitted")
 
 
 def _prior(mu: float, strength: float, groups: int, note: str) -> BetaPrior:

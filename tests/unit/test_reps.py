@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dealscope.metrics.reps import (
     MIN_CLOSED_FOR_RANKING,
@@ -13,7 +14,7 @@ from dealscope.metrics.reps import (
     compute_performance,
     compute_report_reps,
 )
-from dealscope.metrics.shrinkage import fit_beta_prior, shrink_win_rate
+from dealscope.metrics.shrinkage import BetaPrior, fit_beta_prior, shrink_win_rate
 from dealscope.model import normalise_opportunities
 
 T0 = pd.Timestamp("2024-01-01")
@@ -49,27 +50,39 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     return normalise_opportunities(pd.DataFrame(rows))
 
 
-# Owners A 2/2, B 60/80, C 10/40, D 19/60: pooled μ = 91/182 = 0.5 exactly.
+# Owners A 2/2, B 60/80, C 10/40, D 19/60 (pooled 91/182 = 0.5).
 COUNTS = {"A": (2, 0), "B": (60, 20), "C": (10, 30), "D": (19, 41)}
-# By hand: p = 1, .75, .25, 19/60; S/(μ(1−μ)) = 4·mean((p−.5)²) = .25+.0625+.0625+121/3600
-# = 0.4086111; m = mean(1/2, 1/80, 1/40, 1/60) = 0.1385417; ρ = (0.4086111 − 0.1385417) /
-# (1 − 0.1385417) = 0.3135037; α+β = 1/ρ − 1 = 2.189754; α = β = 1.094877.
-STRENGTH = 2.189754
-SHRUNK_A = (2 + STRENGTH / 2) / (2 + STRENGTH)  # 0.738677
-SHRUNK_B = (60 + STRENGTH / 2) / (80 + STRENGTH)  # 0.743339
+WON = [w for w, _ in COUNTS.values()]
+CLOSED = [w + lost for w, lost in COUNTS.values()]
+# The maximum-likelihood prior, confirmed below by a brute-force grid over scipy's betabinom:
+# μ = 0.50507, κ = α + β = 4.5155 (α = 2.28066, β = 2.23483). By hand then:
+# A = (2 + 2.28066) / (2 + 4.51549) = 0.65700; B = (60 + 2.28066) / (80 + 4.51549) = 0.73691.
+SHRUNK_A, SHRUNK_B = 0.65700, 0.73691
 
 
-def test_prior_by_method_of_moments_matches_hand_computation():
-    won = [w for w, _ in COUNTS.values()]
-    closed = [w + lost for w, lost in COUNTS.values()]
-    prior = fit_beta_prior(won, closed)
+def test_shrinkage_with_a_given_prior_by_hand():
+    prior = BetaPrior(alpha=5.0, beta=5.0, mean=0.5, strength=10.0, groups=2, note="fitted")
+    # 2/2 → 7/12 = 0.58333; 60/80 → 65/90 = 0.72222; no closed deal → nothing to rank.
+    shrunk = shrink_win_rate([2, 60, 0], [2, 80, 0], prior)
+    assert shrunk[:2] == pytest.approx([7 / 12, 65 / 90])
+    assert np.isnan(shrunk[2])
+
+
+def test_prior_by_maximum_likelihood_matches_a_grid_search():
+    prior = fit_beta_prior(WON, CLOSED)
     assert prior.note == "fitted" and prior.groups == 4
-    assert prior.mean == 0.5
-    assert prior.strength == pytest.approx(STRENGTH, rel=1e-5)
-    assert prior.alpha == pytest.approx(STRENGTH / 2, rel=1e-5)
-    shrunk = shrink_win_rate(won, closed, prior)
-    assert shrunk[:2] == pytest.approx([SHRUNK_A, SHRUNK_B], rel=1e-5)
-    assert shrunk[:2] == pytest.approx([0.738677, 0.743339], abs=1e-6)
+    assert prior.mean == pytest.approx(0.50507, abs=1e-4)
+    assert prior.strength == pytest.approx(4.5155, abs=1e-3)
+    # Independent check: the log-likelihood on a fine grid peaks at the same point.
+    mu, kappa = np.meshgrid(np.linspace(0.45, 0.56, 221), np.exp(np.linspace(0.5, 2.5, 801)))
+    loglik = sum(
+        stats.betabinom.logpmf(k, n, mu * kappa, (1 - mu) * kappa)
+        for k, n in zip(WON, CLOSED, strict=True)
+    )
+    best = np.unravel_index(loglik.argmax(), loglik.shape)
+    assert mu[best] == pytest.approx(prior.mean, abs=1e-3)
+    assert kappa[best] == pytest.approx(prior.strength, rel=5e-3)
+    assert shrink_win_rate(WON, CLOSED, prior)[:2] == pytest.approx([SHRUNK_A, SHRUNK_B], abs=1e-4)
 
 
 def test_two_of_two_ranks_below_sixty_of_eighty():
@@ -80,7 +93,8 @@ def test_two_of_two_ranks_below_sixty_of_eighty():
     assert by_owner.at["A", "win_rate"] == 1.0 and by_owner.at["B", "win_rate"] == 0.75
     assert table["owner"].tolist() == ["B", "A", "D", "C"]
     assert by_owner.at["B", "rank"] == 1 and by_owner.at["A", "rank"] == 2
-    assert by_owner.at["A", "win_rate_shrunk"] == pytest.approx(SHRUNK_A, rel=1e-5)
+    assert by_owner.at["A", "win_rate_shrunk"] == pytest.approx(SHRUNK_A, abs=1e-4)
+    assert by_owner.at["B", "win_rate_shrunk"] == pytest.approx(SHRUNK_B, abs=1e-4)
     # A has 2 < MIN_CLOSED_FOR_RANKING closed deals: flagged for greying; B does not.
     assert MIN_CLOSED_FOR_RANKING == 20
     assert by_owner["small_sample"].to_dict() == {"B": False, "A": True, "D": False, "C": False}
@@ -88,7 +102,7 @@ def test_two_of_two_ranks_below_sixty_of_eighty():
     # centre = (1 + z²/4)/2.920729 = 0.671190; half = (z²/4)/2.920729 = 0.328810.
     assert by_owner.at["A", "win_rate_ci_low"] == pytest.approx(0.342380, abs=1e-6)
     assert by_owner.at["A", "win_rate_ci_high"] == 1.0
-    assert prior.strength == pytest.approx(STRENGTH, rel=1e-5)
+    assert prior.strength == pytest.approx(4.5155, abs=1e-3)
 
 
 def test_degenerate_priors():
@@ -99,10 +113,10 @@ def test_degenerate_priors():
     identical = fit_beta_prior([5, 2], [5, 2])
     assert identical.note == "identical" and identical.strength == 7
     assert shrink_win_rate([5, 2], [5, 2], identical).tolist() == [1.0, 1.0]
-    # 50/100 twice: no spread at all, so the prior is capped at Σclosed = 200 and rates stay 0.5.
+    # 50/100 twice: no spread at all; the likelihood runs to the cap Σclosed = 200.
     flat = fit_beta_prior([50, 50], [100, 100])
     assert flat.note == "no_spread" and flat.strength == 200
-    assert shrink_win_rate([50, 50], [100, 100], flat).tolist() == [0.5, 0.5]
+    assert shrink_win_rate([50, 50], [100, 100], flat) == pytest.approx([0.5, 0.5])
     one_each = fit_beta_prior([1, 0, 1], [1, 1, 1])
     assert one_each.note == "one_deal" and one_each.strength == 3
     # 0/10 and 10/10: the spread exceeds what any Beta prior produces; no shrinkage.

@@ -62,11 +62,11 @@ def test_per_agent_win_rates_equal_a_direct_count(maven):
     assert (ours["won"] == direct["won"]).all()
     assert (ours["closed"] == direct["closed"]).all()
     assert ours["win_rate"].to_numpy() == pytest.approx(direct["win_rate"].to_numpy(), abs=1e-12)
-    # The published pooled figure: 4,238 won of 6,711 closed = 63.2%; the prior centres on it.
+    # The published pooled figure: 4,238 won of 6,711 closed = 63.2%; the prior centres near it.
     assert (int(ours["won"].sum()), int(ours["closed"].sum())) == (4238, 6711)
-    assert prior.mean == pytest.approx(4238 / 6711)
-    # Every agent has far more than 20 closed deals: none greyed, and shrinkage keeps the order
-    # of these large samples close to the raw one while pulling every rate towards 63.2%.
+    assert prior.mean == pytest.approx(4238 / 6711, abs=0.01)
+    # Every agent has far more than 20 closed deals: none greyed; shrinkage pulls every rate
+    # towards the prior's mean, never past it.
     assert not ours["small_sample"].any()
     assert (
         (ours["win_rate_shrunk"] - prior.mean).abs() <= (ours["win_rate"] - prior.mean).abs()
