@@ -13,7 +13,7 @@ from dealscope.charts.reps import (
     build_win_rate_scatter,
 )
 from dealscope.formatting import format_amount, format_count, format_days, format_pct
-from dealscope.metrics.reps import GROUP_LEVELS
+from dealscope.metrics.reps import GROUP_LEVELS, MIN_CLOSED_FOR_RANKING
 from dealscope.metrics.reps_views import RepViews, compute_rep_views, owner_drilldown
 from ui.context import ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
@@ -212,3 +212,11 @@ def render_owner_detail(detail: dict, has_history: bool, currency: str | None) -
         keys = ("month", "count", "status", "won", "lost")
         labels = {k: tr(f"reps.drill.monthly.{k}") for k in keys}
         render_chart(build_monthly_outcome_chart(detail["monthly"], labels))
+
+
+def render_reps_definitions() -> None:
+    """The definitions panel (as ui.render.render_definitions, with the minimum filled in)."""
+    with st.expander(tr("app.definitions")):
+        for term_key, formula_key in DEFINITIONS:
+            formula = tr(formula_key, min_closed=MIN_CLOSED_FOR_RANKING)
+            st.text(f"{tr(term_key)}: {formula}")

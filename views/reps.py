@@ -4,14 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING
-from ui.render import render_definitions, require_view
+from ui.render import require_view
 from ui.reps import (
-    DEFINITIONS,
     leaderboard_styler,
     load_owner_detail,
     load_reps,
     render_owner_detail,
     render_prior,
+    render_reps_definitions,
     render_scatter,
     select_level,
     select_owner,
@@ -49,4 +49,4 @@ if view is not None:
     if owner is not None:
         detail = load_owner_detail(view.cache_key, view, owner)
         render_owner_detail(detail, reps.has_history, reps.currency)
-    render_definitions(DEFINITIONS)
+    render_reps_definitions()

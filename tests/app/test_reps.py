@@ -51,6 +51,10 @@ def test_leaderboard_shows_the_demo_counts(open_app, demo_db_url, demo_dataset):
     high = pd.concat([rates, toward], axis=1).max(axis=1) + 0.0005
     assert board["Shrunk win rate"].between(low, high).all()
     assert len(at.get("arrow_vega_lite_chart")) >= 1 or len(at.get("vega_lite_chart")) >= 1
+    # The definitions panel states the shrinkage formula and the minimum, filled in.
+    definitions = " ".join(t.value for t in at.text)
+    assert "(won + α) ÷ (closed + α + β)" in definitions
+    assert "fewer than 20 closed deals" in definitions and "{" not in definitions
 
 
 def test_team_level_and_small_samples_greyed(open_app, demo_db_url, demo_dataset):
