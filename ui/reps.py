@@ -180,7 +180,7 @@ def render_owner_detail(detail: dict, has_history: bool, currency: str | None) -
     if detail["row"] is None:
         st.info(tr("reps.drill.none"))
         return
-    render_kpi_row(owner_kpis(detail["row"], currency), per_row=6)
+    render_kpi_row(owner_kpis(detail["row"], currency), per_row=3)
     st.caption(tr("reps.drill.team", team=detail["team"]))
     st.subheader(tr("reps.drill.conversion.title"))
     conversion = detail["conversion"]
@@ -194,15 +194,18 @@ def render_owner_detail(detail: dict, has_history: bool, currency: str | None) -
         left, right = st.columns(2)
         with left:
             render_chart(build_conversion_comparison_chart(conversion, labels))
-        right.dataframe(
-            _translated(conversion.drop(columns="position"), "reps.drill.conversion"),
-            hide_index=True,
-        )
+        table = _translated(conversion.drop(columns="position"), "reps.drill.conversion")
+        percent = st.column_config.NumberColumn(format="percent")
+        rates = ("owner_conversion", "team_conversion", "difference")
+        config = {tr(f"reps.drill.conversion.{c}"): percent for c in rates}
+        right.dataframe(table, hide_index=True, column_config=config)
     st.subheader(tr("reps.drill.open.title"))
     if detail["open_deals"].empty:
         st.info(tr("reps.drill.open.none"))
     else:
-        table = _translated(detail["open_deals"], "reps.drill.open")
+        # Days to one decimal: hours are noise in a weekly review (and in the download).
+        days = ["days_in_stage", "stall_days", "days_silent"]
+        table = _translated(detail["open_deals"].round({c: 1 for c in days}), "reps.drill.open")
         st.dataframe(table, hide_index=True)
         render_downloads(table, "open_deals", key="reps_open")
     st.subheader(tr("reps.drill.monthly.title"))

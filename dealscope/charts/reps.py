@@ -116,7 +116,7 @@ def build_monthly_outcome_chart(monthly: pd.DataFrame, labels: dict[str, str]) -
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(month):T", title=labels["month"]),
+            x=alt.X("yearmonth(month):O", title=labels["month"]),
             y=alt.Y("count:Q", title=labels["count"]),
             color=alt.Color(
                 "status:N",
@@ -125,7 +125,7 @@ def build_monthly_outcome_chart(monthly: pd.DataFrame, labels: dict[str, str]) -
                 scale=alt.Scale(domain=order, range=[GREEN, RED]),
             ),
             tooltip=[
-                alt.Tooltip("yearmonth(month):T", title=labels["month"]),
+                alt.Tooltip("yearmonth(month):O", title=labels["month"]),
                 alt.Tooltip("status:N", title=labels["status"]),
                 alt.Tooltip("count:Q", title=labels["count"]),
             ],
