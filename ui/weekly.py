@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pandas as pd
 import streamlit as st
 
@@ -9,7 +11,7 @@ from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_ch
 from dealscope.report.assemble import build_weekly_report
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
-    at_risk_columns,
+    at_risk_table,
     at_risk_text,
     bottleneck_text,
     caption,
@@ -80,9 +82,28 @@ def select_comparison(view: ViewContext) -> int | None:
     )
 
 
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _data_hash(url: str, dataset_id: int, _dataset) -> str:
+    from dealscope.risk import service
+
+    return service.dataset_hash(_dataset)
+
+
+def risk_model_token(view: ViewContext) -> str | None:
+    """Changes whenever a risk model is (re)trained for the view's dataset (None: no risk module),
+    so a cached weekly report picks up a model trained on the Risk page."""
+    if importlib.util.find_spec("dealscope.risk") is None:
+        return None
+    from dealscope.risk import registry
+
+    data_hash = _data_hash(view.db_url, view.dataset.id, view.dataset)
+    return registry.model_token(view.dataset.id, data_hash)
+
+
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def load_weekly_report(key: tuple, week: str, compare_id: int | None, _view: ViewContext) -> dict:
-    """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`]."""
+    """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`];
+    `key` = (view.cache_key, risk_model_token(view))."""
     compare = load_dataset(_view.db_url, compare_id) if compare_id is not None else None
     return build_weekly_report(
         _view.dataset,
@@ -174,7 +195,7 @@ def render_at_risk(document: dict) -> None:
     st.subheader(tr("weekly.section.at_risk"))
     for line in at_risk_text(document, current_lang()):
         st.text(line)
-    table = document["at_risk"]["table"].loc[:, at_risk_columns(document)]
+    table = at_risk_table(document, current_lang())
     if table.empty:
         st.info(tr("weekly.at_risk.none"))
     else:
@@ -236,7 +257,7 @@ def download_tables(document: dict) -> dict[str, tuple[str, pd.DataFrame]]:
     lang = current_lang()
     tables = {k: (tr(f"weekly.movement.{k}"), document["movements"][k]) for k in MOVEMENT_KINDS}
     tables["lost_reasons"] = (tr("weekly.section.lost_reasons"), document["lost_reasons"])
-    tables["at_risk"] = (tr("weekly.section.at_risk"), document["at_risk"]["table"])
+    tables["at_risk"] = (tr("weekly.section.at_risk"), at_risk_table(document, lang))
     if document["comparison"] is not None:
         for c in CATEGORIES:
             tables[f"diff_{c}"] = (tr(f"weekly.cat.{c}"), document["comparison"]["deals"][c])

@@ -16,6 +16,7 @@ from ui.weekly import (
     render_trend,
     render_weekly_definitions,
     render_weekly_kpis,
+    risk_model_token,
     select_comparison,
     select_week,
 )
@@ -31,8 +32,9 @@ if view is not None:
     if week is None:
         st.info(tr("weekly.no_weeks"))
     else:
+        key = (view.cache_key, risk_model_token(view))
         with st.spinner():
-            document = load_weekly_report(view.cache_key, week, compare_id, view)
+            document = load_weekly_report(key, week, compare_id, view)
         render_caption(document)
         st.caption(tr("weekly.filtered"))
         st.subheader(tr("weekly.section.kpis"))
@@ -42,8 +44,6 @@ if view is not None:
         render_at_risk(document)
         render_movements(document)
         render_comparison(document)
-        html, markdown = load_report_files(
-            view.cache_key, week, compare_id, current_lang(), document
-        )
+        html, markdown = load_report_files(key, week, compare_id, current_lang(), document)
         render_report_downloads(document, html, markdown)
         render_weekly_definitions(document)

@@ -8,11 +8,12 @@ the risk column is missing when it is.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 
 import numpy as np
 import pandas as pd
 
+from dealscope.i18n import LANGUAGES
 from dealscope.model import Dataset
 
 TOP_AT_RISK = 10
@@ -28,24 +29,57 @@ AT_RISK_COLUMNS = (
     "stalled",
     "silent",
     "p_lost",
-    "reasons",
+    "tier",
+    *(f"reasons_{lang}" for lang in LANGUAGES),
 )
 
-# Reason codes (i18n keys weekly.risk.<code>) for a missing model column.
+# Reason codes (i18n keys weekly.risk.<code>) for the model column's state.
 RISK_MODULE_MISSING = "module_missing"
 RISK_NO_MODEL = "no_model"
+RISK_UNAVAILABLE = "unavailable"
 RISK_OK = "model"
 
 
-def load_model_risk(dataset: Dataset, moment: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
-    """Model risk of the deals open at `moment` from a stored model: (opportunity_id, p_lost,
-    reasons) and RISK_OK, or (None, reason code) when no risk module or no stored model exists."""
-    try:
-        importlib.import_module("dealscope.risk")
-    except ModuleNotFoundError:
-        # The risk model (issue 7) is not part of this build yet.
+def load_model_risk(
+    dataset: Dataset, moment: pd.Timestamp, model_dir: str | None = None
+) -> tuple[pd.DataFrame | None, str]:
+    """Model risk of the deals open at `moment`, from the model stored for `dataset`.
+
+    Returns (frame, RISK_OK) with opportunity_id, p_lost, tier and reasons_<lang> for every
+    language, or (None, reason code) when the risk module is absent, no model is stored for this
+    exact data, or the stored one cannot be used (then the Risk page says how to retrain).
+    Scores use the dataset's whole frames (the model's features, e.g. an owner's win rate, are
+    learnt on all deals); the caller keeps the deals of its view.
+    """
+    if importlib.util.find_spec("dealscope.risk") is None:
+        # The churn-risk model (issue 7) is not part of this build.
         return None, RISK_MODULE_MISSING
-    return None, RISK_NO_MODEL
+    from dealscope.risk import registry, service
+    from dealscope.risk.score import score_open_deals
+
+    try:
+        estimator, card = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
+    except registry.ModelMissing:
+        return None, RISK_NO_MODEL
+    except registry.ModelUnavailable:
+        return None, RISK_UNAVAILABLE
+    frames = {
+        lang: score_open_deals(
+            estimator,
+            card,
+            dataset.opportunities,
+            dataset.stage_events,
+            dataset.stages,
+            moment,
+            lang,
+        ).set_index("opportunity_id")
+        for lang in LANGUAGES
+    }
+    first = frames[LANGUAGES[0]]
+    out = first.loc[:, ["p_lost", "tier"]].copy()
+    for lang, frame in frames.items():
+        out[f"reasons_{lang}"] = frame["reasons"].reindex(out.index)
+    return out.rename_axis("opportunity_id").reset_index(), RISK_OK
 
 
 def rank_at_risk(
@@ -53,20 +87,16 @@ def rank_at_risk(
 ) -> pd.DataFrame:
     """The `top` open deals most at risk, with their evidence (AT_RISK_COLUMNS).
 
-    Takes flag_open_deals' frame and optionally model risk (opportunity_id, p_lost, reasons).
+    Takes flag_open_deals' frame and optionally load_model_risk's frame.
     With a model: by p_lost, then the rule signals. Without: deals with at least one rule signal,
     by number of signals, then how far past the stall line (days_in_stage / stall_days), then
     days silent, then amount.
     """
     deals = flags.copy()
     if model_risk is not None:
-        deals = deals.merge(
-            model_risk.loc[:, ["opportunity_id", "p_lost", "reasons"]],
-            on="opportunity_id",
-            how="left",
-        )
-    else:
-        deals["p_lost"], deals["reasons"] = np.nan, pd.NA
+        deals = deals.merge(model_risk, on="opportunity_id", how="left")
+    missing = [c for c in AT_RISK_COLUMNS if c not in deals.columns]
+    deals = deals.assign(**{c: np.nan for c in missing})
     signals = deals["stalled"].astype(int) + deals["silent"].astype(int)
     overdue = (deals["days_in_stage"] / deals["stall_days"]).fillna(0.0)
     deals = deals.assign(_signals=signals, _overdue=overdue, _silent=deals["days_silent"].fillna(0))

@@ -205,12 +205,19 @@ def at_risk_text(document: dict, lang: str) -> list[str]:
     ]
 
 
-def at_risk_columns(document: dict) -> list[str]:
-    """The at-risk table's columns: the model ones only when a model scored the deals."""
-    columns = list(document["at_risk"]["table"].columns)
+def at_risk_table(document: dict, lang: str) -> pd.DataFrame:
+    """The at-risk table for `lang`: model columns (p_lost, tier, reasons in `lang`) only when a
+    model scored the deals; tier codes translated."""
+    table = document["at_risk"]["table"]
+    model_only = ["p_lost", "tier", *[c for c in table.columns if c.startswith("reasons_")]]
     if not document["at_risk"]["model"]:
-        columns = [c for c in columns if c not in ("p_lost", "reasons")]
-    return columns
+        return table.drop(columns=model_only)
+    out = table.drop(columns=[c for c in model_only if c.startswith("reasons_")])
+    out["reasons"] = table[f"reasons_{lang}"]
+    out["tier"] = table["tier"].map(
+        {k: t(f"weekly.tier.{k}", lang) for k in ("high", "medium", "low")}
+    )
+    return out
 
 
 def comparison_text(document: dict, lang: str) -> list[str]:

@@ -14,7 +14,7 @@ from dealscope.formatting import format_amount
 from dealscope.i18n import t
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
-    at_risk_columns,
+    at_risk_table,
     at_risk_text,
     bottleneck_text,
     caption,
@@ -110,10 +110,9 @@ def render_html(document: dict, lang: str) -> str:
 
     out.append(f"<h2>{escape(t('weekly.section.at_risk', lang))}</h2>")
     out.extend(_p(line, "note") for line in at_risk_text(document, lang))
-    risk = document["at_risk"]["table"]
     out.append(
         _table(
-            text_table(risk.loc[:, at_risk_columns(document)], currency, lang),
+            text_table(at_risk_table(document, lang), currency, lang),
             t("weekly.at_risk.none", lang),
         )
     )

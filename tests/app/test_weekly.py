@@ -4,6 +4,8 @@ directly with pandas, plus the week picker, the snapshot comparison and the down
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -84,6 +86,12 @@ def _button(at, label: str):
     return next(b for b in at.download_button if b.label == label)
 
 
+@pytest.fixture(autouse=True)
+def no_stored_models(monkeypatch, tmp_path):
+    """An empty model folder: the page must never find (or train) a risk model by accident."""
+    monkeypatch.setenv("DEALSCOPE_MODEL_DIR", str(tmp_path / "models"))
+
+
 def test_default_week_shows_the_demo_figures_and_changing_week_updates_them(
     open_app, demo_db_url, demo_dataset
 ):
@@ -94,6 +102,12 @@ def test_default_week_shows_the_demo_figures_and_changing_week_updates_them(
     _assert_figures(at, _week_figures(demo_dataset.opportunities, demo_dataset.stage_events, week))
     # The bottleneck sentence names the demo's weak stage of that week.
     assert any(t.value.startswith("方案提交：") for t in at.text)
+    # Without a stored model the at-risk section says why it ranks by rule signals only.
+    texts = " ".join(t.value for t in at.text)
+    assert "仅按规则信号（停滞、沉默）排序" in texts
+    assert not (tmp_models := list(Path(os.environ["DEALSCOPE_MODEL_DIR"]).glob("**/*"))), (
+        tmp_models
+    )
 
     earlier = week - pd.Timedelta(days=7 * 5)
     picker.set_value(_label(earlier)).run()
