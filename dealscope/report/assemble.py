@@ -31,6 +31,7 @@ from dealscope.report.week import (
     compute_kpi_table,
     compute_movements,
     compute_week_series,
+    cycle_trigger_rates,
     flags_at,
     resolve_week,
     summarise_lost_reasons,
@@ -79,6 +80,10 @@ def build_weekly_report(
     # One interval table at the week's end; every earlier week end is derived from it.
     intervals = compute_stage_intervals(events, stages, end)
     series = compute_week_series(opps, events, stages, weeks, currency, silence_days, intervals)
+    # The trigger rate is the Cycle page's own figure when that module is installed.
+    rates = cycle_trigger_rates(opps, events, stages, weeks, as_of, silence_days)
+    if rates is not None:
+        series = series.drop(columns=list(rates.columns.drop("week"))).merge(rates, on="week")
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty
 

@@ -10,6 +10,7 @@ is a lower bound.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import numpy as np
@@ -254,6 +255,35 @@ def _newly(flags: pd.DataFrame, previous: pd.DataFrame, column: str) -> int:
     before = set(previous.loc[previous[column], "opportunity_id"])
     now = flags.loc[flags[column], "opportunity_id"]
     return int((~now.isin(before)).sum())
+
+
+def cycle_trigger_rates(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    weeks: list[pd.Timestamp],
+    as_of: pd.Timestamp,
+    silence_days: float = DEFAULT_SILENCE_DAYS,
+) -> pd.DataFrame | None:
+    """week, open_at_end, flagged, trigger_rate from the Cycle module (the Cycle-time page's
+    weekly risk-alert trigger rate: stall lines of the as-of date), or None when it is absent."""
+    if importlib.util.find_spec("dealscope.metrics.cycle_stages") is None:
+        return None
+    from dealscope.metrics.cycle_stages import alert_rate_by_week, week_ends
+
+    intervals = compute_stage_intervals(stage_events, stages, as_of)
+    lines = compute_stall_lines(intervals, stages)
+    frame = week_ends(min(weeks), max(weeks) + WEEK, as_of)
+    rates = alert_rate_by_week(opportunities, intervals, lines, frame, silence_days)
+    rates = rates.loc[rates["week"].isin(weeks)]
+    return pd.DataFrame(
+        {
+            "week": rates["week"].to_numpy(),
+            "open_at_end": rates["open"].astype("int64").to_numpy(),
+            "flagged": rates["flagged"].astype("int64").to_numpy(),
+            "trigger_rate": rates["rate"].astype("float64").to_numpy(),
+        }
+    )
 
 
 def compute_kpi_table(series: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 
 from dealscope.errors import DealScopeError
 from dealscope.metrics import stall
+from dealscope.metrics.kpis import infer_as_of
 from dealscope.metrics.stall import compute_stage_intervals
 from dealscope.model import Dataset, demo_stage_table, normalise_opportunities
 from dealscope.report.assemble import build_weekly_report
@@ -329,3 +330,20 @@ def test_funnel_based_weekly_conversion_matches_the_hand_counts(pipeline):
     for stage in ("需求确认", "方案提交", "技术交流", "价格谈判"):
         assert tuple(conv.loc[(W, stage), ["advanced", "resolved"]]) == (1, 1), stage
     assert tuple(conv.loc[(P, "线索"), ["advanced", "resolved"]]) == (1, 2)
+
+
+def test_trigger_rate_is_the_cycle_pages_figure_when_installed(pipeline):
+    cycle = pytest.importorskip("dealscope.metrics.cycle_stages")
+    opps, events, stages = pipeline
+    document = build_weekly_report(Dataset(1, "p", opps, events, stages, {}))
+    # The data's own as-of date is its latest timestamp (d's move, Fri 2024-01-12): week P.
+    as_of = infer_as_of(opps, events)
+    assert document["meta"]["week"] == "2024-W01"
+    series = document["series"].set_index("week")
+    # What the Cycle-time page computes for the same weeks (its stall lines are the as-of date's).
+    intervals = compute_stage_intervals(events, stages, as_of)
+    lines = stall.compute_stall_lines(intervals, stages)
+    frame = cycle.week_ends(P - pd.Timedelta(weeks=8), W, as_of)
+    expected = cycle.alert_rate_by_week(opps, intervals, lines, frame).set_index("week")
+    assert series.loc[P, "trigger_rate"] == pytest.approx(expected.loc[P, "rate"])
+    assert series.loc[P, "open_at_end"] == expected.loc[P, "open"] == 4
