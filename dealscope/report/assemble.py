@@ -101,6 +101,7 @@ def build_weekly_report(
             "silence_days": silence_days,
             "opportunities": len(opps),
             "other_currency": int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
+            "trigger_rate_source": "flags" if rates is None else "cycle",
         },
         "kpis": compute_kpi_table(series, monday),
         "series": series,

@@ -30,7 +30,7 @@ from dealscope.report.svg import grouped_bars_svg, waterfall_svg
 from dealscope.report.week import MOVEMENT_KINDS, week_label
 
 STYLE = """
-body{font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei',sans-serif;
+body{font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;
 margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
 h3{font-size:1.05em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
