@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -64,8 +65,6 @@ def parse_iso_week(text: str) -> pd.Timestamp:
         raise WeekError(f"week {text!r} is not an ISO week; write it as YYYY-Www, e.g. 2026-W46")
     year, week = int(match.group(1)), int(match.group(2))
     try:
-        from datetime import date
-
         return pd.Timestamp(date.fromisocalendar(year, week, 1))
     except ValueError as exc:
         raise WeekError(f"week {text!r} does not exist: {year} has no ISO week {week}") from exc
