@@ -9,6 +9,7 @@ import streamlit as st
 
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
 from dealscope.report.assemble import build_weekly_report
+from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
     at_risk_table,
@@ -23,7 +24,7 @@ from dealscope.report.present import (
 from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES
-from dealscope.report.week import MOVEMENT_KINDS, available_weeks, parse_iso_week, week_label
+from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from ui.context import ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row

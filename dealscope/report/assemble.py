@@ -17,6 +17,7 @@ from dealscope.report.bottleneck import (
     find_bottleneck,
     stage_conversion_by_week,
 )
+from dealscope.report.movements import compute_movements, summarise_lost_reasons
 from dealscope.report.snapshot_diff import (
     CATEGORIES,
     category_deals,
@@ -29,12 +30,10 @@ from dealscope.report.week import (
     TRAILING_WEEKS,
     WEEK,
     compute_kpi_table,
-    compute_movements,
     compute_week_series,
     cycle_trigger_rates,
     flags_at,
     resolve_week,
-    summarise_lost_reasons,
     week_label,
 )
 

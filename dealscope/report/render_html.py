@@ -12,6 +12,7 @@ import pandas as pd
 
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
+from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
     at_risk_table,
@@ -27,7 +28,7 @@ from dealscope.report.present import (
 )
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.svg import grouped_bars_svg, waterfall_svg
-from dealscope.report.week import MOVEMENT_KINDS, week_label
+from dealscope.report.week import week_label
 
 STYLE = """
 body{font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;

@@ -13,6 +13,7 @@ import pandas as pd
 
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
+from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
     at_risk_table,
@@ -28,7 +29,6 @@ from dealscope.report.present import (
     trend_text_table,
 )
 from dealscope.report.snapshot_diff import CATEGORIES
-from dealscope.report.week import MOVEMENT_KINDS
 
 # Characters that start markup anywhere in a line in CommonMark / GFM: emphasis, code spans, link
 # and image brackets, table cells, strikethrough. With `[` and `]` escaped no link or image can form,

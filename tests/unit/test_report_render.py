@@ -13,10 +13,10 @@ import pytest
 from dealscope.export import to_safe_csv, to_safe_xlsx
 from dealscope.model import Dataset, demo_stage_table, normalise_opportunities
 from dealscope.report.assemble import build_weekly_report
+from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.render_html import render_html
 from dealscope.report.render_md import escape_md, render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES, snapshot_as_of
-from dealscope.report.week import MOVEMENT_KINDS
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

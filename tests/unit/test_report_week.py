@@ -19,10 +19,10 @@ from dealscope.report.bottleneck import (
     funnel_stage_conversion_by_week,
     weekly_stage_conversion,
 )
+from dealscope.report.movements import compute_movements
 from dealscope.report.week import (
     available_weeks,
     compute_kpi_table,
-    compute_movements,
     compute_week_series,
     intervals_as_of,
     last_complete_week,
