@@ -15,6 +15,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from dealscope import store
 from dealscope.cli import main as cli_main
 from dealscope.demo import DEMO_DATASET, write_demo
+from dealscope.model import demo_stage_table
 
 VIEW = "views/weekly.py"
 
@@ -245,3 +246,27 @@ def test_sidebar_segment_filter_applies_to_the_week(open_app, demo_db_url, demo_
     expected = _week_figures(east, events, _demo_week(demo_dataset))
     _assert_figures(at, expected)
     assert expected["new"] < _week_figures(opps, events, _demo_week(demo_dataset))["new"]
+
+
+def test_data_without_a_complete_week_explains_instead_of_failing(open_app, tmp_path):
+    url = f"sqlite:///{tmp_path / 'young.db'}"
+    engine = store.get_engine(url)
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["1", "2"],
+            "stage": ["线索", "线索"],
+            "status": ["open", "open"],
+            "amount": [100.0, 200.0],
+            # Wednesday and Thursday of the same week: no Monday-to-Sunday week has ended yet.
+            "created_at": pd.to_datetime(["2026-11-18 10:00", "2026-11-19 10:00"]),
+        }
+    )
+    events = pd.DataFrame(
+        {"opportunity_id": ["1", "2"], "stage": ["线索", "线索"], "entered_at": opps["created_at"]}
+    )
+    store.write_dataset(engine, "young", opps, events, demo_stage_table())
+    engine.dispose()
+    at = open_app(url, VIEW)
+    assert not at.exception
+    assert any("还没有一个完整的 ISO 周" in i.value for i in at.info)
+    assert not at.metric
