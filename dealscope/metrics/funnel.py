@@ -302,3 +302,30 @@ def compute_snapshot_funnel(
         )
     ).astype("int64")
     return table
+
+
+def funnel_document(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> list[dict]:
+    """The CLI's `funnel` key (history basis, pass-through, every deal): one dict per funnel stage
+    with stage, entered, reached, advanced, lost, open, conversion, ci_low, ci_high; [] without
+    stage history. The won stage has null advanced/lost/open/conversion (it ends the funnel)."""
+    if stage_events.empty:
+        return []
+    paths, _ = build_deal_paths(opportunities, stage_events, stages, as_of)
+    table = compute_stage_funnel(paths, funnel_stages(stages), PASS_THROUGH)
+    is_won = table["position"].eq(table["position"].max())
+    rows = []
+    for record, won in zip(table.to_dict("records"), is_won, strict=True):  # a handful of stages
+        counts = {k: int(record[k]) for k in ("entered", "reached", "advanced", "lost", "open")}
+        if won:
+            counts.update(advanced=None, lost=None, open=None)
+        rates = {
+            k: None if pd.isna(record[k]) else float(record[k])
+            for k in ("conversion", "ci_low", "ci_high")
+        }
+        rows.append({"stage": str(record["stage"]), **counts, **rates})
+    return rows

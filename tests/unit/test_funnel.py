@@ -12,6 +12,7 @@ from dealscope.metrics.funnel import (
     build_deal_paths,
     compute_snapshot_funnel,
     compute_stage_funnel,
+    funnel_document,
     funnel_stages,
     funnel_summary,
     in_period,
@@ -171,3 +172,32 @@ def test_snapshot_funnel():
 def test_unknown_rule_is_refused(built):
     with pytest.raises(ValueError, match="rule"):
         compute_stage_funnel(built[0], fx.NAMES, "sideways")
+
+
+def test_funnel_document_for_the_cli():
+    rows = funnel_document(fx.opportunities(), fx.stage_events(), fx.stages(), fx.AS_OF)
+    assert [r["stage"] for r in rows] == fx.NAMES
+    assert rows[1] == {
+        "stage": "B", "entered": 5, "reached": 6, "advanced": 4, "lost": 1, "open": 1,
+        "conversion": pytest.approx(0.8), "ci_low": pytest.approx(0.3755, abs=1e-4),
+        "ci_high": pytest.approx(0.9638, abs=1e-4),
+    }  # fmt: skip
+    assert rows[3]["reached"] == 2 and rows[3]["conversion"] is None and rows[3]["lost"] is None
+    empty = fx.stage_events().iloc[0:0]
+    assert funnel_document(fx.opportunities(), empty, fx.stages(), fx.AS_OF) == []
+
+
+def test_cli_metrics_json_has_the_funnel(demo_db_url, capsys):
+    import json
+
+    from dealscope.cli import main
+
+    assert main(["metrics", "--dataset", "demo", "--db", demo_db_url, "--json"]) == 0
+    funnel = json.loads(capsys.readouterr().out)["funnel"]
+    keys = ["stage", "entered", "reached", "advanced", "lost", "open", "conversion", "ci_low"]
+    assert list(funnel[0]) == [*keys, "ci_high"]
+    first = funnel[0]
+    assert first["reached"] == first["advanced"] + first["lost"] + first["open"]
+    assert first["conversion"] == pytest.approx(
+        first["advanced"] / (first["advanced"] + first["lost"])
+    )
