@@ -2,7 +2,8 @@
 
 Cache layout (why it is fast at 1M deals): `load_paths` reduces the whole dataset's stage events to
 one row per deal once per dataset; a filter change only re-selects rows of that table
-(`load_selection`) and re-collapses them (`load_funnel`), which takes tens of milliseconds.
+(`load_selection`) and re-collapses them (`load_funnel`): a few hundred milliseconds at 1M deals
+(bench/bench_metrics.py). Never mutate what these loaders return.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ from dealscope.metrics.funnel import (
     HISTORY,
     RULES,
     SNAPSHOT,
-    build_deal_paths,
     compute_snapshot_funnel,
-    compute_stage_funnel,
-    funnel_stages,
-    funnel_summary,
-    in_period,
 )
 from dealscope.metrics.funnel_compare import compare_periods, compare_segments, compute_cohorts
-from dealscope.metrics.funnel_detail import lost_by_stage, transition_matrix
+from dealscope.metrics.funnel_detail import compute_funnel_view
+from dealscope.metrics.funnel_paths import build_deal_paths, funnel_stages, in_period
 from dealscope.model import LOST, SEGMENT_COLUMNS
 from ui.context import ViewContext
 from ui.state import tr
@@ -34,7 +31,9 @@ from ui.state import tr
 GREY = "color: #9e9e9e"
 
 
-@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
+# Paths and selections are big and never mutated: st.cache_resource hands back the same object,
+# where st.cache_data would unpickle a copy of a million rows on every rerun.
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def load_paths(key: tuple, _view: ViewContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-deal paths and moves of the whole dataset (key: database URL, dataset id, as-of)."""
     dataset = _view.dataset
@@ -47,7 +46,7 @@ def paths_key(view: ViewContext) -> tuple:
     return (view.db_url, view.dataset.id, view.as_of)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+@st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
 def load_selection(key: tuple, _view: ViewContext) -> pd.DataFrame:
     """The paths of the deals in the view: segment filters, then created in the period."""
     paths, _ = load_paths(paths_key(_view), _view)
@@ -61,14 +60,7 @@ def load_funnel(key: tuple, _view: ViewContext, rule: str) -> dict:
     selection = load_selection(key, _view)
     _, moves = load_paths(paths_key(_view), _view)
     names = funnel_stages(_view.dataset.stages)
-    lost_name = _lost_name(_view)
-    return {
-        "stages": names,
-        "funnel": compute_stage_funnel(selection, names, rule),
-        "summary": funnel_summary(selection),
-        "lost": lost_by_stage(selection, names),
-        "transitions": transition_matrix(moves, names, selection.index.to_numpy(), lost_name),
-    }
+    return compute_funnel_view(selection, moves, names, rule, _lost_name(_view))
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)

@@ -26,9 +26,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dealscope.metrics.funnel_paths import (
+    STATUS_CODES,
+    build_deal_paths,
+    funnel_stages,
+    stage_codes,
+)
 from dealscope.metrics.kpis import main_currency, priced_amount, status_as_of
 from dealscope.metrics.stats import wilson_interval
-from dealscope.model import LOST, OPEN, SEGMENT_COLUMNS, WON
+from dealscope.model import LOST, OPEN, WON
 
 HISTORY, SNAPSHOT, COHORT = "history", "snapshot", "cohort"
 BASES = (HISTORY, SNAPSHOT, COHORT)
@@ -37,122 +43,6 @@ RULES = (PASS_THROUGH, STRICT)
 # Below this many resolved deals (advanced + lost) a stage shows counts, not a percentage
 # (leak-finder's threshold; a Wilson interval on fewer is wider than ±20 points).
 MIN_RESOLVED = 20
-STATUS_CODES = {OPEN: 0, WON: 1, LOST: 2}
-# Columns of the per-deal table that the drill-through lists next to the funnel figures.
-DEAL_COLUMNS = ("opportunity_id", "name", "account", "stage", "lost_reason", "created_at")
-MOVE_KINDS = ("forward", "skip", "backward", "reopen", "close", "repeat")
-
-
-def funnel_stages(stages: pd.DataFrame) -> list[str]:
-    """The funnel's stage names from the `stages` table (stage, position, kind): open ones, then won."""
-    ordered = stages.sort_values("position", kind="stable")
-    open_ = ordered.loc[ordered["kind"] == OPEN, "stage"].tolist()
-    won = ordered.loc[ordered["kind"] == WON, "stage"].tolist()
-    return open_ + won[:1]
-
-
-def _stage_codes(stages: pd.DataFrame, names: pd.Series) -> np.ndarray:
-    """Code per stage name: open stages 0..k-1, any won stage k, any lost stage k+1, unknown -1."""
-    ordered = stages.sort_values("position", kind="stable")
-    n_open = int((ordered["kind"] == OPEN).sum())
-    kind_code = np.where(ordered["kind"] == WON, n_open, n_open + 1)
-    codes = np.where(ordered["kind"] == OPEN, np.arange(len(ordered)), kind_code)
-    # Open stages get consecutive codes in position order even if positions have gaps.
-    codes[(ordered["kind"] == OPEN).to_numpy()] = np.arange(n_open)
-    lookup = pd.Index(ordered["stage"].astype(str)).get_indexer(names.astype(str))
-    return np.where(lookup >= 0, codes[lookup], -1)
-
-
-def _row_positions(opportunity_ids: pd.Series, event_ids: pd.Series) -> np.ndarray:
-    """Row of each event's opportunity in `opportunity_ids` (-1 when unknown; first of duplicates)."""
-    duplicated = opportunity_ids.duplicated().to_numpy()
-    firsts = np.flatnonzero(~duplicated)
-    found = pd.Index(opportunity_ids[~duplicated]).get_indexer(event_ids)
-    return np.where(found >= 0, firsts[np.maximum(found, 0)], -1)
-
-
-def build_deal_paths(
-    opportunities: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    stages: pd.DataFrame,
-    as_of: pd.Timestamp,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-deal funnel paths and the deal-to-deal stage moves, from the canonical frames.
-
-    Returns (paths, moves). paths: one row per opportunity (RangeIndex) with DEAL_COLUMNS,
-    SEGMENT_COLUMNS, value (amount in the main currency), status (at as_of), has_history,
-    entered_mask (bit j = entered funnel stage j), furthest (-1 = no open stage), n_skips,
-    n_backward, reopened. moves: row, from_code, to_code, kind (one row per consecutive pair of
-    events of a deal; codes as in `funnel_stages`, lost = len(funnel_stages)).
-    """
-    opps = opportunities.reset_index(drop=True)
-    n = len(opps)
-    n_open = int((stages["kind"] == OPEN).sum())
-    won_code = n_open
-    events = stage_events.loc[stage_events["entered_at"] <= as_of]
-    row = _row_positions(opps["opportunity_id"], events["opportunity_id"])
-    code = _stage_codes(stages, events["stage"])
-    when = events["entered_at"].to_numpy()
-    keep = (row >= 0) & (code >= 0)
-    row, code, when = row[keep], code[keep], when[keep]
-    # The contract sorts events by deal then time; re-sort only when that does not hold.
-    same = row[1:] == row[:-1]
-    contiguous = np.count_nonzero(~same) + (1 if len(row) else 0) == len(np.unique(row))
-    if not (contiguous and np.all((when[1:] >= when[:-1]) | ~same)):
-        order = np.lexsort((when, row))
-        row, code = row[order], code[order]
-        same = row[1:] == row[:-1]
-
-    mask = np.zeros(n, dtype="int64")
-    furthest_open = np.full(n, -1, dtype="int64")
-    for j in range(n_open + 1):  # a handful of stages, each a vectorised pass
-        hit = np.bincount(row[code == j], minlength=n) > 0
-        mask |= hit.astype("int64") << j
-        if j < n_open:
-            furthest_open = np.where(hit, j, furthest_open)
-    status = status_as_of(opps, as_of).fillna(OPEN).to_numpy()
-    furthest = np.where(status == WON, won_code, furthest_open)
-
-    src, dst, deal = code[:-1][same], code[1:][same], row[1:][same]
-    to_open = dst < n_open
-    kind = np.select(
-        [
-            src == dst,
-            (src < n_open) & to_open & (dst < src),
-            (src >= n_open) & to_open,
-            (src < n_open) & (dst <= won_code) & (dst > src + 1),
-            dst >= won_code,
-        ],
-        ["repeat", "backward", "reopen", "skip", "close"],
-        default="forward",
-    )
-    moves = pd.DataFrame({"row": deal, "from_code": src, "to_code": dst, "kind": kind})
-
-    paths = opps.loc[:, [c for c in (*DEAL_COLUMNS, *SEGMENT_COLUMNS) if c in opps.columns]]
-    paths = paths.assign(
-        value=priced_amount(opps, main_currency(opps)).to_numpy(),
-        status=status,
-        has_history=np.bincount(row, minlength=n) > 0,
-        entered_mask=mask,
-        furthest=furthest,
-        n_skips=np.bincount(deal[kind == "skip"], minlength=n),
-        n_backward=np.bincount(deal[kind == "backward"], minlength=n),
-        reopened=np.bincount(deal[kind == "reopen"], minlength=n) > 0,
-    )
-    return paths, moves
-
-
-def in_period(
-    paths: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> pd.DataFrame:
-    """Rows of `paths` (needs created_at) created in [start, end); deals without a date are left out."""
-    created = paths["created_at"]
-    keep = created.notna()
-    if start is not None:
-        keep &= created >= start
-    if end is not None:
-        keep &= created < end
-    return paths.loc[keep.to_numpy()]
 
 
 def stage_flags(paths: pd.DataFrame, k: int, rule: str) -> dict[str, np.ndarray]:
@@ -190,6 +80,54 @@ COUNT_FIELDS = ("entered", "reached", "advanced", "lost", "open", "skipped_on", 
 VALUE_FIELDS = ("reached", "lost", "open")
 
 
+def _status_codes(status: pd.Series) -> np.ndarray:
+    """0 = open, 1 = won, 2 = lost (anything else counts as open)."""
+    if isinstance(status.dtype, pd.CategoricalDtype) and list(status.cat.categories) == list(
+        STATUS_CODES
+    ):
+        return status.cat.codes.to_numpy().astype("int64").clip(0)
+    return pd.Categorical(status, categories=list(STATUS_CODES)).codes.astype("int64").clip(0)
+
+
+def _collapse(paths: pd.DataFrame, k: int, by: str | None) -> pd.DataFrame:
+    """Deals and value per (group, furthest, status, entered_mask): every funnel figure depends
+    only on these, so a million deals become a few hundred weighted rows (one integer key and a
+    bincount, which is what keeps a filtered rerun fast). Columns: group, furthest, status,
+    entered_mask, deals, value."""
+    furthest = paths["furthest"].to_numpy().astype("int64") + 1  # 0 = no open stage
+    status = _status_codes(paths["status"])
+    mask = paths["entered_mask"].to_numpy().astype("int64")
+    span = (k + 1) * 3 << k
+    key = ((furthest * 3 + status) << k) | mask
+    if by:
+        group_codes, group_values = pd.factorize(paths[by], use_na_sentinel=False)
+        key = group_codes.astype("int64") * span + key
+    else:
+        group_values = np.zeros(1, dtype="int64")
+    values = paths["value"].fillna(0.0).to_numpy(dtype="float64")
+    if len(key) and key.max() < 8_000_000:  # dense keys: count without sorting
+        deals = np.bincount(key, minlength=0)
+        present = np.flatnonzero(deals)
+        value = np.bincount(key, weights=values)[present]
+        deals = deals[present]
+    else:
+        present, inverse = np.unique(key, return_inverse=True)
+        deals = np.bincount(inverse)
+        value = np.bincount(inverse, weights=values)
+    rest = present % span
+    status_names = np.asarray(list(STATUS_CODES), dtype=object)
+    return pd.DataFrame(
+        {
+            "group": pd.Index(group_values).take(present // span).to_numpy(),
+            "furthest": (rest >> k) // 3 - 1,
+            "status": status_names[(rest >> k) % 3],
+            "entered_mask": rest & ((1 << k) - 1),
+            "deals": deals,
+            "value": value,
+        }
+    )
+
+
 def compute_stage_funnel(
     paths: pd.DataFrame, stage_names: list[str], rule: str = PASS_THROUGH, by: str | None = None
 ) -> pd.DataFrame:
@@ -201,29 +139,24 @@ def compute_stage_funnel(
     lost_value_share. Conversion columns of the won stage are the cumulative ones only.
     """
     k = len(stage_names)
-    keys = ["furthest", "status", "entered_mask"] + ([by] if by else [])
-    # Collapse first: every figure depends only on these keys, so a million deals become a
-    # few hundred weighted rows (this is what keeps a filtered rerun fast).
-    collapsed = (
-        paths.loc[:, [*keys, "value"]]
-        .assign(deals=1)
-        .groupby(keys, observed=True, sort=False, dropna=False)
-        .agg(deals=("deals", "sum"), value=("value", "sum"))
-        .reset_index()
-    )
+    collapsed = _collapse(paths, k, by)
     flags = stage_flags(collapsed, k, rule)
     weights = collapsed["deals"].to_numpy()[:, None]
     values = collapsed["value"].fillna(0.0).to_numpy()[:, None]
     parts = {f: flags[f] * weights for f in COUNT_FIELDS}
     parts.update({f"{f}_value": flags[f] * values for f in VALUE_FIELDS})
-    groups = collapsed[by].to_numpy() if by else np.zeros(len(collapsed), dtype="int64")
-    frames = []
-    for name, matrix in parts.items():  # ten small matrices, one groupby each
-        wide = pd.DataFrame(matrix, columns=range(k)).groupby(groups, sort=True, dropna=False).sum()
-        frames.append(wide.stack(future_stack=True).rename(name))
-    table = pd.concat(frames, axis=1).reset_index(names=["group", "position"])
-    if table.empty:  # no deals: every stage with zeros, so nothing downstream divides by nothing
-        table = pd.DataFrame({"group": 0, "position": range(k)}).assign(**{c: 0 for c in parts})
+    # Sum every (combination × stage) matrix per group in one pass: fields × stages columns.
+    names = list(parts)
+    cube = np.stack([parts[name] for name in names], axis=1).reshape(len(collapsed), len(names) * k)
+    codes, groups = pd.factorize(collapsed["group"], use_na_sentinel=False)
+    if len(groups) == 0:  # no deals: every stage with zeros, so nothing downstream divides by 0
+        codes, groups = np.zeros(0, dtype="int64"), pd.Index([0])
+    sums = np.zeros((len(groups), cube.shape[1]))
+    np.add.at(sums, codes, cube)
+    long = sums.reshape(len(groups), len(names), k).transpose(0, 2, 1).reshape(-1, len(names))
+    table = pd.DataFrame(long, columns=names)
+    table.insert(0, "position", np.tile(np.arange(k), len(groups)))
+    table.insert(0, "group", np.repeat(pd.Index(groups).to_numpy(), k))
     table = _add_rates(table, stage_names)
     if by:
         return table.rename(columns={"group": by})
@@ -254,23 +187,6 @@ def _add_rates(table: pd.DataFrame, stage_names: list[str]) -> pd.DataFrame:
     return table
 
 
-def funnel_summary(paths: pd.DataFrame) -> dict[str, int]:
-    """Counts shown above the funnel, from build_deal_paths rows: deals, with history, without,
-    outside the funnel (history but no open stage and not won), skipping, moving back, reopened."""
-    has = paths["has_history"]
-    return {
-        "deals": len(paths),
-        "with_history": int(has.sum()),
-        "without_history": int((~has).sum()),
-        "outside_funnel": int((has & paths["furthest"].lt(0)).sum()),
-        "skipping": int(paths["n_skips"].gt(0).sum()),
-        "skips": int(paths["n_skips"].sum()),
-        "moving_back": int(paths["n_backward"].gt(0).sum()),
-        "backward_moves": int(paths["n_backward"].sum()),
-        "reopened": int(paths["reopened"].sum()),
-    }
-
-
 def compute_snapshot_funnel(
     opportunities: pd.DataFrame, stages: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
@@ -289,7 +205,7 @@ def compute_snapshot_funnel(
         deals=ordered["stage"].astype(str).map(counts).fillna(0).astype("int64"),
         value=ordered["stage"].astype(str).map(sums).fillna(0.0),
     )
-    code = _stage_codes(ordered, current)
+    code = stage_codes(ordered, current)
     n_open = int((ordered["kind"] == OPEN).sum())
     live = np.where(status.eq(WON).to_numpy(), n_open, np.where(status.eq(OPEN), code, -1))
     live = live[live >= 0]
@@ -298,7 +214,7 @@ def compute_snapshot_funnel(
         np.where(
             table["kind"].eq(LOST).to_numpy(),
             0,
-            beyond[np.minimum(_stage_codes(ordered, ordered["stage"]), n_open)],
+            beyond[np.minimum(stage_codes(ordered, ordered["stage"]), n_open)],
         )
     ).astype("int64")
     return table

@@ -12,12 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from dealscope.metrics.funnel import (
-    MIN_RESOLVED,
-    PASS_THROUGH,
-    compute_stage_funnel,
-    in_period,
-)
+from dealscope.metrics.funnel import MIN_RESOLVED, PASS_THROUGH, compute_stage_funnel
+from dealscope.metrics.funnel_paths import in_period
 from dealscope.metrics.stats import wilson_interval
 from dealscope.model import LOST, OPEN, WON
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dealscope.metrics.funnel import DEAL_COLUMNS, PASS_THROUGH, stage_flags
+from dealscope.metrics.funnel import PASS_THROUGH, compute_stage_funnel, stage_flags
 from dealscope.metrics.funnel_compare import segment_labels
+from dealscope.metrics.funnel_paths import DEAL_COLUMNS, funnel_summary
 from dealscope.model import LOST, SEGMENT_COLUMNS
 
 NO_REASON = "(none)"
@@ -48,10 +49,15 @@ def transition_matrix(
     Returns from_stage, to_stage, from_code, to_code, kind, moves, deals — one row per pair seen.
     """
     if rows is not None:
-        moves = moves.loc[np.isin(moves["row"].to_numpy(), rows)]
+        # A boolean lookup table instead of np.isin: one pass over millions of moves.
+        move_rows = moves["row"].to_numpy()
+        size = int(max(move_rows.max(initial=-1), np.max(rows, initial=-1))) + 1
+        chosen = np.zeros(size, dtype=bool)
+        chosen[rows] = True
+        moves = moves.loc[chosen[move_rows]]
     names = np.asarray([*stage_names, lost_name or "lost"], dtype=object)
     table = (
-        moves.groupby(["from_code", "to_code", "kind"])
+        moves.groupby(["from_code", "to_code", "kind"], observed=True)
         .agg(moves=("row", "size"), deals=("row", "nunique"))
         .reset_index()
     )
@@ -85,3 +91,21 @@ def drill_deals(
     out = chosen.loc[:, [*columns, "value", "status", "n_skips", "n_backward", "reopened"]]
     out.insert(len(columns) + 2, "furthest_stage", names[chosen["furthest"].to_numpy() + 1])
     return out.reset_index(drop=True)
+
+
+def compute_funnel_view(
+    selection: pd.DataFrame,
+    moves: pd.DataFrame,
+    stage_names: list[str],
+    rule: str = PASS_THROUGH,
+    lost_name: str | None = None,
+) -> dict:
+    """Everything the Funnel page's history view shows for a selection of build_deal_paths rows
+    (RangeIndex labels = rows of `moves`): keys stages, funnel, summary, lost, transitions."""
+    return {
+        "stages": stage_names,
+        "funnel": compute_stage_funnel(selection, stage_names, rule),
+        "summary": funnel_summary(selection),
+        "lost": lost_by_stage(selection, stage_names),
+        "transitions": transition_matrix(moves, stage_names, selection.index.to_numpy(), lost_name),
+    }

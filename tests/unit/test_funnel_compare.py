@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dealscope.metrics.funnel import STRICT, build_deal_paths
+from dealscope.metrics.funnel import STRICT
 from dealscope.metrics.funnel_compare import (
     OTHER,
     compare_periods,
@@ -17,6 +17,7 @@ from dealscope.metrics.funnel_compare import (
     two_proportion_test,
 )
 from dealscope.metrics.funnel_detail import drill_deals, lost_by_stage, transition_matrix
+from dealscope.metrics.funnel_paths import build_deal_paths
 from dealscope.model import normalise_opportunities
 from tests.unit import funnel_fixtures as fx
 
