@@ -20,12 +20,13 @@ ROOT = Path(__file__).parent
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
     ("views/funnel.py", "funnel.title", "funnel", ":material/filter_alt:"),
+    ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
 )
 
 
 def main() -> None:
-    st.set_page_config(page_title="DealScope", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="DealScope", page_icon="📊", layout="wide")
     init_language()
     pages = [
         st.Page(ROOT / script, title=tr(title), url_path=path, icon=icon, default=i == 0)

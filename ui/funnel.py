@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dealscope.filters import apply_segment_filters
+from dealscope.filters import EVENT_ROW, apply_segment_filters
 from dealscope.formatting import format_count, format_pct
 from dealscope.metrics.funnel import (
     BASES,
@@ -37,9 +37,10 @@ GREY = "color: #9e9e9e"
 def load_paths(key: tuple, _view: ViewContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-deal paths and moves of the whole dataset (key: database URL, dataset id, as-of)."""
     dataset = _view.dataset
-    return build_deal_paths(
-        dataset.opportunities, dataset.stage_events, dataset.stages, _view.as_of
-    )
+    events = dataset.stage_events
+    # The dataset loader indexes events by their deal's row once; reuse it when present.
+    rows = events[EVENT_ROW].to_numpy() if EVENT_ROW in events.columns else None
+    return build_deal_paths(dataset.opportunities, events, dataset.stages, _view.as_of, rows)
 
 
 def paths_key(view: ViewContext) -> tuple:

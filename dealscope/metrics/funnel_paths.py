@@ -96,6 +96,7 @@ def build_deal_paths(
     stage_events: pd.DataFrame,
     stages: pd.DataFrame,
     as_of: pd.Timestamp,
+    event_rows: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-deal funnel paths and the deal-to-deal stage moves, from the canonical frames.
 
@@ -104,12 +105,17 @@ def build_deal_paths(
     has_history, entered_mask (bit j = entered funnel stage j), furthest (-1 = no open stage),
     n_skips, n_backward, reopened. moves: row, from_code, to_code, kind (one row per consecutive
     pair of events of a deal; codes as in `funnel_stages`, lost = len(funnel_stages)).
+    `event_rows`: each event's row in `opportunities` when already known (the app's loader
+    precomputes it as `opp_row`), which saves the id lookup.
     """
     opps = opportunities  # not reset_index(): that copies every column of a million rows
     n = len(opps)
     n_open = int((stages["kind"] == OPEN).sum())
     won_code = n_open
-    row = _event_rows(opps["opportunity_id"], stage_events["opportunity_id"])
+    if event_rows is None:
+        row = _event_rows(opps["opportunity_id"], stage_events["opportunity_id"])
+    else:
+        row = np.asarray(event_rows, dtype="int64")
     code = stage_codes(stages, stage_events["stage"])
     when = stage_events["entered_at"].to_numpy()
     keep = (row >= 0) & (code >= 0) & (when <= np.datetime64(as_of))

@@ -6,6 +6,7 @@ import pandas as pd
 
 from dealscope.metrics.funnel import funnel_document
 from dealscope.metrics.kpis import compute_summary, infer_as_of
+from dealscope.metrics.reps import compute_report_reps
 from dealscope.model import Dataset
 
 
@@ -17,4 +18,5 @@ def build_metrics_document(dataset: Dataset, as_of: pd.Timestamp | None = None) 
     document["funnel"] = funnel_document(
         dataset.opportunities, dataset.stage_events, dataset.stages, as_of
     )
+    document["reps"] = compute_report_reps(dataset.opportunities, as_of)
     return document

@@ -212,3 +212,13 @@ def test_opportunity_order_does_not_matter(built):
     got = paths.sort_values("opportunity_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, built[0])
     assert len(moves) == len(built[1])
+
+
+def test_precomputed_event_rows_give_the_same_paths(built):
+    from dealscope.filters import EVENT_ROW, index_events
+
+    opps = fx.opportunities()
+    events = index_events(opps, fx.stage_events())
+    paths, moves = build_deal_paths(opps, events, fx.stages(), fx.AS_OF, events[EVENT_ROW])
+    pd.testing.assert_frame_equal(paths, built[0])
+    pd.testing.assert_frame_equal(moves, built[1])
