@@ -177,10 +177,11 @@ def funnel_display(funnel: pd.DataFrame, currency_fmt) -> pd.DataFrame:
             tr("funnel.col.entered"): rows["entered"],
             tr("funnel.col.reached"): rows["reached"],
             tr("funnel.col.skipped"): rows["skipped"],
-            tr("funnel.col.advanced"): rows["advanced"].astype("Int64").where(~is_won),
-            tr("funnel.col.lost"): rows["lost"].astype("Int64").where(~is_won),
-            tr("funnel.col.open"): rows["open"].astype("Int64").where(~is_won),
-            tr("funnel.col.skipped_on"): rows["skipped_on"].astype("Int64").where(~is_won),
+            # The won stage ends the funnel: "—", not 0 (nothing can advance or be lost there).
+            tr("funnel.col.advanced"): rows["advanced"].astype(object).where(~is_won, "—"),
+            tr("funnel.col.lost"): rows["lost"].astype(object).where(~is_won, "—"),
+            tr("funnel.col.open"): rows["open"].astype(object).where(~is_won, "—"),
+            tr("funnel.col.skipped_on"): rows["skipped_on"].astype(object).where(~is_won, "—"),
             tr("funnel.col.conversion"): conv,
             tr("funnel.col.cumulative"): cum,
             # The won stage is the end of the funnel: nothing is lost "at" it.

@@ -237,7 +237,8 @@ def render_cohorts(view: ViewContext, rule: str) -> None:
     pivot = pivot.reindex(columns=[s for s in stages["stage"].unique() if s in pivot.columns])
     st.subheader(tr("funnel.cohort.stages"))
     st.dataframe(
-        grey_rows(pivot.map(format_pct).reset_index().assign(cohort=lambda d: d["cohort"].dt.date),
+        grey_rows(pivot.map(format_pct).reset_index().assign(cohort=lambda d: d["cohort"].dt.date)
+                  .rename(columns={"cohort": tr("funnel.chart.cohort")}),
                   summary.set_index("cohort")["mature"].reindex(pivot.index).fillna(False)),
         hide_index=True,
     )  # fmt: skip
