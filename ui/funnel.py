@@ -8,6 +8,8 @@ one row per deal once per dataset; a filter change only re-selects rows of that 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -126,7 +128,14 @@ def render_controls(has_history: bool) -> tuple[str, str]:
     return basis or HISTORY, rule
 
 
-def rate_texts(rate, low, high, k, n, enough) -> list[str]:
+def rate_texts(
+    rate: pd.Series,
+    low: pd.Series,
+    high: pd.Series,
+    k: pd.Series,
+    n: pd.Series,
+    enough: pd.Series,
+) -> list[str]:
     """Per row: '71.7% (70.5–72.8%)'; 'k / n' when n is below the minimum; '—' when n is 0."""
     frame = pd.DataFrame({"rate": rate, "low": low, "high": high, "k": k, "n": n, "ok": enough})
     frame = frame.reset_index(drop=True)
@@ -150,7 +159,7 @@ def grey_rows(table: pd.DataFrame, enough: pd.Series):
     return table.style.apply(lambda column: shade, axis=0)
 
 
-def funnel_display(funnel: pd.DataFrame, currency_fmt) -> pd.DataFrame:
+def funnel_display(funnel: pd.DataFrame, currency_fmt: Callable[[float], str]) -> pd.DataFrame:
     """The per-stage table in the session language (counts as numbers, rates as text)."""
     rows = funnel.reset_index(drop=True)
     conv = rate_texts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from dealscope.metrics.funnel import MIN_RESOLVED, PASS_THROUGH, compute_stage_funnel
@@ -28,7 +29,7 @@ MATURE_MIN_RESOLVED = 20
 COHORT_GRAINS = {"week": "W-SUN", "month": "M", "quarter": "Q"}
 
 
-def two_proportion_test(k1, n1, k2, n2) -> np.ndarray:
+def two_proportion_test(k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike) -> np.ndarray:
     """Two-sided p-values of the pooled two-proportion z-test (vectorised); NaN where undefined."""
     k1, n1, k2, n2 = (np.asarray(x, dtype="float64") for x in (k1, n1, k2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -39,7 +40,7 @@ def two_proportion_test(k1, n1, k2, n2) -> np.ndarray:
     return np.where(np.isfinite(z), p, np.where((n1 > 0) & (n2 > 0) & (se == 0), 1.0, np.nan))
 
 
-def holm_adjust(p_values) -> np.ndarray:
+def holm_adjust(p_values: ArrayLike) -> np.ndarray:
     """Holm step-down adjusted p-values (vectorised); NaN inputs stay NaN and are not counted."""
     p = np.asarray(p_values, dtype="float64")
     out = np.full(p.shape, np.nan)

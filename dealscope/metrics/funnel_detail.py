@@ -42,7 +42,10 @@ def lost_by_stage(paths: pd.DataFrame, stage_names: list[str]) -> pd.DataFrame:
 
 
 def transition_matrix(
-    moves: pd.DataFrame, stage_names: list[str], rows: np.ndarray | None = None, lost_name=None
+    moves: pd.DataFrame,
+    stage_names: list[str],
+    rows: np.ndarray | None = None,
+    lost_name: str | None = None,
 ) -> pd.DataFrame:
     """Stage-to-stage moves (from build_deal_paths' moves), optionally only of deals in `rows`.
 
