@@ -174,3 +174,29 @@ def test_small_samples_show_counts_not_percentages(open_app, demo_db_url, demo_d
             assert table.loc[stage, col("conversion")] == f"{advanced} / {advanced + lost}"
             checked += 1
     assert checked > 0
+
+
+def test_period_applies_to_creation_and_is_compared_with_the_previous(
+    open_app, demo_db_url, demo_dataset
+):
+    at = open_app(demo_db_url, VIEW, query={"start": "2026-05-01", "end": "2026-10-31"})
+    assert not at.exception
+    created = demo_dataset.opportunities["created_at"]
+    start, end = pd.Timestamp("2026-05-01"), pd.Timestamp("2026-11-01")
+    in_period = int(((created >= start) & (created < end)).sum())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("funnel.kpi.deals")] == f"{in_period:,}"
+    # The previous period of equal length exists, so the comparison table is shown.
+    rest = t("funnel.compare.col.rest")
+    tables = [d.value for d in at.dataframe if rest in d.value.columns]
+    assert len(tables) == 2  # segments (default column) and this-vs-previous period
+    period_table = tables[1].set_index(col("stage"))
+    opps, events = demo_dataset.opportunities, demo_dataset.stage_events
+    first_stage, *later_stages = list(stage_positions(demo_dataset))
+    before = start - (end - start)
+    previous = opps.loc[(created >= before) & (created < start)]
+    later = set(events.loc[events["stage"].isin(later_stages), "opportunity_id"])
+    moved_on = previous["opportunity_id"].isin(later) | previous["status"].eq(WON)
+    lost = int((~moved_on & previous["status"].eq(LOST)).sum())
+    advanced = int(moved_on.sum())
+    assert period_table.loc[first_stage, rest] == pct(advanced, advanced + lost)
