@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dealscope.demo import generate_demo
 from dealscope.filters import Filters, apply_segment_filters
 from dealscope.metrics.funnel import compute_stage_funnel
-from dealscope.metrics.funnel_detail import compute_funnel_view
+from dealscope.metrics.funnel_compare import compare_periods, compare_segments
+from dealscope.metrics.funnel_detail import DRILL_MAX_ROWS, compute_funnel_view, drill_deals
 from dealscope.metrics.funnel_paths import (
     build_deal_paths,
     funnel_stages,
@@ -172,10 +173,19 @@ def same_figures(table: pd.DataFrame, summary: dict, expected: pd.DataFrame) -> 
 
 def page_rerun(paths: pd.DataFrame, moves: pd.DataFrame, data: Data, filters: Filters) -> dict:
     """The work of a Funnel page rerun after a filter change on the cached per-deal paths: what
-    ui/funnel.py's load_selection and load_funnel do (table, counts, lost reasons, transitions)."""
-    start = data.as_of.normalize() - pd.Timedelta(days=365)
-    selection = in_period(apply_segment_filters(paths, filters), start, None)
-    return compute_funnel_view(selection, moves, funnel_stages(data.stages))
+    the default view computes through ui/funnel.py's loaders (selection, table, counts, lost
+    reasons, transitions, the segment and period comparisons, the drill-through list)."""
+    names = funnel_stages(data.stages)
+    end = data.as_of.normalize() + pd.Timedelta(days=1)
+    start = end - pd.Timedelta(days=180)
+    filtered = apply_segment_filters(paths, filters) if filters.segments else paths
+    selection = in_period(filtered, start, end)
+    view = compute_funnel_view(selection, moves, names)
+    view["segments"] = compare_segments(selection, names, "region")
+    view["periods"] = compare_periods(filtered, names, start, end)
+    drill = drill_deals(selection, names, names[0], "lost")
+    view["drill"] = drill.sort_values("value", ascending=False).head(DRILL_MAX_ROWS)
+    return view
 
 
 def bench_funnel(data: Data, repeat: int) -> list[Row]:

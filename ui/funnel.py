@@ -54,7 +54,14 @@ def load_selection(key: tuple, _view: ViewContext) -> pd.DataFrame:
     """The paths of the deals in the view: segment filters, then created in the period."""
     paths, _ = load_paths(paths_key(_view), _view)
     start, end = _view.period_bounds()
-    return in_period(apply_segment_filters(paths, _view.filters), start, end)
+    return in_period(_segment_filtered(paths, _view), start, end)
+
+
+def _segment_filtered(paths: pd.DataFrame, view: ViewContext) -> pd.DataFrame:
+    # No selection: the cached frame itself (filtering would copy a million rows for nothing).
+    if not any(view.filters.segments.values()):
+        return paths
+    return apply_segment_filters(paths, view.filters)
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
@@ -79,7 +86,7 @@ def load_periods(key: tuple, _view: ViewContext, rule: str) -> pd.DataFrame:
     paths, _ = load_paths(paths_key(_view), _view)
     start, end = _view.period_bounds()
     names = funnel_stages(_view.dataset.stages)
-    return compare_periods(apply_segment_filters(paths, _view.filters), names, start, end, rule)
+    return compare_periods(_segment_filtered(paths, _view), names, start, end, rule)
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)

@@ -17,7 +17,7 @@ from dealscope.charts.funnel import (
 from dealscope.formatting import format_amount, format_count, format_pct
 from dealscope.metrics.funnel import MIN_RESOLVED
 from dealscope.metrics.funnel_compare import COHORT_GRAINS, MISSING, OTHER
-from dealscope.metrics.funnel_detail import OUTCOMES, drill_deals
+from dealscope.metrics.funnel_detail import DRILL_MAX_ROWS, OUTCOMES, drill_deals
 from dealscope.metrics.kpis import main_currency
 from ui.context import ViewContext
 from ui.funnel import (
@@ -196,6 +196,10 @@ def render_drill(data: dict, view: ViewContext, rule: str) -> None:
         )
     deals = drill_deals(selection, names, stage, outcome, rule, column, value)
     st.metric(tr("funnel.drill.count"), format_count(len(deals)))
+    if len(deals) > DRILL_MAX_ROWS:
+        # Tables and Excel files of hundreds of thousands of rows stall the page: largest first.
+        st.text(tr("funnel.drill.truncated", shown=f"{DRILL_MAX_ROWS:,}"))
+        deals = deals.sort_values("value", ascending=False, na_position="last").head(DRILL_MAX_ROWS)
     shown = deals.rename(columns=lambda c: tr(f"funnel.drill.col.{c}"))
     st.dataframe(shown, hide_index=True)
     render_downloads(shown, "funnel_deals", "funnel_drill")

@@ -43,6 +43,9 @@ RULES = (PASS_THROUGH, STRICT)
 # Below this many resolved deals (advanced + lost) a stage shows counts, not a percentage
 # (leak-finder's threshold; a Wilson interval on fewer is wider than ±20 points).
 MIN_RESOLVED = 20
+# The only per-deal columns the funnel figures need: work on these, not on the wide paths frame
+# (copying a million rows of twenty columns costs more than the figures themselves).
+FUNNEL_COLUMNS = ("furthest", "status", "entered_mask", "value")
 
 
 def stage_flags(paths: pd.DataFrame, k: int, rule: str) -> dict[str, np.ndarray]:

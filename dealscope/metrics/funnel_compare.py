@@ -13,7 +13,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-from dealscope.metrics.funnel import MIN_RESOLVED, PASS_THROUGH, compute_stage_funnel
+from dealscope.metrics.funnel import (
+    FUNNEL_COLUMNS,
+    MIN_RESOLVED,
+    PASS_THROUGH,
+    compute_stage_funnel,
+)
 from dealscope.metrics.funnel_paths import in_period
 from dealscope.metrics.stats import wilson_interval
 from dealscope.model import LOST, OPEN, WON
@@ -84,7 +89,7 @@ def compare_segments(
     Takes build_deal_paths rows; returns compute_stage_funnel's columns with `segment`, plus
     rest_advanced, rest_resolved, rest_conversion, p_value, p_adjusted, significant.
     """
-    labelled = paths.assign(segment=segment_labels(paths, column))
+    labelled = paths.loc[:, list(FUNNEL_COLUMNS)].assign(segment=segment_labels(paths, column))
     table = compute_stage_funnel(labelled, stage_names, rule, by="segment")
     overall = compute_stage_funnel(paths, stage_names, rule)
     return _test_against(table, "segment", overall)
@@ -103,6 +108,7 @@ def compare_periods(
     carry the test against the previous ones (rest_* = previous).
     """
     previous_start = start - (end - start)
+    paths = paths.loc[:, [*FUNNEL_COLUMNS, "created_at"]]
     current = compute_stage_funnel(in_period(paths, start, end), stage_names, rule)
     before = compute_stage_funnel(in_period(paths, previous_start, start), stage_names, rule)
     # Testing current against current+previous minus current = previous: reuse _test_against.
@@ -122,7 +128,7 @@ def compute_cohorts(
     """
     if grain not in COHORT_GRAINS:
         raise ValueError(f"grain must be one of {tuple(COHORT_GRAINS)}, got {grain!r}")
-    dated = paths.loc[paths["created_at"].notna().to_numpy()]
+    dated = paths.loc[paths["created_at"].notna().to_numpy(), [*FUNNEL_COLUMNS, "created_at"]]
     cohort = dated["created_at"].dt.to_period(COHORT_GRAINS[grain]).dt.start_time
     status = dated["status"]
     summary = (

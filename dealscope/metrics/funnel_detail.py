@@ -12,6 +12,8 @@ from dealscope.model import LOST, SEGMENT_COLUMNS
 
 NO_REASON = "(none)"
 OUTCOMES = ("entered", "reached", "advanced", "lost", "open", "skipped_on", "skipped")
+# The drill-through lists and downloads at most this many deals (the largest by value).
+DRILL_MAX_ROWS = 10_000
 
 
 def lost_by_stage(paths: pd.DataFrame, stage_names: list[str]) -> pd.DataFrame:
@@ -20,7 +22,8 @@ def lost_by_stage(paths: pd.DataFrame, stage_names: list[str]) -> pd.DataFrame:
     Returns stage, position, lost_reason, deals, value, share (of all lost deals), value_share,
     sorted by stage then deals. Lost deals that never entered an open stage are not listed.
     """
-    lost = paths.loc[paths["status"].eq(LOST).to_numpy() & paths["furthest"].ge(0).to_numpy()]
+    chosen = paths["status"].eq(LOST).to_numpy() & paths["furthest"].ge(0).to_numpy()
+    lost = paths.loc[chosen, ["furthest", "lost_reason", "value"]]
     reason = lost["lost_reason"].astype("string").fillna(NO_REASON).astype(str)
     table = (
         pd.DataFrame(
@@ -51,22 +54,40 @@ def transition_matrix(
 
     Returns from_stage, to_stage, from_code, to_code, kind, moves, deals — one row per pair seen.
     """
+    row = moves["row"].to_numpy()
+    source, target = moves["from_code"].to_numpy(), moves["to_code"].to_numpy()
+    kind = moves["kind"].cat.codes.to_numpy()
     if rows is not None:
         # A boolean lookup table instead of np.isin: one pass over millions of moves.
-        move_rows = moves["row"].to_numpy()
-        size = int(max(move_rows.max(initial=-1), np.max(rows, initial=-1))) + 1
+        size = int(max(row.max(initial=-1), np.max(rows, initial=-1))) + 1
         chosen = np.zeros(size, dtype=bool)
         chosen[rows] = True
-        moves = moves.loc[chosen[move_rows]]
+        keep = chosen[row]
+        row, source, target, kind = row[keep], source[keep], target[keep], kind[keep]
     names = np.asarray([*stage_names, lost_name or "lost"], dtype=object)
-    table = (
-        moves.groupby(["from_code", "to_code", "kind"], observed=True)
-        .agg(moves=("row", "size"), deals=("row", "nunique"))
-        .reset_index()
+    # Integer keys and bincounts: a pair's kind is fixed by (from, to), deals = distinct rows.
+    width = len(names)
+    pair = source.astype("int64") * width + target
+    counts = np.bincount(pair, minlength=width * width)
+    seen = np.flatnonzero(counts)
+    distinct = pd.unique(pair * (int(row.max(initial=0)) + 1) + row) // (
+        int(row.max(initial=0)) + 1
     )
-    table.insert(0, "to_stage", names[table["to_code"]])
-    table.insert(0, "from_stage", names[table["from_code"]])
-    return table.sort_values(["from_code", "to_code"]).reset_index(drop=True)
+    deals = np.bincount(distinct, minlength=width * width)
+    kinds = np.zeros(width * width, dtype="int64")
+    kinds[pair] = kind
+    table = pd.DataFrame(
+        {
+            "from_stage": names[seen // width],
+            "to_stage": names[seen % width],
+            "from_code": seen // width,
+            "to_code": seen % width,
+            "kind": pd.Categorical.from_codes(kinds[seen], categories=moves["kind"].cat.categories),
+            "moves": counts[seen],
+            "deals": deals[seen],
+        }
+    )
+    return table
 
 
 def drill_deals(
@@ -88,10 +109,11 @@ def drill_deals(
     if column is not None and value is not None:
         # Match the labels the segment comparison shows (pooled OTHER / MISSING included).
         keep &= (segment_labels(paths, column) == value).to_numpy(dtype=bool)
-    chosen = paths.loc[keep]
     names = np.asarray(["—", *stage_names], dtype=object)
-    columns = [c for c in (*DEAL_COLUMNS, *SEGMENT_COLUMNS) if c in chosen.columns]
-    out = chosen.loc[:, [*columns, "value", "status", "n_skips", "n_backward", "reopened"]]
+    columns = [c for c in (*DEAL_COLUMNS, *SEGMENT_COLUMNS) if c in paths.columns]
+    extra = ["value", "status", "n_skips", "n_backward", "reopened", "furthest"]
+    chosen = paths.loc[keep, [*columns, *extra]]
+    out = chosen.drop(columns="furthest")
     out.insert(len(columns) + 2, "furthest_stage", names[chosen["furthest"].to_numpy() + 1])
     return out.reset_index(drop=True)
 
