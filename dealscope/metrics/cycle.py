@@ -28,6 +28,14 @@ MIN_GROUP_DEALS = 20
 CIF_MARKS = (30, 60, 90, 180)
 
 
+def created_between(
+    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The opportunities created in [start, end) (a cohort, followed to the as-of date)."""
+    created = opportunities["created_at"]
+    return opportunities.loc[created.ge(start) & created.lt(end)]
+
+
 def close_outcomes(
     opportunities: pd.DataFrame, as_of: pd.Timestamp, columns: tuple[str, ...] = ()
 ) -> pd.DataFrame:
