@@ -1,6 +1,6 @@
 """Cycle-time figures at scale: KM time to close + time in stage, ours vs. the same in DuckDB SQL.
 
-Run: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_cycle.py [--n 1000000]
+Run: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_cycle.py [--n 1000000]  (from any directory)
 Prints figures only (never asserts on time). The ratio is ours ÷ DuckDB in the same process on
 the same in-memory frames; the results of both are compared so the figures time equal work.
 """
@@ -8,11 +8,15 @@ the same in-memory frames; the results of both are compared so the figures time 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
 
 from dealscope.demo import generate_demo
 from dealscope.metrics.cycle import close_outcomes, km_summary
