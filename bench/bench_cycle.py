@@ -15,14 +15,15 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
 
 from dealscope.demo import generate_demo
 from dealscope.metrics.cycle import close_outcomes, km_summary
-from dealscope.metrics.cycle_sql import time_in_stage_summary
 from dealscope.metrics.cycle_stages import time_in_stage
 from dealscope.metrics.kpis import infer_as_of
+from dealscope.metrics.stage_times import time_in_stage_summary
 from dealscope.metrics.stall import compute_stage_intervals
 from dealscope.model import normalise_opportunities, normalise_stage_events
 
@@ -85,55 +86,82 @@ FROM v GROUP BY stage ORDER BY stage
 """
 
 
-def timed(label: str, fn):
-    """Run fn once, print and return (seconds, result)."""
-    start = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - start
-    print(f"  {label:<44} {seconds:7.2f} s")
-    return seconds, result
+REPEATS = 3
 
 
-def bench_km(con, opps: pd.DataFrame, as_of: pd.Timestamp) -> float:
+def timed(label: str, fn, repeats: int = REPEATS):
+    """Run fn `repeats` times; print the best wall and CPU seconds; return (best wall, result).
+
+    Best-of-n because the machine is shared: the minimum is the least disturbed run. CPU seconds
+    (process_time) add up every thread, so DuckDB's CPU can exceed its wall time.
+    """
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    print(f"  {label:<48} wall {min(walls):7.2f} s  cpu {min(cpus):7.2f} s  (best of {repeats})")
+    return min(walls), result
+
+
+def bench_km(cons: dict, opps: pd.DataFrame, as_of: pd.Timestamp) -> float:
     """KM median (with interval) and restricted mean to 365 days: ours vs DuckDB."""
     print("KM time to close (median + 95% CI + restricted mean, 365 d)")
     ours_s, ours = timed(
         "ours (close_outcomes + km_summary)", lambda: km_summary(close_outcomes(opps, as_of))
     )
     params = {"as_of": as_of.to_pydatetime(), "horizon": 365.0}
-    duck_s, duck = timed("duckdb SQL", lambda: con.execute(KM_SQL, params).fetchone())
+    seconds = {}
+    for name, con in cons.items():
+        seconds[name], duck = timed(
+            f"duckdb SQL on {name}", lambda con=con: con.execute(KM_SQL, params).fetchone()
+        )
     print(
         f"    ours median {ours['median']:.3f} [{ours['median_low']:.3f}, {ours['median_high']:.3f}]"
         f" rmst {ours['rmst']:.3f}; duckdb median {duck[0]:.3f} [{duck[1]:.3f}, {duck[2]:.3f}]"
         f" rmst {duck[3]:.3f}"
     )
-    print(f"    ratio ours/duckdb = {ours_s / duck_s:.2f}")
-    return ours_s / duck_s
+    return _ratios(ours_s, seconds)
 
 
-def bench_time_in_stage(con, events, stages, as_of) -> float:
-    """Stage intervals + median/P75/P90 per stage: ours vs DuckDB."""
-    print("Time in stage (intervals + median / P75 / P90 per open stage)")
+def _ratios(ours_s: float, seconds: dict) -> float:
+    for name, duck_s in seconds.items():
+        print(f"    ratio ours / duckdb on {name} = {ours_s / duck_s:.2f}")
+    return ours_s / seconds[PRIMARY]
+
+
+def bench_time_in_stage(cons: dict, events, stages, as_of) -> float:
+    """Median/P75/P90 and KM median of time in stage per open stage: ours vs DuckDB."""
+    print("Time in stage (median / P75 / P90 / KM median per open stage)")
 
     def pandas_path():
         return time_in_stage(compute_stage_intervals(events, stages, as_of), stages)
 
-    timed("pandas (compute_stage_intervals + time_in_stage)", pandas_path)
+    timed("interval path (compute_stage_intervals + time_in_stage)", pandas_path, 1)
     ours_s, table = timed(
-        "ours (time_in_stage_summary, with KM medians)",
+        "ours (stage_times.time_in_stage_summary)",
         lambda: time_in_stage_summary(events, stages, as_of),
     )
-    duck_s, duck = timed(
-        "duckdb SQL", lambda: con.execute(STAGE_SQL, {"as_of": as_of.to_pydatetime()}).df()
-    )
+    seconds = {}
+    for name, con in cons.items():
+        seconds[name], duck = timed(
+            f"duckdb SQL on {name}",
+            lambda con=con: con.execute(STAGE_SQL, {"as_of": as_of.to_pydatetime()}).df(),
+        )
     figures = ["n_completed", "n_current", "median", "p75", "p90", "km_median"]
     merged = table.set_index("stage")[figures].join(
         duck.set_index("stage")[figures], rsuffix="_duck"
     )
     gap = np.nanmax(np.abs(merged.iloc[:, :6].to_numpy(float) - merged.iloc[:, 6:].to_numpy(float)))
-    print(f"    max |ours − duckdb| over counts, quantiles, KM medians: {gap:.2e} days")
-    print(f"    ratio ours/duckdb = {ours_s / duck_s:.2f}")
-    return ours_s / duck_s
+    print(f"    max |ours − duckdb| over counts, quantiles, KM medians: {gap:.2e}")
+    return _ratios(ours_s, seconds)
+
+
+# The ratio that counts: DuckDB reading the very frames our functions read (the app's canonical
+# pandas frames). The Arrow figure is DuckDB's best case (text already in Arrow, conversion
+# time printed separately and not counted), shown so nobody mistakes the first for DuckDB's limit.
+PRIMARY = "pandas frames"
 
 
 def main() -> None:
@@ -141,18 +169,28 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     args = parser.parse_args()
     print(f"generating {args.n:,} opportunities …")
-    _, (opps, events, stages) = timed("generate_demo", lambda: generate_demo(n=args.n))
+    _, (opps, events, stages) = timed("generate_demo", lambda: generate_demo(n=args.n), 1)
     print(f"  {len(opps):,} opportunities, {len(events):,} stage events")
     # The app reads canonical frames (string ids, datetime64[ns]) from the store; so does this.
     opps, events = normalise_opportunities(opps), normalise_stage_events(events)
     as_of = infer_as_of(opps, events)
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    for name, frame in (("opps", opps), ("events", events), ("stages", stages)):
-        con.register(name, frame)
-    km_ratio = bench_km(con, opps, as_of)
-    stage_ratio = bench_time_in_stage(con, events, stages, as_of)
-    print(f"summary: KM ratio {km_ratio:.2f}, time-in-stage ratio {stage_ratio:.2f}")
+    frames = {"opps": opps, "events": events, "stages": stages}
+    _, arrow = timed(
+        "convert the frames to Arrow (for DuckDB's best case)",
+        lambda: {k: pa.Table.from_pandas(v, preserve_index=False) for k, v in frames.items()},
+        1,
+    )
+    cons = {}
+    for name, tables in ((PRIMARY, frames), ("Arrow tables", arrow)):
+        cons[name] = duckdb.connect()
+        cons[name].execute("SET threads TO 2")
+        for table, data in tables.items():
+            cons[name].register(table, data)
+    km_ratio = bench_km(cons, opps, as_of)
+    stage_ratio = bench_time_in_stage(cons, events, stages, as_of)
+    print(
+        f"summary (ours / duckdb on {PRIMARY}, wall): KM {km_ratio:.2f}, time in stage {stage_ratio:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def build_alert_rate_chart(rate: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
     flagged, rate frame."""
     return (
         alt.Chart(rate)
-        .mark_line(point=True, color="#e45756")
+        .mark_line(point=alt.OverlayMarkDef(color="#e45756"), color="#e45756")
         .encode(
             x=alt.X("week:T", title=labels["week"]),
             y=alt.Y("rate:Q", title=labels["rate"], axis=alt.Axis(format="%")),

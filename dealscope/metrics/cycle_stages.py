@@ -38,16 +38,18 @@ def time_in_stage(
         visits = visits.assign(group=by.loc[visits.index].to_numpy())
         visits = visits.loc[visits["group"].notna()]
         keys = ["group", "stage"]
-    done = visits.loc[~visits["is_current"]]
-    quantiles = (
-        done.groupby(keys, observed=True)["days"]
-        .quantile(list(QUANTILES.values()))
-        .unstack()
-        .set_axis(list(QUANTILES), axis=1)
-    )
-    counts = visits.groupby([*keys, "is_current"], observed=True).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[False, True], fill_value=0)
-    counts.columns = ["n_completed", "n_current"]
+    columns = ["stage", "position", *(["group"] if by is not None else []), *TIME_IN_STAGE_COLUMNS]
+    if visits.empty:
+        return pd.DataFrame(columns=columns)
+    counts = pd.DataFrame(
+        {
+            "n_completed": (~visits["is_current"]).groupby([visits[k] for k in keys]).sum(),
+            "n_current": visits["is_current"].groupby([visits[k] for k in keys]).sum(),
+        }
+    ).astype("int64")
+    # One quantile at a time, aligned on the keys: stages with no completed visit get NaN.
+    grouped = visits.loc[~visits["is_current"]].groupby(keys, observed=True)["days"]
+    quantiles = counts.assign(**{name: grouped.quantile(q) for name, q in QUANTILES.items()})
     # One KM per (group, stage) in a single pass: the pair is joined into one text key.
     visit_key = _pair_key(visits, by is not None)
     km = km_median_by_group(
@@ -55,13 +57,12 @@ def time_in_stage(
         (~visits["is_current"]).reset_index(drop=True),
         visit_key.reset_index(drop=True),
     )
-    table = counts.join(quantiles).reset_index()
+    table = quantiles.reset_index()
     table["km_median"] = _pair_key(table, by is not None).map(km).to_numpy()
     positions = stages.loc[stages["kind"].eq(OPEN)].set_index("stage")["position"]
     table["position"] = table["stage"].map(positions)
     table = table.loc[table["position"].notna()]
     order = ["group", "position"] if by is not None else ["position"]
-    columns = ["stage", "position", *(["group"] if by is not None else []), *TIME_IN_STAGE_COLUMNS]
     return table.sort_values(order, kind="stable").loc[:, columns].reset_index(drop=True)
 
 
@@ -128,7 +129,9 @@ def week_ends(start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp) -> pd
     """The ISO weeks (Monday starts) overlapping [start, end) and the moment each is evaluated:
     the week's end, or `as_of` for the running week. Returns week, at."""
     first = start.normalize() - pd.Timedelta(days=start.weekday())
-    weeks = pd.date_range(first, min(end, as_of), freq="7D", inclusive="left")
+    stop = min(end, as_of)
+    weeks = pd.date_range(first, stop, freq="7D")
+    weeks = weeks[weeks < stop]  # a week counts when it starts before the stop
     at = pd.Series(weeks + pd.Timedelta(days=7)).clip(upper=as_of)
     return pd.DataFrame({"week": weeks, "at": at.to_numpy()})
 

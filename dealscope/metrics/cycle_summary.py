@@ -7,8 +7,8 @@ import math
 import pandas as pd
 
 from dealscope.metrics.cycle import close_outcomes, km_summary
-from dealscope.metrics.cycle_sql import time_in_stage_summary
 from dealscope.metrics.cycle_stages import history_limits
+from dealscope.metrics.stage_times import time_in_stage_summary
 from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
     compute_stage_intervals,

@@ -17,7 +17,7 @@ from dealscope.metrics.cycle import (
     restricted_mean,
     segment_survival,
 )
-from dealscope.metrics.survival import close_durations, km_median
+from dealscope.metrics.survival import close_durations, kaplan_meier_table, km_median
 
 AS_OF = pd.Timestamp("2024-12-31")
 
@@ -156,3 +156,19 @@ def test_curve_points_one_point_per_day_with_the_day_end_value():
     points = curve_points(table)
     assert points["day"].tolist() == [0, 1, 3, 5]
     assert points["survival"].tolist() == pytest.approx([1.0, 0.5, 0.25, 0.0])
+
+
+def test_empty_selection_gives_empty_figures():
+    frame = durations([], [])
+    frame["region"] = pd.Series(dtype="string")
+    assert cumulative_incidence(frame).empty and cif_at(cumulative_incidence(frame)).empty
+    result = segment_survival(frame, "region")
+    assert result["groups"].empty and result["test"] is None and result["left_out"] == 0
+
+
+def test_single_sample_table_equals_kaplan_meier_table():
+    rng = np.random.default_rng(2)
+    days = pd.Series(np.round(rng.exponential(30, 2000), 1))
+    observed = pd.Series(rng.random(2000) < 0.8)
+    ours = km_with_intervals(days, observed).loc[:, ["time", "at_risk", "events", "survival"]]
+    pd.testing.assert_frame_equal(ours, kaplan_meier_table(days, observed), check_dtype=False)

@@ -5,7 +5,6 @@ import pytest
 
 from dealscope.demo import generate_demo
 from dealscope.metrics import stall
-from dealscope.metrics.cycle_sql import time_in_stage_summary
 from dealscope.metrics.cycle_stages import (
     alert_rate_by_week,
     history_limits,
@@ -16,6 +15,7 @@ from dealscope.metrics.cycle_stages import (
 )
 from dealscope.metrics.cycle_summary import compute_cycle_document
 from dealscope.metrics.kpis import infer_as_of
+from dealscope.metrics.stage_times import time_in_stage_summary
 from dealscope.metrics.stall import compute_stage_intervals, compute_stall_lines, flag_open_deals
 from dealscope.metrics.stats import wilson_interval
 from dealscope.model import (
@@ -67,15 +67,28 @@ def test_time_in_stage_by_segment():
     assert lead.loc["A", "n_current"] == 0 and lead.loc["B", "n_current"] == 1
 
 
-def test_duckdb_summary_equals_the_pandas_path():
+def test_numpy_summary_equals_the_interval_path():
     opps, evs, stages = generate_demo(n=1500, seed=9)
     evs = normalise_stage_events(evs)
-    as_of = infer_as_of(normalise_opportunities(opps), evs)
+    as_of = infer_as_of(normalise_opportunities(opps), evs) - pd.Timedelta(days=30)
     pandas_path = time_in_stage(compute_stage_intervals(evs, stages, as_of), stages)
-    duck = time_in_stage_summary(evs, stages, as_of)
-    pd.testing.assert_frame_equal(duck, pandas_path, check_dtype=False)
+    fast = time_in_stage_summary(evs, stages, as_of)
+    pd.testing.assert_frame_equal(fast, pandas_path, check_dtype=False)
+    # Unsorted input, a missing entry date and an unknown stage give the same figures.
+    shuffled = pd.concat(
+        [
+            evs.sample(frac=1.0, random_state=1),
+            events([("x", "线索", pd.NaT), ("y", "未知阶段", as_of - pd.Timedelta(days=1))]),
+        ]
+    )
+    pd.testing.assert_frame_equal(
+        time_in_stage_summary(shuffled, stages, as_of), pandas_path, check_dtype=False
+    )
     fixture = time_in_stage_summary(lead_fixture(), STAGES, AS_OF).set_index("stage")
     assert fixture.loc["线索", "median"] == 5.0 and fixture.loc["线索", "km_median"] == 6.0
+    assert [fixture.loc["线索", "p75"], fixture.loc["线索", "p90"]] == pytest.approx([6.5, 7.4])
+    assert fixture.loc["需求确认", "n_current"] == 4 and fixture.loc["需求确认", "n_completed"] == 0
+    assert time_in_stage_summary(lead_fixture().iloc[0:0], STAGES, AS_OF).empty
 
 
 def test_trend_groups_completed_visits_by_exit_month():
@@ -186,3 +199,28 @@ def test_cycle_document_with_and_without_stage_history():
     assert limited["km_median_days_to_close"] == full["km_median_days_to_close"]
     assert "time_in_stage" in limited["unavailable_without_stage_history"]
     assert history_limits(evs) == []
+
+
+def test_empty_inputs_give_empty_results_not_exceptions():
+    no_events = normalise_stage_events(events([]))
+    intervals = compute_stage_intervals(no_events, STAGES, AS_OF)
+    lines = compute_stall_lines(intervals, STAGES)
+    assert time_in_stage(intervals, STAGES).empty
+    assert time_in_stage(intervals, STAGES, intervals["opportunity_id"]).empty
+    assert time_in_stage_trend(intervals).empty
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["a"],
+            "status": ["open"],
+            "created_at": [day(1)],
+            "closed_at": [pd.NaT],
+            "last_activity_at": [day(2)],
+        }
+    )
+    assert stall_penalty(intervals, lines, opps, AS_OF).empty
+    weeks = week_ends(day(0), day(30), AS_OF)
+    rate = alert_rate_by_week(opps, intervals, lines, weeks)
+    assert rate["open"].tolist() == [1, 1, 1, 1, 1] and rate["stalled"].sum() == 0
+    assert rate["silent"].tolist() == [0, 0, 1, 1, 1]  # silent from day 16 (last activity day 2)
+    nothing = alert_rate_by_week(opps.iloc[0:0], intervals, lines, week_ends(day(0), day(0), AS_OF))
+    assert nothing.empty
