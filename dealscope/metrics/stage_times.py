@@ -16,16 +16,18 @@ from dealscope.metrics.cycle_stages import QUANTILES, TIME_IN_STAGE_COLUMNS
 from dealscope.model import OPEN
 
 NS_PER_DAY = 86_400 * 10**9
+NAT = np.iinfo("int64").min  # NaT viewed as int64
 
 
 def _visits(stage_events: pd.DataFrame, stages: pd.DataFrame, as_of: pd.Timestamp):
     """(stage code, days, completed) per visit to an open stage; codes index `stages` rows."""
-    events = stage_events.loc[stage_events["entered_at"].notna()]
-    ids = events["opportunity_id"].to_numpy(dtype=object)
-    when = events["entered_at"].to_numpy("datetime64[ns]").view("int64")
-    keep = when <= as_of.value
-    names = events["stage"].to_numpy(dtype=object)
-    ids, when, names = ids[keep], when[keep], names[keep]
+    when = stage_events["entered_at"].to_numpy("datetime64[ns]").view("int64")
+    keep = (when != NAT) & (
+        when <= as_of.value
+    )  # no entry date: no visit, as in compute_stage_intervals
+    ids = stage_events["opportunity_id"].to_numpy(dtype=object)[keep]
+    names = stage_events["stage"].to_numpy(dtype=object)[keep]
+    when = when[keep]
     same = np.zeros(len(ids), dtype=bool)
     np.equal(ids[1:], ids[:-1], out=same[:-1])
     in_order = bool(np.all(ids[1:] >= ids[:-1])) and bool(
