@@ -25,6 +25,7 @@ from dealscope.metrics.cycle import (
 )
 from dealscope.metrics.cycle_stages import (
     alert_rate_by_week,
+    count_reopened,
     stall_penalty,
     time_in_stage,
     time_in_stage_trend,
@@ -103,6 +104,7 @@ def load_stage_figures(key: tuple, _view: ViewContext, column: str) -> dict:
         "trend": time_in_stage_trend(visits),
         "lines": lines,
         "penalty": stall_penalty(visits, lines, cohort, _view.as_of),
+        "reopened": count_reopened(visits),
     }
 
 

@@ -158,6 +158,8 @@ def render_history_notice(stage_events: pd.DataFrame) -> None:
 
 
 def render_time_in_stage(stages: dict, column: str) -> None:
+    if stages["reopened"]:
+        st.caption(tr("cycle.reopened", count=stages["reopened"]))
     st.subheader(tr("cycle.stage.title"))
     st.caption(tr("cycle.stage.caption"))
     table = stages["table"]

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 from lifelines.statistics import multivariate_logrank_test
 
-from dealscope.metrics.kpis import status_as_of
 from dealscope.metrics.stats import Z_95
-from dealscope.metrics.survival import close_durations, kaplan_meier_table
+from dealscope.metrics.survival import SECONDS_PER_DAY, kaplan_meier_table
 from dealscope.model import LOST, OPEN, WON
 
 # Restricted mean horizon: "of the first year, how many days is a deal open on average". Clipped
@@ -25,6 +24,7 @@ DEFAULT_HORIZON_DAYS = 365.0
 SEGMENT_CHOICES = ("region", "industry", "source", "customer_type", "owner")
 MAX_CURVE_GROUPS = 12
 MIN_GROUP_DEALS = 20
+NAT = np.iinfo("int64").min  # NaT viewed as int64
 CIF_MARKS = (30, 60, 90, 180)
 
 
@@ -41,20 +41,31 @@ def close_outcomes(
 ) -> pd.DataFrame:
     """close_durations plus outcome (won / lost / open = censored) and the requested columns.
 
-    Takes opportunities; returns opportunity_id, days, closed, outcome, *columns (same rows and
-    order as close_durations).
+    Takes opportunities; returns opportunity_id, days, closed, outcome, *columns: the same rows and
+    values as close_durations (a test checks), computed on numpy arrays because pandas' text
+    comparisons dominate at a million deals. A missing status counts as open (censored).
     """
-    durations = close_durations(opportunities, as_of)
-    status = status_as_of(opportunities, as_of)
-    # The same rows close_durations keeps: dated, created by as_of, and a close date when closed.
-    keep = (
-        opportunities["created_at"].notna()
-        & opportunities["created_at"].le(as_of)
-        & (status.eq(OPEN) | opportunities["closed_at"].notna())
+    created = opportunities["created_at"].to_numpy("datetime64[ns]").view("int64")
+    closed_at = opportunities["closed_at"].to_numpy("datetime64[ns]").view("int64")
+    status = opportunities["status"].to_numpy(dtype=object, na_value=OPEN)
+    has_close = closed_at != NAT
+    # status_as_of: a deal closed after as_of was still open then.
+    outcome = np.where(has_close & (closed_at > as_of.value), OPEN, status)
+    closed = outcome != OPEN
+    end = np.where(closed, closed_at, as_of.value)
+    # close_durations' rows: dated, created by as_of, and a close date when closed.
+    keep = (created != NAT) & (created <= as_of.value) & (~closed | has_close)
+    seconds = (end[keep] - created[keep]) / 1e9  # as Series.dt.total_seconds() computes it
+    durations = pd.DataFrame(
+        {
+            "opportunity_id": opportunities["opportunity_id"].array[keep],
+            "days": np.clip(seconds / SECONDS_PER_DAY, 0.0, None),
+            "closed": closed[keep],
+            "outcome": outcome[keep],
+        }
     )
-    durations["outcome"] = status[keep].to_numpy()
     for column in columns:
-        durations[column] = opportunities.loc[keep, column].to_numpy()
+        durations[column] = opportunities[column].array[keep]
     return durations
 
 
@@ -68,12 +79,16 @@ def km_with_intervals(
     table = (
         kaplan_meier_table(days, observed, group) if group is not None else _km_one(days, observed)
     )
-    keys = table["group"] if group is not None else pd.Series(0, index=table.index)
+    keys = table["group"] if group is not None else None
     n = table["at_risk"].to_numpy(dtype="float64")
     d = table["events"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(n > d, d / (n * (n - d)), 0.0)  # lifelines sets the n == d term to 0
-        table["greenwood"] = pd.Series(term, index=table.index).groupby(keys).cumsum()
+        table["greenwood"] = (
+            pd.Series(term, index=table.index).groupby(keys).cumsum()
+            if group is not None
+            else np.cumsum(term)
+        )
         log_s = np.log(table["survival"].to_numpy())
         spread = z * np.sqrt(table["greenwood"].to_numpy()) / log_s
         low = np.exp(-np.exp(np.log(-log_s) - spread))
@@ -85,17 +100,19 @@ def km_with_intervals(
 
 
 def _km_one(days: pd.Series, observed: pd.Series) -> pd.DataFrame:
-    """kaplan_meier_table(days, observed) for one sample, from one numpy sort instead of a
-    two-key groupby (3× faster at 1M deals; a test checks the tables are equal)."""
-    times, inverse, counts = np.unique(
-        np.asarray(days, dtype="float64"), return_inverse=True, return_counts=True
-    )
-    events = np.bincount(inverse, weights=np.asarray(observed, dtype="int64"), minlength=times.size)
-    at_risk = len(inverse) - (np.cumsum(counts) - counts)
+    """kaplan_meier_table(days, observed) for one sample from two plain sorts and binary
+    searches instead of a two-key groupby (several times faster at 1M deals; a test checks the
+    tables are equal)."""
+    values = np.asarray(days, dtype="float64")
+    every = np.sort(values)
+    closes = np.sort(values[np.asarray(observed, dtype=bool)])
+    distinct = np.ones(every.size, dtype=bool)
+    distinct[1:] = every[1:] != every[:-1]
+    times = every[distinct]
+    at_risk = every.size - np.flatnonzero(distinct)  # deals with days ≥ t
+    events = np.searchsorted(closes, times, "right") - np.searchsorted(closes, times, "left")
     survival = np.cumprod(1.0 - events / at_risk)
-    return pd.DataFrame(
-        {"time": times, "at_risk": at_risk, "events": events.astype("int64"), "survival": survival}
-    )
+    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "survival": survival})
 
 
 def _first_time_at_or_below(time: pd.Series, curve: pd.Series, level: float) -> float | None:

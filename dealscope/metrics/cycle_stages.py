@@ -198,6 +198,16 @@ def alert_rate_by_week(
     return out
 
 
+def count_reopened(intervals: pd.DataFrame) -> int:
+    """Deals that entered a won or lost stage and later another stage (METHODS §6.9).
+
+    Takes compute_stage_intervals' frame. Their time to close still runs from creation to the
+    final close (close_durations uses created_at and closed_at); the page reports how many there are.
+    """
+    left_closed = intervals["kind"].isin([WON, LOST]) & ~intervals["is_current"].astype(bool)
+    return int(intervals.loc[left_closed, "opportunity_id"].nunique())
+
+
 def history_limits(stage_events: pd.DataFrame) -> list[str]:
     """The figures that need stage history (names of i18n keys' suffixes) when there is none."""
     if not stage_events.empty:

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from dealscope.metrics.cycle import close_outcomes, km_summary
-from dealscope.metrics.cycle_stages import history_limits
+from dealscope.metrics.cycle_stages import count_reopened, history_limits
 from dealscope.metrics.stage_times import time_in_stage_summary
 from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
@@ -67,6 +67,7 @@ def compute_cycle_document(
         str(stage): _number(days)
         for stage, days in zip(lines["stage"], lines["stall_days"], strict=True)
     }
+    document["reopened"] = count_reopened(intervals)
     document["open"] = len(flags)
     document["stalled"] = int(flags["stalled"].sum()) if not events.empty else None
     document["silent"] = int(flags["silent"].sum())

@@ -6,6 +6,7 @@ import pytest
 from lifelines import AalenJohansenFitter, KaplanMeierFitter
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
+from dealscope.demo import generate_demo
 from dealscope.metrics.cycle import (
     MIN_GROUP_DEALS,
     cif_at,
@@ -18,6 +19,7 @@ from dealscope.metrics.cycle import (
     segment_survival,
 )
 from dealscope.metrics.survival import close_durations, kaplan_meier_table, km_median
+from dealscope.model import normalise_opportunities
 
 AS_OF = pd.Timestamp("2024-12-31")
 
@@ -80,6 +82,18 @@ def test_summary_without_closed_deals_has_no_km_figures():
     assert km_summary(durations([], []))["n"] == 0
 
 
+def test_close_outcomes_equal_close_durations_on_the_demo():
+    opps, _, _ = generate_demo(n=3000, seed=8)
+    opps = normalise_opportunities(opps)
+    as_of = pd.Timestamp("2026-06-01")  # mid-history: many deals closed after it are open then
+    result = close_outcomes(opps, as_of)
+    expected = close_durations(opps, as_of)
+    pd.testing.assert_frame_equal(
+        result.loc[:, expected.columns], expected, check_exact=True, check_dtype=False
+    )
+    assert result["outcome"].eq("open").sum() == (~expected["closed"]).sum()
+
+
 def test_close_outcomes_rows_match_close_durations():
     opps = pd.DataFrame(
         {
@@ -96,7 +110,7 @@ def test_close_outcomes_rows_match_close_durations():
     )
     result = close_outcomes(opps, AS_OF, ("region",))
     expected = close_durations(opps, AS_OF)
-    pd.testing.assert_frame_equal(result.loc[:, expected.columns], expected)
+    pd.testing.assert_frame_equal(result.loc[:, expected.columns], expected, check_exact=True)
     assert result["outcome"].tolist() == ["won", "open", "open", "lost"]
     assert result["region"].tolist() == ["华东", "华北", "华东", "华北"]
 

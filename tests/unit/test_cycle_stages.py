@@ -7,6 +7,7 @@ from dealscope.demo import generate_demo
 from dealscope.metrics import stall
 from dealscope.metrics.cycle_stages import (
     alert_rate_by_week,
+    count_reopened,
     history_limits,
     stall_penalty,
     time_in_stage,
@@ -224,3 +225,12 @@ def test_empty_inputs_give_empty_results_not_exceptions():
     assert rate["silent"].tolist() == [0, 0, 1, 1, 1]  # silent from day 16 (last activity day 2)
     nothing = alert_rate_by_week(opps.iloc[0:0], intervals, lines, week_ends(day(0), day(0), AS_OF))
     assert nothing.empty
+
+
+def test_reopened_deals_are_counted_once():
+    rows = [("r", "线索", day(0)), ("r", "输单", day(5)), ("r", "需求确认", day(9))]
+    rows += [("r", "赢单", day(20)), ("r", "需求确认", day(25))]  # reopened twice: one deal
+    rows += [("w", "线索", day(0)), ("w", "赢单", day(3))]  # closed once, never reopened
+    intervals = compute_stage_intervals(events(rows), STAGES, AS_OF)
+    assert count_reopened(intervals) == 1
+    assert count_reopened(intervals.iloc[0:0]) == 0
