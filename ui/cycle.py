@@ -47,7 +47,8 @@ SILENCE_KEY = "cycle_silence_days"
 MAX_SILENCE_DAYS = 365
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=6, show_spinner=False)
+# Interval tables hold one row per stage entry (millions for big datasets): keep few.
+@st.cache_data(ttl=TTL_SECONDS, max_entries=3, show_spinner=False)
 def load_stage_base(key: tuple, _dataset: Dataset, as_of: pd.Timestamp) -> tuple:
     """(intervals, stall lines) of the whole dataset; `key` = (db url, dataset id)."""
     intervals = compute_stage_intervals(_dataset.stage_events, _dataset.stages, as_of)
@@ -63,7 +64,8 @@ def _cohort(view: ViewContext) -> pd.DataFrame:
     return created_between(view.opportunities, start, end)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+# Holds one duration row per deal of the cohort (the segment curves reuse it): bounded tighter.
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def load_close_figures(key: tuple, _view: ViewContext) -> dict:
     """KM summary, curve and cumulative incidence of the period's cohort (deal rows stay here)."""
     durations = close_outcomes(_cohort(_view), _view.as_of, SEGMENT_CHOICES)
