@@ -20,6 +20,7 @@ ROOT = Path(__file__).parent
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
     ("views/cycle_time.py", "cycle.page", "cycle_time", ":material/timer:"),
+    ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
 )
 

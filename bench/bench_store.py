@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from dealscope import store
 from dealscope.demo import generate_demo
-from dealscope.model import OPPORTUNITY_COLUMNS
+from dealscope.model import OPPORTUNITY_COLUMNS, normalise_opportunities
 
 SIZES = [int(s) for s in sys.argv[1:]] or [100_000, 1_000_000]
 
@@ -26,7 +26,7 @@ def raw_sqlite_baseline(path: Path, opps) -> float:
     conn = sqlite3.connect(path)
     columns = ", ".join(OPPORTUNITY_COLUMNS)
     conn.execute(f"CREATE TABLE raw ({columns})")
-    values = store._db_values(opps, OPPORTUNITY_COLUMNS, "sqlite")
+    values = store._db_values(normalise_opportunities(opps), OPPORTUNITY_COLUMNS, "sqlite")
     rows = list(values.itertuples(index=False, name=None))
     placeholders = ", ".join("?" * len(OPPORTUNITY_COLUMNS))
     start = time.perf_counter()
