@@ -234,3 +234,13 @@ def test_reopened_deals_are_counted_once():
     intervals = compute_stage_intervals(events(rows), STAGES, AS_OF)
     assert count_reopened(intervals) == 1
     assert count_reopened(intervals.iloc[0:0]) == 0
+
+
+def test_last_event_is_current_with_canonical_string_ids():
+    # Regression: with pandas' string dtype the last row compared to <NA>, so is_current was <NA>
+    # and the newest deal's current stage (and its stalled flag) went missing.
+    evs = normalise_stage_events(lead_fixture())
+    intervals = compute_stage_intervals(evs, STAGES, AS_OF)
+    assert intervals["is_current"].dtype == bool
+    last = intervals.iloc[-1]
+    assert last["opportunity_id"] == "now" and last["is_current"] and last["days"] == 3.0
