@@ -20,6 +20,7 @@ ROOT = Path(__file__).parent
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
+    ("views/risk.py", "risk.page_title", "risk", ":material/warning:"),
 )
 
 

@@ -102,6 +102,17 @@ def save_model(estimator: object, card: dict, directory: str | os.PathLike | Non
     return folder
 
 
+def model_token(
+    dataset_id: int, hash_: str, directory: str | os.PathLike | None = None
+) -> str | None:
+    """SHA-256 of the stored manifest (changes with every save), or None when nothing is stored."""
+    manifest = model_path(dataset_id, hash_, directory) / MANIFEST_FILE
+    folder_exists = manifest.parent.exists()
+    if not folder_exists:
+        return None
+    return _sha256(manifest) if manifest.is_file() else "no-manifest"
+
+
 def _verified_card(folder: Path, dataset_id: int, hash_: str) -> dict:
     manifest_path = folder / MANIFEST_FILE
     if not folder.exists():

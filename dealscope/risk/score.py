@@ -156,8 +156,9 @@ def score_open_deals(
         on="opportunity_id",
         how="left",
     )
-    out["stalled"] = out["stalled"].fillna(False).astype(bool)
-    out["silent"] = out["silent"].fillna(False).astype(bool)
+    # Deals without a created date are not in flag_open_deals: no evidence, so no flag.
+    out["stalled"] = out["stalled"].eq(True)
+    out["silent"] = out["silent"].eq(True)
     dm = decision_maker_changed(opportunities)
     out["decision_maker_changed"] = (
         pd.Series(pd.NA, index=out.index, dtype="boolean")
