@@ -247,6 +247,9 @@ def features_at(
     out["owner_win_rate"] = rates["owner_win_rate"].reindex(pts["row"]).to_numpy()
     out["owner_closed"] = rates["owner_closed"].reindex(pts["row"]).to_numpy()
     if spec.mode == HISTORY:
+        wanted = pts["opportunity_id"].unique()
+        if len(wanted) < len(codes) // 2:  # scoring open deals: skip the closed deals' history
+            stage_events = stage_events.loc[stage_events["opportunity_id"].isin(wanted)]
         events = _event_table(stage_events, stages, codes, as_of)
         joined = pd.merge_asof(
             pts.loc[:, ["row", "code", "snapshot_at"]].sort_values("snapshot_at", kind="stable"),
@@ -287,6 +290,14 @@ def closed_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFra
             "lost": status[ok].eq(LOST).astype("int64"),
         }
     ).reset_index(drop=True)
+
+
+def snapshot_counts(deals: pd.DataFrame, mode: str) -> np.ndarray:
+    """How many snapshots snapshot_points would give each deal (without building them)."""
+    if mode != HISTORY:
+        return np.ones(len(deals), dtype="int64")
+    life = (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / SECONDS_PER_DAY
+    return np.searchsorted(np.asarray(SNAPSHOT_AGES_DAYS, dtype=float), life.to_numpy(), side="left")
 
 
 def snapshot_points(

@@ -36,7 +36,7 @@ MIN_CLOSED_PER_CLASS = 50
 RANDOM_STATE = 0
 FIT_SHARE, CALIBRATION_SHARE = 0.60, 0.15
 # Snapshot rows are capped (whole deals are sampled) so training stays within seconds at 1M deals.
-MAX_TRAINING_SNAPSHOTS = 400_000
+MAX_TRAINING_SNAPSHOTS = 200_000
 # Tier thresholds on the calibrated probability of ending lost.
 TIER_HIGH, TIER_LOW = 0.65, 0.35
 CARD_FORMAT = "dealscope-risk-card/1"
@@ -130,12 +130,14 @@ def check_minimum(deals: pd.DataFrame) -> tuple[int, int]:
     return won, lost
 
 
-def _cap(deals: pd.DataFrame, snapshots_per_deal: float) -> pd.DataFrame:
-    """Sample whole deals (seeded) so the snapshot rows stay under MAX_TRAINING_SNAPSHOTS."""
-    limit = int(MAX_TRAINING_SNAPSHOTS / max(snapshots_per_deal, 1.0))
-    if len(deals) <= limit:
+def _cap(deals: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Sample whole deals (seeded) so the snapshot rows stay under MAX_TRAINING_SNAPSHOTS;
+    counted before any snapshot is built, so 1M deals never become 15M rows in memory."""
+    total = int(F.snapshot_counts(deals, mode).sum())
+    if total <= MAX_TRAINING_SNAPSHOTS:
         return deals
-    return deals.sample(n=limit, random_state=RANDOM_STATE).sort_index()
+    keep = int(len(deals) * MAX_TRAINING_SNAPSHOTS / total)
+    return deals.sample(n=keep, random_state=RANDOM_STATE).sort_index()
 
 
 def _fit(pipe: Pipeline, X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:
@@ -181,9 +183,8 @@ def train_risk_model(
     deals = F.closed_deals(opportunities, as_of)
     won, lost = check_minimum(deals)
     spec = F.choose_spec(opportunities, stage_events, as_of)
+    deals = _cap(deals, spec.mode)
     points = F.snapshot_points(deals, spec.mode)
-    deals = _cap(deals, len(points) / max(len(deals), 1))
-    points = points.loc[points["opportunity_id"].isin(deals["opportunity_id"])]
     frame = F.features_at(points, opportunities, stage_events, stages, as_of, spec)
     frame = frame.assign(
         lost=points["lost"].to_numpy(),
@@ -258,6 +259,7 @@ def train_risk_model(
         "rows": {
             "closed_won": won,
             "closed_lost": lost,
+            "deals_sampled": len(deals),
             "deals_fit": int(fit_rows["opportunity_id"].nunique()),
             "deals_calibration": int(cal_rows["opportunity_id"].nunique()),
             "deals_test": int(test_rows["opportunity_id"].nunique()),

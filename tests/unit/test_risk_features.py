@@ -194,6 +194,8 @@ def test_snapshots_are_before_the_close_and_each_deal_weighs_one():
     x = points.loc[points["opportunity_id"].eq("x"), "snapshot_at"]
     assert ((x - day(0)).dt.days.tolist()) == [0, 7, 14, 21, 30, 45]  # 60 days long
     assert F.snapshot_points(deals, F.FALLBACK).groupby("opportunity_id").size().eq(1).all()
+    per_deal = points.groupby("opportunity_id", sort=False).size()
+    assert F.snapshot_counts(deals, F.HISTORY).tolist() == per_deal[deals["opportunity_id"]].tolist()
 
 
 def test_leaky_fields_are_listed_and_never_features():
