@@ -25,7 +25,7 @@ PAGES = (
 
 
 def main() -> None:
-    st.set_page_config(page_title="DealScope", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="DealScope", page_icon="📊", layout="wide")
     init_language()
     pages = [
         st.Page(ROOT / script, title=tr(title), url_path=path, icon=icon, default=i == 0)
