@@ -17,11 +17,11 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dealscope.demo import generate_demo  # noqa: E402
-from dealscope.metrics.kpis import infer_as_of  # noqa: E402
-from dealscope.model import OPEN  # noqa: E402
-from dealscope.risk import registry, train  # noqa: E402
-from dealscope.risk.score import score_open_deals  # noqa: E402
+from dealscope.demo import generate_demo
+from dealscope.metrics.kpis import infer_as_of
+from dealscope.model import OPEN
+from dealscope.risk import registry, train
+from dealscope.risk.score import score_open_deals
 
 
 def run(n: int) -> None:
@@ -55,7 +55,9 @@ def run(n: int) -> None:
 
     rows = model.card["rows"]
     metrics, baseline = model.card["metrics"], model.card["baseline"]
-    print(f"n={n:,} opportunities, {len(events):,} stage events, {int(opps['status'].eq(OPEN).sum()):,} open")
+    print(
+        f"n={n:,} opportunities, {len(events):,} stage events, {int(opps['status'].eq(OPEN).sum()):,} open"
+    )
     print(f"  generate demo            {generated:8.2f} s")
     print(f"  data hash (SHA-256)      {hashed:8.2f} s")
     print(

@@ -297,7 +297,9 @@ def snapshot_counts(deals: pd.DataFrame, mode: str) -> np.ndarray:
     if mode != HISTORY:
         return np.ones(len(deals), dtype="int64")
     life = (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / SECONDS_PER_DAY
-    return np.searchsorted(np.asarray(SNAPSHOT_AGES_DAYS, dtype=float), life.to_numpy(), side="left")
+    return np.searchsorted(
+        np.asarray(SNAPSHOT_AGES_DAYS, dtype=float), life.to_numpy(), side="left"
+    )
 
 
 def snapshot_points(

@@ -86,3 +86,21 @@ def test_too_little_history_explains_instead_of_training(
     at = open_app(url, VIEW, query={"lang": "en"})
     assert "Too little history for a risk model" in _texts(at)
     assert not at.button  # nothing to train
+
+
+def test_a_tampered_model_shows_retrain_not_a_crash(open_app, demo_db_url, demo_dataset, model_dir):
+    at = open_app(demo_db_url, VIEW, query={"lang": "en"})
+    at.button(key="risk_train").click().run(timeout=120)
+    folder = next(model_dir.iterdir())
+    canary = model_dir.parent / "canary"
+    # A pickle whose unpickling would create the canary file, in place of the model.
+    payload = b"c__builtin__\nopen\n(" + f"S'{canary}'\nS'w'\ntR.".encode()
+    (folder / registry.MODEL_FILE).write_bytes(payload)
+
+    at = open_app(demo_db_url, VIEW, query={"lang": "en"})
+    assert "The stored model cannot be used" in _texts(at)
+    assert not at.dataframe
+    assert not canary.exists()
+    at.button(key="risk_train_again").click().run(timeout=120)
+    assert not at.exception
+    assert len(at.dataframe[0].value) == _open_count(demo_dataset)

@@ -195,7 +195,9 @@ def test_snapshots_are_before_the_close_and_each_deal_weighs_one():
     assert ((x - day(0)).dt.days.tolist()) == [0, 7, 14, 21, 30, 45]  # 60 days long
     assert F.snapshot_points(deals, F.FALLBACK).groupby("opportunity_id").size().eq(1).all()
     per_deal = points.groupby("opportunity_id", sort=False).size()
-    assert F.snapshot_counts(deals, F.HISTORY).tolist() == per_deal[deals["opportunity_id"]].tolist()
+    assert (
+        F.snapshot_counts(deals, F.HISTORY).tolist() == per_deal[deals["opportunity_id"]].tolist()
+    )
 
 
 def test_leaky_fields_are_listed_and_never_features():
