@@ -90,9 +90,10 @@ def resolve_model(view: ViewContext) -> tuple[object, dict, tuple] | None:
         st.info(tr("risk.no_model"))
         if not st.button(tr("risk.train"), key="risk_train", type="primary"):
             return None
-        if not _train(view, data_hash):
-            return None
-    elif st.button(tr("risk.retrain"), key="risk_retrain") and not _train(view, data_hash):
+        if _train(view, data_hash):
+            st.rerun()  # redraw without the "no model yet" note and button
+        return None
+    if st.button(tr("risk.retrain"), key="risk_retrain") and not _train(view, data_hash):
         return None
     token = registry.model_token(dataset.id, data_hash, directory)
     try:

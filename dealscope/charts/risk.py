@@ -57,7 +57,7 @@ def build_tier_chart(counts: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("label:N", title=labels["tier"], sort=order),
+            x=alt.X("label:N", title=labels["tier"], sort=order, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("count:Q", title=labels["count"]),
             color=alt.Color(
                 "label:N",

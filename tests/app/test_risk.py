@@ -37,6 +37,8 @@ def test_page_without_model_offers_training_then_scores_every_open_deal(
     assert not at.dataframe  # nothing scored before a model exists
     at.button(key="risk_train").click().run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
+    assert "No risk model has been trained" not in _texts(at)
+    assert at.button(key="risk_retrain")
 
     metrics = {m.label: m.value for m in at.metric}
     open_count = _open_count(demo_dataset)
