@@ -16,6 +16,8 @@ if view is not None:
         estimator, card, key = resolved
         if card["mode"] == "fallback":
             st.warning(tr("risk.fallback"))
+        if not card["beats_baseline"]:
+            st.warning(tr("risk.no_skill"))
         scores = load_risk_scores(key, view.dataset, estimator, card)
         render_scores(view, scores, card)
         render_model_card(card)

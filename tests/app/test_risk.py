@@ -38,6 +38,7 @@ def test_page_without_model_offers_training_then_scores_every_open_deal(
     at.button(key="risk_train").click().run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     assert "No risk model has been trained" not in _texts(at)
+    assert "does not beat the stage-only baseline" not in _texts(at)
     assert at.button(key="risk_retrain")
 
     metrics = {m.label: m.value for m in at.metric}
@@ -106,3 +107,25 @@ def test_a_tampered_model_shows_retrain_not_a_crash(open_app, demo_db_url, demo_
     at.button(key="risk_train_again").click().run(timeout=120)
     assert not at.exception
     assert len(at.dataframe[0].value) == _open_count(demo_dataset)
+
+
+def test_without_stage_history_the_page_says_it_falls_back(
+    open_app, demo_dataset, tmp_path, model_dir
+):
+    from dealscope import store
+
+    url = f"sqlite:///{tmp_path / 'nohistory.db'}"
+    engine = store.get_engine(url)
+    no_events = demo_dataset.stage_events.iloc[0:0]
+    store.write_dataset(
+        engine, "export", demo_dataset.opportunities, no_events, demo_dataset.stages
+    )
+    engine.dispose()
+    at = open_app(url, VIEW, query={"lang": "en"})
+    at.button(key="risk_train").click().run(timeout=120)
+    assert not at.exception
+    assert "has no stage history" in _texts(at)
+    assert len(at.dataframe[0].value) == _open_count(demo_dataset)
+    card = json.loads((next(model_dir.iterdir()) / registry.CARD_FILE).read_text(encoding="utf-8"))
+    assert card["mode"] == "fallback"
+    assert "stage" not in card["features"]

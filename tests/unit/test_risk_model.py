@@ -49,6 +49,7 @@ def test_demo_model_beats_the_stage_only_baseline_out_of_time(demo_model):
     assert summary["pr_auc"] > summary["baseline_pr_auc"]
     assert summary["brier"] < summary["baseline_brier"]
     assert summary["lift_top_decile"] > 1.2
+    assert summary["beats_baseline"] is True
     # The choice is recorded with both candidates' figures.
     assert set(card["candidates"]) == {"hgb", "logistic"}
     assert card["chosen"] == max(
@@ -111,6 +112,7 @@ def test_maven_has_no_outcome_signal_and_the_model_invents_none():
     assert amount["used"] is False
     assert abs(card["metrics"]["auc"] - 0.5) < 0.1
     assert card["baseline"]["auc"] == pytest.approx(0.5)
+    assert card["beats_baseline"] is False  # the page warns: treat the scores as noise
     scores = score_open_deals(trained.estimator, card, opps, events, stages, as_of, "en")
     assert len(scores) == int(opps["status"].eq(OPEN).sum())
 
