@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import ClassifierMixin
 
 from dealscope.i18n import t
 from dealscope.risk.features import FeatureSpec
@@ -48,7 +49,9 @@ def _join(parts: list[np.ndarray], sep: str) -> np.ndarray:
     return out
 
 
-def contributions(estimator, X: pd.DataFrame, spec: FeatureSpec, typical: dict) -> np.ndarray:
+def contributions(
+    estimator: ClassifierMixin, X: pd.DataFrame, spec: FeatureSpec, typical: dict
+) -> np.ndarray:
     """Matrix (deals × spec.columns): p(deal) − p(deal with that feature at its typical value)."""
     p = estimator.predict_proba(X)[:, 1]
     effects = np.zeros((len(X), len(spec.columns)))
@@ -62,7 +65,7 @@ def contributions(estimator, X: pd.DataFrame, spec: FeatureSpec, typical: dict) 
 
 
 def explain(
-    estimator, X: pd.DataFrame, spec: FeatureSpec, typical: dict, lang: str
+    estimator: ClassifierMixin, X: pd.DataFrame, spec: FeatureSpec, typical: dict, lang: str
 ) -> pd.DataFrame:
     """Reasons per deal (rows of X, the model matrix): risk_up and risk_down texts, e.g.
     "42 days in the current stage (+12 pts)", the strongest first; index as X."""

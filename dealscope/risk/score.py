@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from sklearn.base import ClassifierMixin
 
 from dealscope.i18n import t
 from dealscope.metrics.kpis import status_as_of
@@ -110,7 +111,7 @@ def _signals_text(frame: pd.DataFrame, lang: str) -> pd.Series:
 
 
 def score_open_deals(
-    estimator,
+    estimator: ClassifierMixin,
     card: dict,
     opportunities: pd.DataFrame,
     stage_events: pd.DataFrame,

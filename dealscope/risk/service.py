@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pandas as pd
+from sklearn.base import ClassifierMixin
 
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.model import Dataset
@@ -58,7 +59,9 @@ def load_or_train(
         return trained.estimator, trained.card, True
 
 
-def score_dataset(dataset: Dataset, estimator, card: dict, lang: str) -> pd.DataFrame:
+def score_dataset(
+    dataset: Dataset, estimator: ClassifierMixin, card: dict, lang: str
+) -> pd.DataFrame:
     """score_open_deals on a stored dataset as of its own analysis date."""
     return score_open_deals(
         estimator,

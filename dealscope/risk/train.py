@@ -19,21 +19,17 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from dealscope.errors import DealScopeError
+from dealscope.risk import availability as A
 from dealscope.risk import features as F
+from dealscope.risk.candidates import RANDOM_STATE, candidate_models
 from dealscope.risk.evaluate import evaluate, stage_baseline
 
 # Fewer closed deals of either outcome than this gives a message instead of a model (DESIGN §5).
 MIN_CLOSED_PER_CLASS = 50
-RANDOM_STATE = 0
 FIT_SHARE, CALIBRATION_SHARE = 0.60, 0.15
 # Snapshot rows are capped (whole deals are sampled) so training stays within seconds at 1M deals.
 MAX_TRAINING_SNAPSHOTS = 200_000
@@ -56,68 +52,6 @@ class TrainedModel:
 
     estimator: object
     card: dict
-
-
-def _candidates(spec: F.FeatureSpec) -> dict[str, Pipeline]:
-    cats, nums = list(spec.categorical), list(spec.numeric)
-    hgb = Pipeline(
-        [
-            (
-                "prep",
-                ColumnTransformer(
-                    [
-                        (
-                            "cat",
-                            OrdinalEncoder(
-                                handle_unknown="use_encoded_value",
-                                unknown_value=np.nan,
-                                encoded_missing_value=np.nan,
-                            ),
-                            cats,
-                        ),
-                        ("num", "passthrough", nums),
-                    ]
-                ),
-            ),
-            (
-                "model",
-                HistGradientBoostingClassifier(
-                    categorical_features=[True] * len(cats) + [False] * len(nums),
-                    learning_rate=0.06,
-                    max_iter=200,
-                    max_leaf_nodes=15,
-                    min_samples_leaf=40,
-                    l2_regularization=1.0,
-                    early_stopping=False,
-                    random_state=RANDOM_STATE,
-                ),
-            ),
-        ]
-    )
-    logistic = Pipeline(
-        [
-            (
-                "prep",
-                ColumnTransformer(
-                    [
-                        ("cat", OneHotEncoder(handle_unknown="ignore"), cats),
-                        (
-                            "num",
-                            Pipeline(
-                                [
-                                    ("impute", SimpleImputer(strategy="median")),
-                                    ("scale", StandardScaler()),
-                                ]
-                            ),
-                            nums,
-                        ),
-                    ]
-                ),
-            ),
-            ("model", LogisticRegression(C=0.3, max_iter=2000)),
-        ]
-    )
-    return {"hgb": hgb, "logistic": logistic}
 
 
 def check_minimum(deals: pd.DataFrame) -> tuple[int, int]:
@@ -184,7 +118,7 @@ def train_risk_model(
     say(0.05, "snapshots")
     deals = F.closed_deals(opportunities, as_of)
     won, lost = check_minimum(deals)
-    spec = F.choose_spec(opportunities, stage_events, as_of)
+    spec = A.choose_spec(opportunities, stage_events, as_of)
     deals = _cap(deals, spec.mode)
     points = F.snapshot_points(deals, spec.mode)
     frame = F.features_at(points, opportunities, stage_events, stages, as_of, spec)
@@ -215,7 +149,7 @@ def train_risk_model(
     X_test, y_test, w_test = xyw(test_rows)
     candidates = {}
     calibrated_models = {}
-    for i, (name, pipe) in enumerate(_candidates(spec).items()):
+    for i, (name, pipe) in enumerate(candidate_models(spec).items()):
         say(0.15 + 0.3 * i, f"fit:{name}")
         fitted = _fit(pipe, X_fit, y_fit, w_fit)
         calibrated = _calibrate(fitted, X_cal, y_cal, w_cal)
@@ -239,7 +173,7 @@ def train_risk_model(
     X_early, y_early, w_early = xyw(early)
     X_late, y_late, w_late = xyw(late)
     final = _calibrate(
-        _fit(_candidates(spec)[chosen], X_early, y_early, w_early), X_late, y_late, w_late
+        _fit(candidate_models(spec)[chosen], X_early, y_early, w_early), X_late, y_late, w_late
     )
     say(0.95, "card")
     test = candidates[chosen]["test"]
@@ -253,10 +187,10 @@ def train_risk_model(
         "mode": spec.mode,
         "spec": spec.to_json(),
         "features": spec.columns,
-        "feature_availability": F.availability_table(
+        "feature_availability": A.availability_table(
             spec,
-            F.amount_availability(opportunities, as_of)[1],
-            F.excluded_fields(opportunities),
+            A.amount_availability(opportunities, as_of)[1],
+            A.excluded_fields(opportunities),
         ),
         "rows": {
             "closed_won": won,

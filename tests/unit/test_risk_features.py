@@ -11,6 +11,7 @@ import pytest
 from dealscope.demo import generate_demo
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.model import demo_stage_table, normalise_opportunities, normalise_stage_events
+from dealscope.risk import availability as A
 from dealscope.risk import features as F
 from dealscope.risk.train import train_risk_model
 
@@ -70,7 +71,7 @@ def base_world() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def snapshot(opps: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
-    spec = F.choose_spec(opps, events, AS_OF)
+    spec = A.choose_spec(opps, events, AS_OF)
     points = pd.DataFrame({"opportunity_id": ["x"], "snapshot_at": [SNAP]})
     return F.features_at(points, opps, events, STAGES, AS_OF, spec).iloc[0]
 
@@ -178,7 +179,7 @@ def test_owner_history_before_the_snapshot_does_change_the_feature():
 
 def test_regressions_counted_only_up_to_the_snapshot():
     opps, events = base_world()
-    spec = F.choose_spec(opps, events, AS_OF)
+    spec = A.choose_spec(opps, events, AS_OF)
     points = pd.DataFrame({"opportunity_id": ["x", "x"], "snapshot_at": [SNAP, day(40)]})
     rows = F.features_at(points, opps, events, STAGES, AS_OF, spec)
     assert rows["regressions"].tolist() == [0, 1]
@@ -202,11 +203,11 @@ def test_snapshots_are_before_the_close_and_each_deal_weighs_one():
 
 def test_leaky_fields_are_listed_and_never_features():
     opps, events = future_leaky_columns_filled(*base_world())
-    spec = F.choose_spec(opps, events, AS_OF)
-    assert F.excluded_fields(opps) == ["Deal Score", "Forecast Category", "probability"]
+    spec = A.choose_spec(opps, events, AS_OF)
+    assert A.excluded_fields(opps) == ["Deal Score", "Forecast Category", "probability"]
     for name in ("probability", "Forecast Category", "Deal Score", "closed_at", "lost_reason"):
         assert name not in spec.columns
-    table = {r["feature"]: r for r in F.availability_table(spec, "amount_ok", ["probability"])}
+    table = {r["feature"]: r for r in A.availability_table(spec, "amount_ok", ["probability"])}
     assert table["probability"]["used"] is False
     assert "probability" in table["probability"]["why"]["en"]
 
@@ -250,14 +251,14 @@ def test_amount_is_used_only_when_known_before_the_close(open_amount, lost_amoun
             }
         )
     )
-    assert F.amount_availability(opps, AS_OF) == (usable, reason)
+    assert A.amount_availability(opps, AS_OF) == (usable, reason)
 
 
 def test_without_history_the_fallback_uses_creation_time_fields_only():
     opps, _ = base_world()
     empty = normalise_stage_events(pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]))
-    spec = F.choose_spec(opps, empty, AS_OF)
+    spec = A.choose_spec(opps, empty, AS_OF)
     assert spec.mode == F.FALLBACK
     assert not {"stage", "days_in_stage", "age_days", "stage_changes"} & set(spec.columns)
-    rows = {r["feature"]: r["used"] for r in F.availability_table(spec, "amount_ok", [])}
+    rows = {r["feature"]: r["used"] for r in A.availability_table(spec, "amount_ok", [])}
     assert rows["stage"] is False and rows["last_activity_at"] is False
