@@ -99,7 +99,8 @@ def resolve_model(view: ViewContext) -> tuple[object, dict, tuple] | None:
     try:
         estimator, card = load_risk_model(dataset.id, data_hash, directory, token)
     except DealScopeError as exc:
-        st.warning(tr("risk.unavailable", reason=str(exc)))
+        st.warning(tr("risk.unavailable"))
+        st.text(str(exc))  # the reason may quote file contents: plain text, never markdown
         if st.button(tr("risk.train"), key="risk_train_again", type="primary"):
             _train(view, data_hash)
             st.rerun()

@@ -102,6 +102,7 @@ def test_a_tampered_model_shows_retrain_not_a_crash(open_app, demo_db_url, demo_
 
     at = open_app(demo_db_url, VIEW, query={"lang": "en"})
     assert "The stored model cannot be used" in _texts(at)
+    assert "does not match its recorded hash" in _texts(at)  # the reason, as plain text
     assert not at.dataframe
     assert not canary.exists()
     at.button(key="risk_train_again").click().run(timeout=120)
