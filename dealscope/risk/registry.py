@@ -24,6 +24,7 @@ import skops.io as sio
 from sklearn.exceptions import InconsistentVersionWarning
 
 from dealscope.errors import DealScopeError
+from dealscope.model import OPPORTUNITY_COLUMNS, STAGE_COLUMNS, STAGE_EVENT_COLUMNS
 
 MODEL_DIR_ENV = "DEALSCOPE_MODEL_DIR"
 DEFAULT_MODEL_DIR = "models"
@@ -56,9 +57,18 @@ def model_dir(directory: str | os.PathLike | None = None) -> Path:
 
 
 def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame) -> str:
-    """SHA-256 over the canonical frames' contents (column names, values, order)."""
+    """SHA-256 over the canonical columns of the three frames (names, values, order).
+
+    Only canonical columns count: the UI adds derived ones (e.g. filters.index_events' opp_row)
+    and the CLI does not, and both must find the same model.
+    """
     digest = hashlib.sha256()
-    for frame in (opportunities, stage_events, stages):
+    for frame, canonical in (
+        (opportunities, OPPORTUNITY_COLUMNS),
+        (stage_events, STAGE_EVENT_COLUMNS),
+        (stages, STAGE_COLUMNS),
+    ):
+        frame = frame.loc[:, [c for c in canonical if c in frame.columns]]
         digest.update(json.dumps([str(c) for c in frame.columns]).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()

@@ -35,9 +35,12 @@ def test_page_loads_cleanly(server_url, page, url_path, title_key, lang):
     page.goto(f"{server_url}/{url_path}?lang={lang}")
     wait_for_app(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    nav = page.locator('[data-testid="stSidebarNav"]')
-    assert t(title_key, lang) in nav.inner_text()
-    assert t("app.sidebar.dataset", lang) in page.locator('[data-testid="stSidebar"]').inner_text()
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_contain_text(t(title_key, lang))
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar).to_contain_text(t("app.sidebar.dataset", lang), timeout=30_000)
+    expect(sidebar).to_contain_text(t("app.sidebar.as_of", lang, as_of="")[:4])
+    wait_for_app(page)  # let late messages arrive before judging the console
+    assert page.locator('[data-testid="stException"]').count() == 0
     assert page.console_log.real_errors() == []
 
 
