@@ -20,7 +20,9 @@ ROOT = Path(__file__).parent
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
     ("views/funnel.py", "funnel.title", "funnel", ":material/filter_alt:"),
+    ("views/cycle_time.py", "cycle.page", "cycle_time", ":material/timer:"),
     ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
+    ("views/risk.py", "risk.page_title", "risk", ":material/warning:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
 )
 

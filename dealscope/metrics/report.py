@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dealscope.metrics.cycle_summary import compute_cycle_document
 from dealscope.metrics.funnel import funnel_document
 from dealscope.metrics.kpis import compute_summary, infer_as_of
 from dealscope.metrics.reps import compute_report_reps
@@ -18,5 +19,6 @@ def build_metrics_document(dataset: Dataset, as_of: pd.Timestamp | None = None) 
     document["funnel"] = funnel_document(
         dataset.opportunities, dataset.stage_events, dataset.stages, as_of
     )
+    document["cycle"] = compute_cycle_document(dataset, as_of)
     document["reps"] = compute_report_reps(dataset.opportunities, as_of)
     return document
