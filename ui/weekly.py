@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import streamlit as st
 
@@ -25,9 +23,11 @@ from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
+from dealscope.risk import registry
 from ui.context import ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.risk import load_data_hash
 from ui.state import current_lang, tr
 
 _WEEK_KEY = "weekly_week"
@@ -83,21 +83,10 @@ def select_comparison(view: ViewContext) -> int | None:
     )
 
 
-@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def _data_hash(url: str, dataset_id: int, _dataset) -> str:
-    from dealscope.risk import service
-
-    return service.dataset_hash(_dataset)
-
-
 def risk_model_token(view: ViewContext) -> str | None:
-    """Changes whenever a risk model is (re)trained for the view's dataset (None: no risk module),
-    so a cached weekly report picks up a model trained on the Risk page."""
-    if importlib.util.find_spec("dealscope.risk") is None:
-        return None
-    from dealscope.risk import registry
-
-    data_hash = _data_hash(view.db_url, view.dataset.id, view.dataset)
+    """Changes whenever a risk model is (re)trained for the view's dataset, so a cached weekly
+    report picks up a model trained on the Risk page (None while none is stored)."""
+    data_hash = load_data_hash(view.db_url, view.dataset.id, view.dataset)
     return registry.model_token(view.dataset.id, data_hash)
 
 

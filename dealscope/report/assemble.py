@@ -15,7 +15,7 @@ from dealscope.report.at_risk import RISK_OK, load_model_risk, rank_at_risk
 from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
-    stage_conversion_by_week,
+    funnel_stage_conversion_by_week,
 )
 from dealscope.report.movements import compute_movements, summarise_lost_reasons
 from dealscope.report.snapshot_diff import (
@@ -31,7 +31,6 @@ from dealscope.report.week import (
     WEEK,
     compute_kpi_table,
     compute_week_series,
-    cycle_trigger_rates,
     flags_at,
     resolve_week,
     week_label,
@@ -78,11 +77,9 @@ def build_weekly_report(
     weeks = [w for w in pd.date_range(first_week, monday, freq="7D")]
     # One interval table at the week's end; every earlier week end is derived from it.
     intervals = compute_stage_intervals(events, stages, end)
-    series = compute_week_series(opps, events, stages, weeks, currency, silence_days, intervals)
-    # The trigger rate is the Cycle page's own figure when that module is installed.
-    rates = cycle_trigger_rates(opps, events, stages, weeks, as_of, silence_days)
-    if rates is not None:
-        series = series.drop(columns=list(rates.columns.drop("week"))).merge(rates, on="week")
+    series = compute_week_series(
+        opps, events, stages, weeks, currency, silence_days, intervals, as_of
+    )
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty
 
@@ -100,26 +97,25 @@ def build_weekly_report(
             "silence_days": silence_days,
             "opportunities": len(opps),
             "other_currency": int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
-            "trigger_rate_source": "flags" if rates is None else "cycle",
         },
         "kpis": compute_kpi_table(series, monday),
         "series": series,
         "movements": movements,
         "lost_reasons": summarise_lost_reasons(movements["lost"]),
-        "bottleneck": _bottleneck_section(opps, events, stages, intervals, weeks, monday),
+        "bottleneck": _bottleneck_section(opps, events, stages, weeks, monday),
         "at_risk": _at_risk_section(dataset, opps, intervals, stages, end, silence_days),
         "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
     }
     return document
 
 
-def _bottleneck_section(opps, events, stages, intervals, weeks, monday) -> dict:
+def _bottleneck_section(opps, events, stages, weeks, monday) -> dict:
     if events.empty:
-        return {"status": "no_history", "stage": None, "table": None, "source": None}
-    conversion, source = stage_conversion_by_week(opps, events, stages, intervals, weeks)
+        return {"status": "no_history", "stage": None, "table": None}
+    conversion = funnel_stage_conversion_by_week(opps, events, stages, weeks)
     table = compare_stage_conversion(conversion, monday)
     found = find_bottleneck(table)
-    return {"status": "ok" if found else "none", "stage": found, "table": table, "source": source}
+    return {"status": "ok" if found else "none", "stage": found, "table": table}
 
 
 def _at_risk_section(dataset, opps, intervals, stages, end, silence_days) -> dict:

@@ -1,20 +1,20 @@
 """Top at-risk open deals of a week: rule signals (stalled, silent) and, when available, model risk.
 
 Rule signals come from the shared stall module, evaluated at the week's end. Model risk comes
-only from dealscope.risk's public scoring of a model already stored for this dataset: the report
-never trains one (training is a deliberate act on the Risk page or `risk train`), and says why
+only from dealscope.risk's public scoring (score_open_deals, as of the week's end) of a model
+already stored for this dataset: the report never trains one (training is a deliberate act on the Risk page or `risk train`), and says why
 the risk column is missing when it is.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 import pandas as pd
 
 from dealscope.i18n import LANGUAGES
 from dealscope.model import Dataset
+from dealscope.risk import registry, service
+from dealscope.risk.score import score_open_deals
 
 TOP_AT_RISK = 10
 AT_RISK_COLUMNS = (
@@ -34,7 +34,6 @@ AT_RISK_COLUMNS = (
 )
 
 # Reason codes (i18n keys weekly.risk.<code>) for the model column's state.
-RISK_MODULE_MISSING = "module_missing"
 RISK_NO_MODEL = "no_model"
 RISK_UNAVAILABLE = "unavailable"
 RISK_OK = "model"
@@ -46,17 +45,11 @@ def load_model_risk(
     """Model risk of the deals open at `moment`, from the model stored for `dataset`.
 
     Returns (frame, RISK_OK) with opportunity_id, p_lost, tier and reasons_<lang> for every
-    language, or (None, reason code) when the risk module is absent, no model is stored for this
-    exact data, or the stored one cannot be used (then the Risk page says how to retrain).
+    language, or (None, reason code) when no model is stored for this exact data or the stored
+    one cannot be used (then the Risk page says how to retrain).
     Scores use the dataset's whole frames (the model's features, e.g. an owner's win rate, are
     learnt on all deals); the caller keeps the deals of its view.
     """
-    if importlib.util.find_spec("dealscope.risk") is None:
-        # The churn-risk model (issue 7) is not part of this build.
-        return None, RISK_MODULE_MISSING
-    from dealscope.risk import registry, service
-    from dealscope.risk.score import score_open_deals
-
     try:
         estimator, card = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
     except registry.ModelMissing:

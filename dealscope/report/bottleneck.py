@@ -1,57 +1,27 @@
 """The bottleneck stage of a week: the largest drop in stage conversion against its trailing average.
 
-Weekly stage conversion of S = deals that left S during the week by advancing (a later open stage
-or a win) / deals that left S during the week by advancing or by being lost. Deals still sitting
-in S are not failures (DESIGN §4: resolved at S only), and a backward move is neither (the deal is
-still in play). The trailing rate pools the TRAILING_WEEKS weeks before: sum advanced / sum
+Weekly stage conversion of S = deals that advanced from S during the week / deals that advanced
+from S or were lost at S during the week — the Funnel page's stage conversion (its own counts,
+pass-through rule) applied to one week's flow. Deals still sitting in S are not failures (DESIGN
+§4: resolved at S only). The trailing rate pools the TRAILING_WEEKS weeks before: sum advanced / sum
 resolved, so busy weeks weigh more than quiet ones. The week's rate carries a Wilson 95% interval.
 """
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 
+from dealscope.metrics.funnel import PASS_THROUGH, compute_stage_funnel
+from dealscope.metrics.funnel_paths import build_deal_paths, funnel_stages
 from dealscope.metrics.stats import wilson_interval
-from dealscope.model import LOST, OPEN
+from dealscope.model import OPEN
 from dealscope.report.week import TRAILING_WEEKS, WEEK
 
 # Below these a weekly rate is noise: a stage needs this many resolved deals in the week and in
 # the trailing window to be named the bottleneck.
 MIN_RESOLVED_WEEK = 5
 MIN_RESOLVED_TRAILING = 20
-
-
-def weekly_stage_conversion(
-    intervals: pd.DataFrame, stages: pd.DataFrame, weeks: list[pd.Timestamp]
-) -> pd.DataFrame:
-    """Per week (Monday) × open stage: advanced, resolved (advanced + lost) out of that stage.
-
-    Takes compute_stage_intervals' frame and stages (stage, position, kind). Returns week, stage,
-    position, advanced, resolved — every (week, open stage) pair, zeros included.
-    """
-    open_stages = stages.loc[stages["kind"].eq(OPEN), ["stage", "position"]]
-    if not weeks or open_stages.empty:
-        return pd.DataFrame(columns=["week", "stage", "position", "advanced", "resolved"])
-    next_kind = intervals["next_stage"].map(stages.set_index("stage")["kind"])
-    resolved = intervals["exited_at"].notna() & (intervals["advanced"] | next_kind.eq(LOST))
-    rows = intervals.loc[resolved & intervals["kind"].eq(OPEN), ["stage", "exited_at", "advanced"]]
-    rows = rows.assign(
-        week=rows["exited_at"].dt.normalize()
-        - pd.to_timedelta(rows["exited_at"].dt.weekday, unit="D")
-    )
-    rows = rows.loc[rows["week"].isin(weeks)]
-    counts = rows.groupby(["week", "stage"], observed=True)["advanced"].agg(["sum", "size"])
-    grid = pd.MultiIndex.from_product(
-        [sorted(weeks), open_stages["stage"].tolist()], names=["week", "stage"]
-    )
-    counts = counts.reindex(grid, fill_value=0).reset_index()
-    counts = counts.rename(columns={"sum": "advanced", "size": "resolved"})
-    counts["position"] = counts["stage"].map(open_stages.set_index("stage")["position"])
-    counts[["advanced", "resolved"]] = counts[["advanced", "resolved"]].astype("int64")
-    return counts.loc[:, ["week", "stage", "position", "advanced", "resolved"]]
 
 
 def funnel_stage_conversion_by_week(
@@ -66,15 +36,9 @@ def funnel_stage_conversion_by_week(
     deals that advanced from each stage and those lost at it; the difference between a week's end
     and its start is the deals that advanced from / were lost at the stage during that week — the
     Funnel page's stage conversion, applied to one week's flow. A reopened deal can undo an earlier
-    loss; such negative changes are floored at zero. Same columns as weekly_stage_conversion.
+    loss; such negative changes are floored at zero. Returns week, stage, position, advanced,
+    resolved — every (week, open stage) pair, zeros included.
     """
-    from dealscope.metrics.funnel import (
-        PASS_THROUGH,
-        build_deal_paths,
-        compute_stage_funnel,
-        funnel_stages,
-    )
-
     names = funnel_stages(stages)
     open_stages = stages.loc[stages["kind"].eq(OPEN), ["stage", "position"]]
     boundaries = sorted(set(weeks) | {w + WEEK for w in weeks})
@@ -102,24 +66,10 @@ def funnel_stage_conversion_by_week(
     return out.loc[:, ["week", "stage", "position", "advanced", "resolved"]]
 
 
-def stage_conversion_by_week(
-    opportunities: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    stages: pd.DataFrame,
-    intervals: pd.DataFrame,
-    weeks: list[pd.Timestamp],
-) -> tuple[pd.DataFrame, str]:
-    """(week × stage advanced / resolved, source): the Funnel module's counts ("funnel") when it
-    is installed, else the interval-based weekly_stage_conversion ("intervals")."""
-    if importlib.util.find_spec("dealscope.metrics.funnel") is None:
-        return weekly_stage_conversion(intervals, stages, weeks), "intervals"
-    return funnel_stage_conversion_by_week(opportunities, stage_events, stages, weeks), "funnel"
-
-
 def compare_stage_conversion(conversion: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:
     """Per open stage: the week's conversion vs its trailing pooled rate.
 
-    Takes weekly_stage_conversion's frame. Returns stage, position, advanced, resolved, rate,
+    Takes funnel_stage_conversion_by_week's frame. Returns stage, position, advanced, resolved, rate,
     ci_low, ci_high, trailing_advanced, trailing_resolved, trailing_rate, change (rate −
     trailing_rate), eligible (enough resolved deals on both sides to be named a bottleneck).
     """

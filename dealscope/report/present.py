@@ -269,20 +269,13 @@ def definitions(document: dict, lang: str) -> list[tuple[str, str]]:
         ),
         (
             t("weekly.kpi.trigger_rate", lang),
-            t(
-                "weekly.def.trigger_rate_cycle"
-                if document["meta"].get("trigger_rate_source") == "cycle"
-                else "weekly.def.trigger_rate",
-                lang,
-            ),
+            t("weekly.def.trigger_rate", lang),
         ),
         (t("weekly.col.trailing_avg", lang), t("weekly.def.trailing", lang, weeks=weeks)),
         (
             t("weekly.section.bottleneck", lang),
             t(
-                "weekly.def.bottleneck_funnel"
-                if document["bottleneck"].get("source") == "funnel"
-                else "weekly.def.bottleneck",
+                "weekly.def.bottleneck",
                 lang,
                 weeks=weeks,
                 min_week=MIN_RESOLVED_WEEK,

@@ -10,7 +10,6 @@ is a lower bound.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import date
 
@@ -18,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from dealscope.errors import DealScopeError
-from dealscope.metrics.kpis import priced_amount, status_as_of
+from dealscope.metrics.cycle_stages import alert_rate_by_week, week_ends
+from dealscope.metrics.kpis import infer_as_of, priced_amount, status_as_of
 from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
     SECONDS_PER_DAY,
@@ -157,17 +157,6 @@ def flags_at(
     return flag_open_deals(opportunities, known, lines, moment, silence_days)
 
 
-def rule_trigger_rate(flags: pd.DataFrame) -> float | None:
-    """Share of open deals flagged stalled or silent (flag_open_deals' frame); None when none open.
-
-    The rule-signal half of DESIGN §4's risk-alert trigger rate; model risk is not known for past
-    weeks, so it is left out here and the report says so.
-    """
-    if flags.empty:
-        return None
-    return float((flags["stalled"] | flags["silent"]).mean())
-
-
 def compute_week_series(
     opportunities: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -176,6 +165,7 @@ def compute_week_series(
     currency: str | None,
     silence_days: float = DEFAULT_SILENCE_DAYS,
     intervals: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """One row per week (Monday) in `weeks`: the columns of KPI_ROWS plus week, open_at_end, flagged.
 
@@ -183,8 +173,10 @@ def compute_week_series(
     closed in it (count, value); win_rate = won / (won + lost); pipeline = open at the week's end;
     advances / regressions = stage moves out of a stage during the week (moves, not deals; NaN
     without stage history); newly stalled / silent = flagged at the week's end but not at the end
-    of the week before; trigger_rate = rule_trigger_rate at the week's end. `intervals`
-    (compute_stage_intervals at or after the last week's end) is computed when not given.
+    of the week before; trigger_rate, open_at_end, flagged = cycle_trigger_rates (the Cycle-time
+    page's figure, with the stall lines of `as_of`, default the data's latest timestamp).
+    `intervals` (compute_stage_intervals at or after the last week's end) is computed when not
+    given.
     """
     has_history = not stage_events.empty
     amount = priced_amount(opportunities, currency).fillna(0.0)
@@ -232,12 +224,11 @@ def compute_week_series(
                 if has_history
                 else np.nan,
                 "newly_silent": _newly(flags, previous_flags, "silent"),
-                "trigger_rate": rule_trigger_rate(flags),
-                "open_at_end": len(flags),
-                "flagged": int((flags["stalled"] | flags["silent"]).sum()),
             }
         )
-    return pd.DataFrame(rows)
+    as_of = as_of if as_of is not None else infer_as_of(opportunities, stage_events)
+    rates = cycle_trigger_rates(opportunities, stage_events, stages, ordered, as_of, silence_days)
+    return pd.DataFrame(rows).merge(rates, on="week", how="left")
 
 
 def _far_end(weeks: list[pd.Timestamp]) -> pd.Timestamp:
@@ -262,13 +253,12 @@ def cycle_trigger_rates(
     weeks: list[pd.Timestamp],
     as_of: pd.Timestamp,
     silence_days: float = DEFAULT_SILENCE_DAYS,
-) -> pd.DataFrame | None:
-    """week, open_at_end, flagged, trigger_rate from the Cycle module (the Cycle-time page's
-    weekly risk-alert trigger rate: stall lines of the as-of date), or None when it is absent."""
-    if importlib.util.find_spec("dealscope.metrics.cycle_stages") is None:
-        return None
-    from dealscope.metrics.cycle_stages import alert_rate_by_week, week_ends
-
+) -> pd.DataFrame:
+    """Per week: week, open_at_end, flagged, trigger_rate from the Cycle module's
+    alert_rate_by_week — the Cycle-time page's weekly risk-alert trigger rate (open deals stalled
+    or silent ÷ open deals at each week's end, with the stall lines of `as_of`)."""
+    if not weeks:
+        return pd.DataFrame(columns=["week", "open_at_end", "flagged", "trigger_rate"])
     intervals = compute_stage_intervals(stage_events, stages, as_of)
     lines = compute_stall_lines(intervals, stages)
     frame = week_ends(min(weeks), max(weeks) + WEEK, as_of)

@@ -2,15 +2,14 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from dealscope.report.at_risk import (
-    RISK_MODULE_MISSING,
     RISK_NO_MODEL,
     RISK_OK,
     load_model_risk,
     rank_at_risk,
 )
+from dealscope.risk import service
 
 
 def flags(rows):
@@ -66,16 +65,10 @@ def test_with_a_model_every_open_deal_ranks_by_probability():
 def test_model_status_is_explicit(demo_dataset, tmp_path):
     frame, status = load_model_risk(demo_dataset, pd.Timestamp("2026-11-16"), str(tmp_path))
     assert frame is None
-    try:
-        import dealscope.risk  # noqa: F401
-    except ModuleNotFoundError:
-        assert status == RISK_MODULE_MISSING
-    else:
-        assert status == RISK_NO_MODEL  # nothing stored in an empty model folder
+    assert status == RISK_NO_MODEL  # nothing stored in an empty model folder
 
 
 def test_a_stored_model_scores_the_week_end(demo_dataset, tmp_path):
-    service = pytest.importorskip("dealscope.risk.service")
     service.train_and_save(demo_dataset, str(tmp_path))
     moment = pd.Timestamp("2026-11-16")
     frame, status = load_model_risk(demo_dataset, moment, str(tmp_path))

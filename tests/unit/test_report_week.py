@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from dealscope.errors import DealScopeError
+from dealscope.metrics import cycle_stages as cycle
 from dealscope.metrics import stall
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.metrics.stall import compute_stage_intervals
@@ -17,7 +18,6 @@ from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
     funnel_stage_conversion_by_week,
-    weekly_stage_conversion,
 )
 from dealscope.report.movements import compute_movements
 from dealscope.report.week import (
@@ -176,7 +176,7 @@ def test_week_figures_against_the_previous_week(pipeline, monkeypatch):
     # One advanced deal is enough to draw a stall line in this tiny fixture.
     monkeypatch.setattr(stall, "MIN_ADVANCED_FOR_STALL_LINE", 1)
     opps, events, stages = pipeline
-    series = compute_week_series(opps, events, stages, [P, W], "CNY").set_index("week")
+    series = compute_week_series(opps, events, stages, [P, W], "CNY", as_of=AS_OF).set_index("week")
     w, p = series.loc[W], series.loc[P]
     # New: c and e in W (e is USD: counted, not valued); a, b, f in P.
     assert (w.new_count, w.new_value) == (2, 50.0)
@@ -197,8 +197,9 @@ def test_week_figures_against_the_previous_week(pipeline, monkeypatch):
     # Silence (> 14 days): g becomes silent in W (18.0 days at W's end, 11.0 at P's end); d was
     # already silent at P's end (19 days).
     assert w.newly_silent == 1
-    # Flagged at W's end: d (silent), e (stalled), g (both) of 4 open; at P's end: a (stalled:
-    # 6 days in 线索 > 1), d (silent), g (stalled) of 4.
+    # Trigger rate (the Cycle page's: stall lines of the as-of date, 线索 5.5 days, 需求确认 6).
+    # At W's end: d (silent), e (stalled), g (both) of 4 open; at P's end: a (5.6 days in 线索),
+    # d (silent), g (stalled) of 4 — b's 3.6 days in 需求确认 are under its line.
     assert w.trigger_rate == pytest.approx(3 / 4)
     assert p.trigger_rate == pytest.approx(3 / 4)
 
@@ -277,18 +278,6 @@ def test_bottleneck_needs_enough_resolved_deals_and_a_drop():
     assert find_bottleneck(compare_stage_conversion(pd.DataFrame(rows), W)) is None  # 4 < 5
 
 
-def test_weekly_stage_conversion_counts_advances_and_losses_not_moves_back(pipeline):
-    opps, events, stages = pipeline
-    intervals = compute_stage_intervals(events, stages, AS_OF)
-    conv = weekly_stage_conversion(intervals, stages, [P, W]).set_index(["week", "stage"])
-    # W: 线索 → a advanced, c lost: 1 of 2; 需求确认 → b won: 1 of 1; d's move back not counted.
-    assert tuple(conv.loc[(W, "线索"), ["advanced", "resolved"]]) == (1, 2)
-    assert tuple(conv.loc[(W, "需求确认"), ["advanced", "resolved"]]) == (1, 1)
-    assert tuple(conv.loc[(W, "方案提交"), ["advanced", "resolved"]]) == (0, 0)
-    # P: 线索 → b advanced, f lost.
-    assert tuple(conv.loc[(P, "线索"), ["advanced", "resolved"]]) == (1, 2)
-
-
 def test_report_without_stage_history_says_so_instead_of_failing(pipeline):
     opps, _, stages = pipeline
     empty = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]).astype(
@@ -319,7 +308,6 @@ def test_intervals_as_of_equals_recomputing_at_that_moment(pipeline, moment):
 
 
 def test_funnel_based_weekly_conversion_matches_the_hand_counts(pipeline):
-    pytest.importorskip("dealscope.metrics.funnel")
     opps, events, stages = pipeline
     conv = funnel_stage_conversion_by_week(opps, events, stages, [P, W]).set_index(
         ["week", "stage"]
@@ -333,7 +321,6 @@ def test_funnel_based_weekly_conversion_matches_the_hand_counts(pipeline):
 
 
 def test_trigger_rate_is_the_cycle_pages_figure_when_installed(pipeline):
-    cycle = pytest.importorskip("dealscope.metrics.cycle_stages")
     opps, events, stages = pipeline
     document = build_weekly_report(Dataset(1, "p", opps, events, stages, {}))
     # The data's own as-of date is its latest timestamp (d's move, Fri 2024-01-12): week P.
