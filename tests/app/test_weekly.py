@@ -270,3 +270,20 @@ def test_data_without_a_complete_week_explains_instead_of_failing(open_app, tmp_
     assert not at.exception
     assert any("还没有一个完整的 ISO 周" in i.value for i in at.info)
     assert not at.metric
+
+
+def test_a_model_trained_for_the_dataset_adds_risk_to_the_at_risk_list(
+    open_app, demo_db_url, demo_dataset
+):
+    from dealscope.risk import service
+
+    # The autouse fixture points DEALSCOPE_MODEL_DIR at an empty temporary folder.
+    service.train_and_save(demo_dataset)
+    at = open_app(demo_db_url, VIEW)
+    assert "风险 = 已保存模型给出的该商机最终输单的概率；规则信号列在旁边。" in [
+        t.value for t in at.text
+    ]
+    table = next(d.value for d in at.dataframe if "流失风险" in d.value.columns)
+    assert len(table) == 10
+    assert table["流失风险"].is_monotonic_decreasing and table["流失风险"].between(0, 1).all()
+    assert table["风险原因"].notna().all()
