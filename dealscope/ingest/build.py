@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dealscope.ingest.parse_amounts import parse_amounts
-from dealscope.ingest.parse_dates import parse_dates
+from dealscope.ingest.parse_dates import infer_day_first, parse_dates
 from dealscope.ingest.rawtable import RawTable
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
@@ -54,6 +54,10 @@ def build_columns(
     issues: list[pd.DataFrame] = []
     notes: list[str] = []
     by_target = {t: s for s, t in mapping.items() if t}
+    day_first = settings.day_first
+    if day_first is None:  # one export uses one date format: pool the evidence of its columns
+        date_sources = [s for t, s in by_target.items() if t in DATE_TARGETS and s in data]
+        day_first = infer_day_first([data[s] for s in date_sources])
     for target in OPPORTUNITY_TARGETS:
         source = by_target.get(target)
         if source is None or source not in data.columns:
@@ -69,7 +73,7 @@ def build_columns(
             values = values.str.replace("\x00", "", regex=False)
         if target in DATE_TARGETS:
             result = parse_dates(
-                values, zone=settings.timezone, epoch=raw.date_epoch, day_first=settings.day_first
+                values, zone=settings.timezone, epoch=raw.date_epoch, day_first=day_first
             )
             out[target] = result.values
             issues.append(_issue_rows(result.issues, values, source))

@@ -80,8 +80,8 @@ def history_events(
         stage_column = by_target.get("new_value")
     elif layout == "salesforce_history":
         stage_column = by_target.get("to_stage")
-    else:
-        stage_column = by_target.get("to_stage") or by_target.get("stage")
+    else:  # Zoho Stage History / stage log: the row's stage, entered at its time
+        stage_column = by_target.get("stage") or by_target.get("to_stage")
     date_column = by_target.get("changed_at")
     labels = [c for c in (id_column, by_target.get("name")) if c]
     outcomes = classify_rows(raw, id_column, [(date_column, "date")] if date_column else [],

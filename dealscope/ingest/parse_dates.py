@@ -40,18 +40,26 @@ class DateResult:
     note: str | None
 
 
+def _number(values) -> pd.Series:
+    return pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
+
+
 def _components(parts: pd.DataFrame, year, month, day) -> pd.Series:
     frame = pd.DataFrame(
         {
-            "year": pd.to_numeric(year, errors="coerce"),
-            "month": pd.to_numeric(month, errors="coerce"),
-            "day": pd.to_numeric(day, errors="coerce"),
-            "hour": pd.to_numeric(parts["H"], errors="coerce").fillna(0),
-            "minute": pd.to_numeric(parts["M"], errors="coerce").fillna(0),
-            "second": pd.to_numeric(parts["S"], errors="coerce").fillna(0),
+            "year": _number(year),
+            "month": _number(month),
+            "day": _number(day),
+            "hour": _number(parts["H"]).fillna(0),
+            "minute": _number(parts["M"]).fillna(0),
+            "second": _number(parts["S"]).fillna(0),
         }
     )
-    return pd.to_datetime(frame, errors="coerce")
+    bad = frame[["year", "month", "day"]].isna().any(axis=1) | (
+        frame[["hour", "minute", "second"]] > 60
+    ).any(axis=1)
+    frame.loc[bad, ["year", "month", "day"]] = [2000.0, 1.0, 1.0]
+    return pd.to_datetime(frame, errors="coerce").mask(bad)
 
 
 def _apply_zone(stamps: pd.Series, tz: pd.Series, zone: str) -> pd.Series:
@@ -69,6 +77,17 @@ def _apply_zone(stamps: pd.Series, tz: pd.Series, zone: str) -> pd.Series:
     offset = pd.to_timedelta(sign * (hours * 60 + minutes), unit="min")
     utc = (stamps - offset).dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
     return stamps.where(~aware, utc)
+
+
+def infer_day_first(columns: list[pd.Series]) -> bool | None:
+    """Day/month order shared by a file's date columns: True/False when the unambiguous values
+    (a part above 12) agree, None when there is no evidence or it conflicts."""
+    day = month = False
+    for values in columns:
+        parts = values.astype("string").str.strip().str.extract(DMY).dropna(subset=["y"])
+        day |= bool((_number(parts["a"]) > 12).any())
+        month |= bool((_number(parts["b"]) > 12).any())
+    return day if day != month else None
 
 
 def parse_dates(
@@ -104,7 +123,7 @@ def parse_dates(
     parts = parts[parts["y"].notna()]
     note = None
     if not parts.empty:
-        a, b = pd.to_numeric(parts["a"]), pd.to_numeric(parts["b"])
+        a, b = _number(parts["a"]), _number(parts["b"])
         day_evidence, month_evidence = bool((a > 12).any()), bool((b > 12).any())
         if day_first is None and day_evidence != month_evidence:
             day_first = day_evidence
@@ -121,7 +140,7 @@ def parse_dates(
         todo[parts.index] = False
     serial = todo & text.str.fullmatch(SERIAL)
     if serial.any():
-        number = pd.to_numeric(text[serial])
+        number = _number(text[serial])
         plausible = number.between(SERIAL_MIN, SERIAL_MAX)
         origin = EXCEL_ORIGINS.get(epoch, EXCEL_ORIGINS["1900"])
         out[number.index[plausible]] = origin + pd.to_timedelta(number[plausible], unit="D")
@@ -129,7 +148,7 @@ def parse_dates(
         todo &= ~serial
     epoch_ms = todo & text.str.fullmatch(EPOCH_MS)
     if epoch_ms.any():
-        stamps = pd.to_datetime(pd.to_numeric(text[epoch_ms]), unit="ms", utc=True)
+        stamps = pd.to_datetime(_number(text[epoch_ms]), unit="ms", utc=True)
         out[stamps.index] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
         todo &= ~epoch_ms
     no_year = todo & text.str.fullmatch(CJK_NO_YEAR)
@@ -158,6 +177,6 @@ def parse_dates(
 def _zoned(parts: pd.DataFrame, year, month, day, zone: str) -> pd.Series:
     stamps = _components(parts, year, month, day)
     if "f" in parts and parts["f"].notna().any():
-        fraction = pd.to_numeric("0." + parts["f"].fillna("0"), errors="coerce").fillna(0)
+        fraction = _number("0." + parts["f"].fillna("0")).fillna(0)
         stamps = stamps + pd.to_timedelta(fraction, unit="s")
     return _apply_zone(stamps, parts["tz"], zone).dropna()

@@ -308,49 +308,52 @@ def _cell_flag_masks(opps: pd.DataFrame, issues: list[pd.DataFrame]) -> dict[str
     }
 
 
+def _piece(frame: pd.DataFrame, **constants) -> pd.DataFrame:
+    """A report piece with exactly REPORT_COLUMNS as object columns (concat-safe)."""
+    frame = frame.assign(**constants).reindex(columns=list(REPORT_COLUMNS))
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def _report(tables, outcomes, issues, opps, masks) -> pd.DataFrame:
     """Every rejected / excluded row and every flagged cell or row, with its physical line."""
     frames = []
+    cells = [i for i in issues if not i.empty]
+    cells = (
+        pd.concat(cells, ignore_index=True)
+        if cells
+        else pd.DataFrame(columns=[*ISSUE_COLUMNS, "_table"])
+    )
     for t, raw in enumerate(tables):
-        settled = raw.settled.assign(detail=None)
+        where = {"file": raw.file, "sheet": raw.sheet}
+        frames.append(_piece(raw.settled, **where))
         decided = outcomes[t][outcomes[t]["outcome"] != LOADED]
-        decided = decided.assign(line=raw.lines[decided.index.to_numpy()])
-        issue = pd.concat(
-            [i for i in issues if not i.empty and (i["_table"] == t).all()]
-            or [pd.DataFrame(columns=[*ISSUE_COLUMNS, "_table"])]
-        )
-        issue = issue.assign(line=raw.lines[issue["pos"].astype("int64").to_numpy()], outcome=FLAGGED,
-                             reason=issue["code"], detail=None)  # fmt: skip
-        rows = pd.concat([settled, decided, issue], ignore_index=True)
-        frames.append(rows.assign(file=raw.file, sheet=raw.sheet))
+        frames.append(_piece(decided, line=raw.lines[decided.index.to_numpy()], **where))
+        issue = cells[cells["_table"] == t]
+        lines = raw.lines[issue["pos"].astype("int64").to_numpy()]
+        frames.append(_piece(issue, line=lines, outcome=FLAGGED, reason=issue["code"], **where))
     if "_table" in opps and len(opps):
         for code, mask in masks.items():
-            hit = mask.to_numpy() & opps["_table"].notna().to_numpy()
-            if hit.any():
-                sub = opps.loc[hit, ["_table", "_pos", "opportunity_id"]]
-                for t in sub["_table"].unique():
-                    raw = tables[int(t)]
-                    part = sub[sub["_table"] == t]
-                    frames.append(pd.DataFrame({"file": raw.file, "sheet": raw.sheet,
-                        "line": raw.lines[part["_pos"].astype("int64").to_numpy()], "outcome": FLAGGED,
-                        "reason": code, "column": None, "value": part["opportunity_id"].astype(object).to_numpy(),
-                        "detail": None}))  # fmt: skip
+            sub = opps.loc[mask.to_numpy(), ["_table", "_pos", "opportunity_id"]].dropna(
+                subset=["_table"]
+            )
+            for t in sub["_table"].unique():
+                raw, part = tables[int(t)], sub[sub["_table"] == t]
+                lines = raw.lines[part["_pos"].astype("int64").to_numpy()]
+                frames.append(_piece(part.rename(columns={"opportunity_id": "value"}), file=raw.file,
+                                     sheet=raw.sheet, line=lines, outcome=FLAGGED, reason=code))  # fmt: skip
+    frames = [f for f in frames if not f.empty]
     report = (
         pd.concat(frames, ignore_index=True)
         if frames
         else pd.DataFrame(columns=list(REPORT_COLUMNS))
     )
-    report = report.reindex(columns=list(REPORT_COLUMNS))
     report["line"] = pd.to_numeric(report["line"]).astype("Int64")
     order = {REJECTED: 0, EXCLUDED: 1, FLAGGED: 2}
     report = report.assign(_o=report["outcome"].map(order)).sort_values(
         ["_o", "file", "line"], kind="stable"
     )
-    return (
-        report.drop(columns="_o")
-        .reset_index(drop=True)
-        .astype({c: "string" for c in REPORT_COLUMNS if c != "line"})
-    )
+    text = {c: "string" for c in REPORT_COLUMNS if c != "line"}
+    return report.drop(columns="_o").reset_index(drop=True).astype(text)
 
 
 def _file_reports(reports, outcomes, sha256) -> list[FileReport]:

@@ -17,7 +17,8 @@ KNOWN_OPEN_ORDER = (
     "qualifiedtobuy", "engaging", "discovery", "needsanalysis", "valueproposition",
     "iddecisionmakers", "decisionmakerboughtin", "perceptionanalysis", "presentationscheduled",
     "demo", "proposal", "proposalpricequote", "quote", "negotiation", "negotiationreview",
-    "contractsent",
+    "contractsent", "qualified", "contactmade", "demoscheduled", "proposalmade",
+    "negotiationsstarted",
 )  # fmt: skip
 WON_NAMES = frozenset(
     {
@@ -38,6 +39,7 @@ WON_NAMES = frozenset(
 LOST_NAMES = frozenset(
     {
         "closedlost",
+        "closedlosttocompetition",
         "lost",
         "lose",
         "输单",
