@@ -168,9 +168,13 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     """Assemble one dataset from already-read tables (files, sheets or database tables)."""
     say = progress or (lambda _step: None)
     parts, events, outcomes, issues, lookups, reports, notes = [], [], {}, [], [], [], []
+    resolved = [resolve_mapping(raw, settings) for raw in tables]
+    has_main = any(layout != "lookup" for _, layout, _ in resolved)
     for t, raw in enumerate(tables):
         say(f"map:{raw.file}")
-        choices, layout, evidence = resolve_mapping(raw, settings)
+        choices, layout, evidence = resolved[t]
+        if layout == "lookup" and not has_main:  # a lookup needs deals to join to
+            layout = "generic"
         mapping = {c.source: c.target for c in choices}
         by_target = {v: k for k, v in mapping.items() if v}
         file_notes = list(raw.notes)

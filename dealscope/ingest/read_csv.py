@@ -55,6 +55,36 @@ def _quote_opening_line(text: str, delimiter: str, line_offset: int) -> int:
     return start + line_offset
 
 
+def _arrow_read(payload: bytes, names: list[str], delimiter: str, on_invalid, invalid: list):
+    """pyarrow's single-threaded reader (record numbers known), all cells as text."""
+    block = 1 << 24
+    while True:
+        try:
+            return pacsv.read_csv(
+                io.BytesIO(payload),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, use_threads=False, skip_rows=1, block_size=block
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            # A record longer than a block (multi-MB notes): retry with one block for the file.
+            if "straddl" not in str(exc) or block > len(payload):
+                raise
+            block = len(payload) + 1
+            invalid.clear()
+
+
 def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
     """Read one CSV export: encoding and delimiter detected, header found below title rows,
     malformed records (too many / too few fields) and blank lines settled with their line."""
@@ -113,21 +143,7 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
 
     names = [f"c{i}" for i in range(width)]
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, skip_rows=1),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = _arrow_read(payload, names, delimiter, on_invalid, invalid)
     except pa.ArrowInvalid as exc:
         line = _quote_opening_line(body, delimiter, line_offset)
         raise CsvStructureError(
