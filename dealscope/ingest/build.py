@@ -94,7 +94,7 @@ def build_columns(
         out["currency"] = out["currency"].fillna(out["_amount_currency"])
     out = out.drop(columns=["_amount_currency"], errors="ignore")
     extra_columns = [s for s, t in mapping.items() if not t and s in data.columns]
-    if extra_columns:
+    if extra_columns and len(rows):
         # One C-level JSON pass over the whole block, split per row: values kept verbatim.
         text = (
             data[extra_columns]

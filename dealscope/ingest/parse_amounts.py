@@ -41,6 +41,11 @@ def _nfkc(text: pd.Series) -> pd.Series:
 
 def parse_amounts(values: pd.Series, *, decimal: str | None = None) -> AmountResult:
     """Parse one amount column of text cells; `decimal` forces '.' or ',' (else inferred)."""
+    if values.empty:
+        none = pd.Series(None, index=values.index, dtype="object")
+        return AmountResult(
+            pd.Series(dtype="float64", index=values.index), none.astype("string"), none, "."
+        )
     text = _nfkc(values.astype("string").fillna("").str.strip())
     text = text.str.replace(r"[\s\u00a0\u2009\u202f'’]", "", regex=True)
     empty = null_mask(text)

@@ -99,6 +99,11 @@ def parse_dates(
 ) -> DateResult:
     """Parse one date column of text cells (index kept). Issues: bad-date, ambiguous-date,
     no-year-date, placeholder-date, implausible-date; null tokens give null without an issue."""
+    if values.empty:
+        empty_values = pd.Series(dtype="datetime64[ns]", index=values.index)
+        return DateResult(
+            empty_values, pd.Series(None, index=values.index, dtype="object"), day_first, None
+        )
     text = values.astype("string").fillna("").str.strip()
     if text.str.contains(r"[^\x00-\x7f]", regex=True).any():
         distinct = text.unique()

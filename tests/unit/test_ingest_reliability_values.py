@@ -43,8 +43,14 @@ def test_d4_1904_system_and_implausible_serials():
 
 
 def test_d2_day_month_order_inferred_per_column_or_flagged():
-    assert parse_dates(pd.Series(["05.03.2024", "13.03.2024"])).values.tolist() == [T("2024-03-05"), T("2024-03-13")]
-    assert parse_dates(pd.Series(["03/05/2024", "03/13/2024"])).values.tolist() == [T("2024-03-05"), T("2024-03-13")]
+    assert parse_dates(pd.Series(["05.03.2024", "13.03.2024"])).values.tolist() == [
+        T("2024-03-05"),
+        T("2024-03-13"),
+    ]
+    assert parse_dates(pd.Series(["03/05/2024", "03/13/2024"])).values.tolist() == [
+        T("2024-03-05"),
+        T("2024-03-13"),
+    ]
     undecided = parse_dates(pd.Series(["03/05/2024", "04/04/2024"]))
     assert undecided.issues.tolist()[0] == "ambiguous-date" and pd.isna(undecided.values.iloc[0])
     assert undecided.values.iloc[1] == T("2024-04-04") and undecided.note == "ambiguous-date-order"
@@ -62,7 +68,9 @@ def test_d5_mixed_formats_parsed_per_cell_failures_flagged_row_kept():
             ["3", "Won", "45358"], ["4", "Won", "soon"]]  # fmt: skip
     result = run({"d.csv": csv_bytes(rows)})
     created = result.opportunities["created_at"].tolist()
-    assert created[:3] == [T("2024-03-05"), T("2024-03-06"), T("2024-03-07")] and pd.isna(created[3])
+    assert created[:3] == [T("2024-03-05"), T("2024-03-06"), T("2024-03-07")] and pd.isna(
+        created[3]
+    )
     assert (5, "bad-date") in reasons(result, "flagged") and result.files[0].rows_loaded == 4
 
 
@@ -140,7 +148,10 @@ def test_a6_id_in_scientific_notation_rejected():
 
 def test_a4_negative_amount_loaded_and_flagged():
     result = run({"n.csv": csv_bytes([["商机编号", "阶段", "金额"], ["1", "需求确认", "(1,234)"]])})
-    assert result.opportunities["amount"].iloc[0] == -1234 and "negative-amount" in result.opportunities["flags"].iloc[0]
+    assert (
+        result.opportunities["amount"].iloc[0] == -1234
+        and "negative-amount" in result.opportunities["flags"].iloc[0]
+    )
 
 
 DUPES = [["商机编号", "阶段"], ["A-1", "赢单"], ["a-1 ", "输单"], ["Ａ－１", "输单"], ["B", "赢单"]]
@@ -154,7 +165,9 @@ def test_i1_duplicate_ids_reported_with_both_lines_keep_first():
     assert result.opportunities["opportunity_id"].tolist() == ["A-1", "B"]
 
 
-@pytest.mark.parametrize(("policy", "kept"), [("keep-last", ["Ａ－１", "B"]), ("reject-all", ["B"])])
+@pytest.mark.parametrize(
+    ("policy", "kept"), [("keep-last", ["Ａ－１", "B"]), ("reject-all", ["B"])]
+)
 def test_i1_duplicate_policies(policy, kept):
     result = run({"dup.csv": csv_bytes(DUPES)}, duplicate_policy=policy)
     assert result.opportunities["opportunity_id"].tolist() == kept
@@ -162,11 +175,21 @@ def test_i1_duplicate_policies(policy, kept):
 
 def test_i2_leading_zeros_and_long_ids_stay_strings():
     rows = [["商机编号", "阶段"], ["000123", "赢单"], ["12345678901234567890", "赢单"]]
-    assert run({"i.csv": csv_bytes(rows)}).opportunities["opportunity_id"].tolist() == ["000123", "12345678901234567890"]
+    assert run({"i.csv": csv_bytes(rows)}).opportunities["opportunity_id"].tolist() == [
+        "000123",
+        "12345678901234567890",
+    ]
 
 
 def test_i3_stage_synonyms_and_unknown_stages_kept_and_flagged():
-    rows = [["id", "stage"], ["1", "赢单"], ["2", "Closed Won"], ["3", "closed-won "], ["4", "阶段5"], ["5", "流失"]]
+    rows = [
+        ["id", "stage"],
+        ["1", "赢单"],
+        ["2", "Closed Won"],
+        ["3", "closed-won "],
+        ["4", "阶段5"],
+        ["5", "流失"],
+    ]
     result = run({"s.csv": csv_bytes(rows)})
     opps = result.opportunities
     assert opps["status"].tolist() == ["won", "won", "won", "open", "lost"]
@@ -180,13 +203,28 @@ def test_i4_logic_flags_rows_kept():
             ["3", "Won", "5", "2024-03-05", "2030-01-01"]]  # fmt: skip
     result = run({"l.csv": csv_bytes(rows)})
     flags = result.opportunities["flags"].tolist()
-    assert "close-before-create" in flags[0] and "won-zero-amount" in flags[1] and "future-date" in flags[2]
+    assert (
+        "close-before-create" in flags[0]
+        and "won-zero-amount" in flags[1]
+        and "future-date" in flags[2]
+    )
     assert result.files[0].rows_loaded == 3
 
 
 def test_i5_owner_variants_normalised():
-    rows = [["id", "stage", "负责人"], ["1", "Won", " 王伟 "], ["2", "Won", "王伟"], ["3", "Won", "Ann  Lee"], ["4", "Won", "Ａｎｎ Lee"]]
-    assert run({"o.csv": csv_bytes(rows)}).opportunities["owner"].tolist() == ["王伟", "王伟", "Ann Lee", "Ann Lee"]
+    rows = [
+        ["id", "stage", "负责人"],
+        ["1", "Won", " 王伟 "],
+        ["2", "Won", "王伟"],
+        ["3", "Won", "Ann  Lee"],
+        ["4", "Won", "Ａｎｎ Lee"],
+    ]
+    assert run({"o.csv": csv_bytes(rows)}).opportunities["owner"].tolist() == [
+        "王伟",
+        "王伟",
+        "Ann Lee",
+        "Ann Lee",
+    ]
 
 
 def test_i6_i7_risky_text_stored_verbatim_and_escaped_on_export():
@@ -200,7 +238,10 @@ def test_i6_i7_risky_text_stored_verbatim_and_escaped_on_export():
 
 
 def test_i8_long_notes_control_chars_nul_stripped_with_flag():
-    rows = [["id", "stage", "name", "next step"], ["1", "Won", "a\x00b\x1b😀\u200b\u202e", "n" * 100_000]]
+    rows = [
+        ["id", "stage", "name", "next step"],
+        ["1", "Won", "a\x00b\x1b😀\u200b\u202e", "n" * 100_000],
+    ]
     result = run({"c.csv": csv_bytes(rows)})
     deal = result.opportunities.iloc[0]
     assert deal["name"] == "ab\x1b😀\u200b\u202e" and len(deal["next_step"]) == 100_000
