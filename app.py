@@ -19,12 +19,13 @@ ROOT = Path(__file__).parent
 # (script, i18n title key, url path, icon). The first entry is the default page.
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
+    ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
 )
 
 
 def main() -> None:
-    st.set_page_config(page_title="DealScope", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="DealScope", page_icon="📊", layout="wide")
     init_language()
     pages = [
         st.Page(ROOT / script, title=tr(title), url_path=path, icon=icon, default=i == 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -29,7 +30,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_safe_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM, so Excel shows Chinese correctly) CSV bytes with formulas neutralised."""
-    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+    # Quote every text field: pandas' minimal quoting leaves a bare CR unquoted, which splits the
+    # row in two for every CSV reader (RFC 4180 allows quoting any field).
+    text = neutralise_formulas(frame).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)
+    return text.encode("utf-8-sig")
 
 
 def to_safe_xlsx(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:

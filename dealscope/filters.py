@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 # The sidebar's filterable segment columns, in display order.
@@ -46,6 +47,33 @@ def apply_segment_filters(opportunities: pd.DataFrame, filters: Filters) -> pd.D
     return opportunities.loc[mask]
 
 
+EVENT_ROW = "opp_row"
+
+
+def index_events(opportunities: pd.DataFrame, stage_events: pd.DataFrame) -> pd.DataFrame:
+    """stage_events plus `opp_row`: the position of each event's deal in `opportunities` (-1 if none).
+
+    Computed once per dataset so that filtering millions of events by a subset of deals is an
+    integer lookup instead of a string `isin` (≈20 ms instead of seconds at 5M events).
+    """
+    rows = pd.Index(opportunities["opportunity_id"]).get_indexer(stage_events["opportunity_id"])
+    return stage_events.assign(**{EVENT_ROW: rows.astype("int64")})
+
+
 def events_for(stage_events: pd.DataFrame, opportunities: pd.DataFrame) -> pd.DataFrame:
-    """The stage events that belong to the given opportunities."""
-    return stage_events.loc[stage_events["opportunity_id"].isin(opportunities["opportunity_id"])]
+    """The stage events that belong to the given opportunities.
+
+    With `opp_row` (see index_events) the opportunities' index must be their positions in the full
+    frame the events were indexed against — true of any row subset of a loaded dataset.
+    """
+    if EVENT_ROW not in stage_events.columns:
+        return stage_events.loc[
+            stage_events["opportunity_id"].isin(opportunities["opportunity_id"])
+        ]
+    rows = stage_events[EVENT_ROW].to_numpy()
+    size = max(
+        int(rows.max(initial=-1)), int(opportunities.index.max()) if len(opportunities) else -1
+    )
+    keep = np.zeros(size + 2, dtype=bool)  # the extra last slot stays False for row -1
+    keep[opportunities.index.to_numpy()] = True
+    return stage_events.loc[keep[rows]]

@@ -12,7 +12,7 @@ def _missing(value) -> bool:
 
 
 def format_amount(value: float | None, currency: str | None, lang: str) -> str:
-    """A compact amount: zh-CN in 万/亿 (¥1,234.5万), en in K/M/B ($1.23M); '—' when missing."""
+    """A compact amount: zh-CN in 万/亿 (¥1,234.5万), en in M/B above a million ($1.23M, $2,361); '—' when missing."""
     if _missing(value):
         return "—"
     symbol = CURRENCY_SYMBOLS.get(currency or "", f"{currency} " if currency else "")
@@ -23,7 +23,7 @@ def format_amount(value: float | None, currency: str | None, lang: str) -> str:
         if value >= 1e4:
             return f"{sign}{symbol}{value / 1e4:,.1f}万"
         return f"{sign}{symbol}{value:,.0f}"
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+    for threshold, suffix in ((1e9, "B"), (1e6, "M")):
         if value >= threshold:
             return f"{sign}{symbol}{value / threshold:,.2f}{suffix}"
     return f"{sign}{symbol}{value:,.0f}"

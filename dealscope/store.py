@@ -12,6 +12,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -119,7 +120,12 @@ def get_engine(url: str | None = None) -> Engine:
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"Database {url} is unavailable: cannot create its folder ({exc.strerror})."
+                ) from exc
         engine = sa.create_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _configure_sqlite)
     else:
@@ -147,9 +153,11 @@ def _db_values(frame: pd.DataFrame, columns: tuple[str, ...], dialect_name: str)
         series = out[column]
         if pd.api.types.is_datetime64_any_dtype(series):
             if dialect_name == "sqlite":
-                # The text form SQLAlchemy's SQLite DateTime type reads and writes.
-                text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-                out[column] = text.astype(object).where(series.notna(), None)
+                # The text form SQLAlchemy's SQLite DateTime type reads and writes; numpy's C
+                # formatter is ~10x faster than dt.strftime.
+                text = np.datetime_as_string(series.to_numpy(dtype="datetime64[us]"), unit="us")
+                text = np.char.replace(text, "T", " ").astype(object)
+                out[column] = pd.Series(text, index=series.index).where(series.notna(), None)
             else:
                 out[column] = series.astype(object).where(series.notna(), None)
         else:
@@ -277,13 +285,18 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
 def _read_table(engine: Engine, table: sa.Table, dataset_id: int, columns: tuple[str, ...]):
     query = sa.select(*(table.c[c] for c in columns)).where(table.c.dataset_id == dataset_id)
     with engine.connect() as conn:
-        # Raw driver rows: SQLAlchemy's per-value type processing costs seconds at 1M rows; the
-        # columns are converted vectorised by the normalise_* functions instead.
+        # Raw driver cursor: SQLAlchemy's Row objects and per-value type processing cost seconds
+        # at 1M rows; the columns are converted vectorised by the normalise_* functions instead.
         compiled = query.compile(dialect=conn.dialect)
         params = compiled.construct_params()
         if conn.dialect.paramstyle in ("qmark", "numeric", "format"):
             params = tuple(params[name] for name in compiled.positiontup)
-        rows = conn.exec_driver_sql(str(compiled), params).fetchall()
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 

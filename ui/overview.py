@@ -19,6 +19,7 @@ KPI_FIELDS = (
     ("open_value", "amount", False),
     ("won_count", "count", False),
     ("won_value", "amount", False),
+    ("avg_won_value", "amount", False),
     ("win_rate_count", "pct", False),
     ("win_rate_value", "pct", False),
     ("median_days_to_win", "days", True),

@@ -66,6 +66,7 @@ class PeriodKpis:
     win_rate_count: float | None
     win_rate_value: float | None
     median_days_to_win: float | None
+    avg_won_value: float | None
     undated: int  # opportunities without created_at, left out of the time-based figures
 
 
@@ -98,6 +99,7 @@ def compute_period_kpis(
         win_rate_count=safe_ratio(won.sum(), won.sum() + lost.sum()),
         win_rate_value=safe_ratio(won_value, won_value + lost_value),
         median_days_to_win=median,
+        avg_won_value=safe_ratio(won_value, won.sum()),
         undated=int(created.isna().sum()),
     )
 
@@ -138,7 +140,7 @@ def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[st
         "win_rate_count": kpis.win_rate_count,
         "win_rate_value": kpis.win_rate_value,
         "median_days_to_win": kpis.median_days_to_win,
-        "avg_won_amount": safe_ratio(kpis.won_value, kpis.won_count),
+        "avg_won_amount": kpis.avg_won_value,
         "undated": int(undated.sum()),
     }
 

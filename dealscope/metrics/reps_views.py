@@ -1,0 +1,128 @@
+"""The Reps page's figures in one pure call: leaderboards per level and an owner's drill-down.
+
+Composes metrics.reps (outcomes, shrinkage, KM), metrics.reps_detail (stage conversion, flags,
+monthly trend) and metrics.stall (intervals, stall lines, flags) for one period. Everything "at
+the end of the period" (open deals, stage resolution, stall and silence) is measured at the
+cut-off = min(period end, as-of date), so no figure looks past the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dealscope.metrics.kpis import main_currency
+from dealscope.metrics.reps import GROUP_LEVELS, compute_performance, group_labels
+from dealscope.metrics.reps_detail import (
+    compare_owner_to_team,
+    compute_flag_shares,
+    compute_stage_conversion,
+    monthly_outcomes,
+)
+from dealscope.metrics.shrinkage import BetaPrior
+from dealscope.metrics.stall import compute_stage_intervals, compute_stall_lines, flag_open_deals
+
+OPEN_DEAL_COLUMNS = (
+    "opportunity_id",
+    "name",
+    "stage",
+    "amount",
+    "days_in_stage",
+    "stall_days",
+    "stalled",
+    "days_silent",
+    "silent",
+)
+
+
+@dataclass(frozen=True)
+class RepViews:
+    """Per level (owner, team, region): the performance table with flag shares, and its prior."""
+
+    tables: dict[str, pd.DataFrame]
+    priors: dict[str, BetaPrior | None]
+    owner_conversion: pd.DataFrame
+    team_conversion: pd.DataFrame
+    flags: pd.DataFrame
+    currency: str | None
+    cutoff: pd.Timestamp
+    has_history: bool
+
+
+def compute_rep_views(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    as_of: pd.Timestamp,
+) -> RepViews:
+    """Every level's table (compute_performance columns + FLAG_SHARE_COLUMNS), stage conversion
+    per owner and per team, and the open deals' flags (stall.flag_open_deals columns + team)."""
+    currency = main_currency(opportunities)
+    cutoff = min(end, as_of)
+    has_history = not stage_events.empty
+    intervals = compute_stage_intervals(stage_events, stages, cutoff)
+    flags = flag_open_deals(
+        opportunities, intervals, compute_stall_lines(intervals, stages), cutoff
+    )
+    if not has_history:
+        # Without stage history nobody can be called stalled: unknown, not "0% stalled".
+        flags["stalled"] = False
+    tables, priors = {}, {}
+    for level in GROUP_LEVELS:  # three fixed levels, each one vectorised over all its groups
+        table, prior = compute_performance(opportunities, start, end, as_of, level, currency)
+        shares = compute_flag_shares(flags, opportunities, level)
+        table = table.merge(shares, on=level, how="left")
+        table["open_flagged_base"] = table["open_flagged_base"].fillna(0).astype("int64")
+        if not has_history:
+            table[["stalled", "stalled_share"]] = np.nan
+        tables[level], priors[level] = table, prior
+    return RepViews(
+        tables=tables,
+        priors=priors,
+        owner_conversion=compute_stage_conversion(
+            intervals, opportunities, stages, start, end, "owner"
+        ),
+        team_conversion=compute_stage_conversion(
+            intervals, opportunities, stages, start, end, "team"
+        ),
+        flags=flags,
+        currency=currency,
+        cutoff=cutoff,
+        has_history=has_history,
+    )
+
+
+def owner_drilldown(
+    views: RepViews,
+    opportunities: pd.DataFrame,
+    owner: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, object]:
+    """One owner: their performance row (dict), team, stage conversion beside the team's
+    (compare_owner_to_team), open deals with flags (OPEN_DEAL_COLUMNS, flagged first) and
+    won / lost per month (monthly_outcomes)."""
+    owners = views.tables["owner"]
+    row = owners.loc[owners["owner"].eq(owner)]
+    team = str(row["team"].iloc[0]) if not row.empty else None
+    open_deals = views.flags.loc[
+        group_labels(views.flags, "owner").eq(owner), list(OPEN_DEAL_COLUMNS)
+    ]
+    open_deals = open_deals.sort_values(
+        ["stalled", "silent", "days_silent"], ascending=[False, False, False]
+    ).reset_index(drop=True)
+    return {
+        "row": row.iloc[0].to_dict() if not row.empty else None,
+        "team": team,
+        "conversion": compare_owner_to_team(
+            views.owner_conversion, views.team_conversion, owner, team
+        )
+        if team is not None and not views.team_conversion.empty
+        else pd.DataFrame(),
+        "open_deals": open_deals,
+        "monthly": monthly_outcomes(opportunities, owner, start, end),
+    }

@@ -1,0 +1,125 @@
+"""House conventions as tests: the layering, page tests, safe rendering and the README's promise."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "dealscope"
+STREAMLIT_DIRS = (ROOT / "views", ROOT / "ui")
+MAX_VIEW_LINES = 80
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def registered_views() -> list[str]:
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", "") == "PAGES" for t in node.targets
+        ):
+            return [ast.literal_eval(entry)[0] for entry in node.value.elts]
+    raise AssertionError("app.py defines no PAGES")
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_the_package_never_imports_streamlit_or_the_ui(path):
+    assert imported_modules(path).isdisjoint({"streamlit", "ui", "views"})
+
+
+def test_every_registered_view_exists_and_has_an_apptest():
+    views = registered_views()
+    assert views, "no pages registered"
+    for view in views:
+        assert (ROOT / view).is_file(), view
+        name = Path(view).stem
+        test_file = ROOT / "tests" / "app" / f"test_{name}.py"
+        assert test_file.is_file(), f"{view} has no AppTest ({test_file.name})"
+        assert f'"{view}"' in test_file.read_text(encoding="utf-8"), (
+            f"{test_file.name} never opens {view}"
+        )
+
+
+def test_every_view_file_is_registered():
+    registered = set(registered_views())
+    on_disk = {f"views/{p.name}" for p in (ROOT / "views").glob("*.py")}
+    assert on_disk == registered
+
+
+@pytest.mark.parametrize("view", sorted((ROOT / "views").glob("*.py")), ids=lambda p: p.name)
+def test_views_are_thin(view):
+    code = [
+        line
+        for line in view.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert len(code) <= MAX_VIEW_LINES, (
+        f"{view.name}: {len(code)} lines; move logic to ui/ or dealscope/"
+    )
+    assert imported_modules(view).isdisjoint({"sqlalchemy", "sklearn"})
+    assert not re.search(
+        r"\bpd\.read_|\.iterrows\(|apply\([^)]*axis\s*=\s*1", view.read_text(encoding="utf-8")
+    )
+
+
+def test_no_raw_html_rendering_of_data():
+    offenders = []
+    for folder in (*STREAMLIT_DIRS, ROOT):
+        for path in folder.glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "unsafe_allow_html=True" in text or re.search(r"\bst\.html\(", text):
+                offenders.append(path.name)
+    assert offenders == []
+
+
+def test_no_row_loops_in_the_package():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in PACKAGE.rglob("*.py")
+        if re.search(
+            r"\.iterrows\(|\.itertuples\(\)|apply\([^)]*axis\s*=\s*1", p.read_text(encoding="utf-8")
+        )
+    ]
+    assert offenders == []
+
+
+def test_readme_quick_start_is_the_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^\s*(make \w+)\s*$", quick_start, flags=re.M)
+    assert commands == ["make run", "make test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def test_readme_mentions_only_files_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    generated = {"data/dealscope.db"}  # written by `make run`, ignored by git
+    for path in re.findall(r"`((?:[\w.-]+/)+[\w.-]*)`", readme):
+        target = ROOT / path
+        exists = target.parent.is_dir() if path in generated else target.exists()
+        assert exists, f"README mentions {path}, which does not exist"
+
+
+def test_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith(("#", "-r")):
+                assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), (
+                    f"{name}: {line} is not pinned"
+                )
