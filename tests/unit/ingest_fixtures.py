@@ -83,3 +83,11 @@ def reasons(result, outcome: str | None = None) -> list[tuple[int, str]]:
         (int(line), str(reason))
         for line, reason in zip(report["line"], report["reason"], strict=True)
     ]
+
+
+def maven_dir():
+    """The Maven CRM folder: ../shared next to a checkout, or two levels up from a worktree."""
+    from tests.conftest import MAVEN_DIR, ROOT
+
+    candidates = (MAVEN_DIR, ROOT.parent.parent / "shared" / "datasets" / "maven_crm")
+    return next((d for d in candidates if (d / "sales_pipeline.csv").exists()), MAVEN_DIR)
