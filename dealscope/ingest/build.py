@@ -9,7 +9,7 @@ import pandas as pd
 
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
-from dealscope.ingest.rawtable import RawTable
+from dealscope.ingest.rawtable import RawTable, as_text
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
 
@@ -37,11 +37,11 @@ def _issue_rows(codes: pd.Series, raw_values: pd.Series, column: str) -> pd.Data
 
 def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
     """Trimmed text ('' -> null); optionally NFKC with whitespace collapsed (distinct values only)."""
-    text = values.astype("string").str.strip()
+    text = as_text(values).str.strip()
     if nfkc and text.str.contains(r"[^\x00-\x7f]|\s\s", regex=True).any():
         distinct = text.dropna().unique()
         mapping = {v: " ".join(unicodedata.normalize("NFKC", v).split()) for v in distinct}
-        text = text.map(mapping).astype("string")
+        text = as_text(text.map(mapping))
     return text.mask(text.eq("").fillna(False).astype(bool))
 
 

@@ -85,17 +85,7 @@ def history_events(
     date_column = by_target.get("changed_at")
     labels = [c for c in (id_column, by_target.get("name")) if c]
     outcomes = classify_rows(raw, id_column, [(date_column, "date")] if date_column else [],
-                             label_columns=labels, duplicate_policy="keep-first")  # fmt: skip
-    # Many rows per deal are expected in a history: undo duplicate-id verdicts.
-    outcomes.loc[
-        outcomes["reason"] == "duplicate-id", ["outcome", "reason", "column", "value", "detail"]
-    ] = [
-        LOADED,
-        None,
-        None,
-        None,
-        None,
-    ]
+                             label_columns=labels, check_duplicates=False)  # fmt: skip
     data = raw.data
     live = outcomes["outcome"].eq(LOADED)
     created = pd.Series(dtype="datetime64[ns]")

@@ -6,6 +6,8 @@ import re
 
 import pandas as pd
 
+from dealscope.ingest.rawtable import as_text
+
 # A cell that labels a total/subtotal row (X3) or a Salesforce report footer line (METHODS §3.1).
 TOTAL_LABEL = re.compile(
     r"^\s*(合计|总计|小计|共计|汇总|total|totals|grand totals?|sub\s*-?\s*totals?|sum)\b.*$"
@@ -21,7 +23,7 @@ FOOTER_LINE = re.compile(
 
 def is_total_label(values: pd.Series) -> pd.Series:
     """True where a text cell is a total / subtotal / footer label."""
-    text = values.astype("string").fillna("")
+    text = as_text(values).fillna("")
     return (
         text.str.match(TOTAL_LABEL.pattern, case=False)
         | text.str.match(FOOTER_LINE.pattern, case=False)

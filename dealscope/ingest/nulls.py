@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dealscope.ingest.rawtable import as_text
+
 # Tokens meaning "no value" in date and amount columns only.
 NULL_TOKENS = frozenset(
     {"", "-", "--", "—", "——", "/", "n/a", "na", "none", "null", "nan", "nil", "暂无", "无", "空"}
@@ -12,5 +14,5 @@ NULL_TOKENS = frozenset(
 
 def null_mask(values: pd.Series) -> pd.Series:
     """True where a date/amount cell holds an explicit null token (case-insensitive, trimmed)."""
-    text = values.astype("string").fillna("").str.strip().str.lower()
+    text = as_text(values).fillna("").str.strip().str.lower()
     return text.isin(NULL_TOKENS).astype(bool)

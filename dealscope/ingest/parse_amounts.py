@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dealscope.ingest.nulls import null_mask
+from dealscope.ingest.rawtable import TEXT, as_text
 
 CURRENCY_MARKS = {
     "¥": "CNY", "元": "CNY", "人民币": "CNY", "rmb": "CNY", "cny": "CNY", "$": "USD",
@@ -36,18 +37,33 @@ def _nfkc(text: pd.Series) -> pd.Series:
     if not text.str.contains(r"[^\x00-\x7f]", regex=True).any():
         return text
     mapping = {v: unicodedata.normalize("NFKC", v) for v in text.unique()}
-    return text.map(mapping).astype("string")
+    return as_text(text.map(mapping))
 
 
 def parse_amounts(values: pd.Series, *, decimal: str | None = None) -> AmountResult:
-    """Parse one amount column of text cells; `decimal` forces '.' or ',' (else inferred)."""
+    """Parse one amount column of text cells; `decimal` forces '.' or ',' (else inferred).
+
+    Each distinct text is parsed once (amounts repeat), then spread back to the cells.
+    """
+    codes, uniques = pd.factorize(as_text(values).fillna(""))
+    core = _parse_distinct(pd.Series(uniques, dtype=TEXT), decimal)
+    index = values.index
+    return AmountResult(
+        pd.Series(core.values.to_numpy()[codes], index=index, dtype="float64"),
+        pd.Series(core.currency.to_numpy(dtype=object)[codes], index=index, dtype="string"),
+        pd.Series(core.issues.to_numpy(dtype=object)[codes], index=index, dtype="object"),
+        core.decimal,
+    )
+
+
+def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
     if values.empty:
         none = pd.Series(None, index=values.index, dtype="object")
         return AmountResult(
             pd.Series(dtype="float64", index=values.index), none.astype("string"), none, "."
         )
-    text = _nfkc(values.astype("string").fillna("").str.strip())
-    text = text.str.replace(r"[\s\u00a0\u2009\u202f'’]", "", regex=True)
+    text = _nfkc(as_text(values).fillna("").str.strip())
+    text = text.str.replace("[\\s\u00a0\u2009\u202f'’]", "", regex=True)
     empty = null_mask(text)
     currency = text.str.extract(_CURRENCY, flags=0)["cur"]
     currency = currency.str.lower().map(CURRENCY_MARKS).astype("string")
@@ -57,7 +73,7 @@ def parse_amounts(values: pd.Series, *, decimal: str | None = None) -> AmountRes
     )
     core = core.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.strip("-+")
     unit = core.str.extract(rf"^[\d.,]+(?:[eE][+-]?\d+)?{_UNIT}$")["unit"]
-    core = core.str.replace(rf"(?<=\d){_UNIT}$", "", regex=True)
+    core = core.str.replace(rf"(\d){_UNIT}$", r"\1", regex=True)
     comma_decimal = core.str.contains(r"^\d+(?:\.\d{3})*,(?:\d{1,2}|\d{4,})$", regex=True)
     point_decimal = core.str.contains(r"^\d+(?:,\d{3})*\.(?:\d{1,2}|\d{4,})$", regex=True)
     inferred = decimal is None

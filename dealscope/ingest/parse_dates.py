@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dealscope.ingest.nulls import null_mask
+from dealscope.ingest.rawtable import TEXT, as_text
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Excel serials outside 2000-01-01 .. 2099-12-31 are implausible for a CRM export (D4).
@@ -23,6 +24,7 @@ CJK = rf"^(?P<y>\d{{4}})年(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})[日号]?{_TIME}{_
 CJK_NO_YEAR = r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?$"
 DMY = rf"^(?P<a>\d{{1,2}})[-/.](?P<b>\d{{1,2}})[-/.](?P<y>\d{{4}}){_TIME}{_TZ}$"
 SERIAL = r"^\d{4,5}(?:\.\d+)?$"
+ISO_PLAIN = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 EPOCH_MS = r"^\d{12,13}$"
 PLACEHOLDER = (
     r"^(?:0000-00-00.*|\d{4}[-/.]\d{1,2}[-/.]00?(?:\D.*)?|9999[-/.].*|1900[-/.]0?1[-/.]0?[01]"
@@ -84,7 +86,8 @@ def infer_day_first(columns: list[pd.Series]) -> bool | None:
     (a part above 12) agree, None when there is no evidence or it conflicts."""
     day = month = False
     for values in columns:
-        parts = values.astype("string").str.strip().str.extract(DMY).dropna(subset=["y"])
+        distinct = pd.Series(as_text(values).dropna().unique(), dtype=TEXT)
+        parts = distinct.str.strip().str.extract(DMY).dropna(subset=["y"])
         day |= bool((_number(parts["a"]) > 12).any())
         month |= bool((_number(parts["b"]) > 12).any())
     return day if day != month else None
@@ -98,23 +101,42 @@ def parse_dates(
     day_first: bool | None = None,
 ) -> DateResult:
     """Parse one date column of text cells (index kept). Issues: bad-date, ambiguous-date,
-    no-year-date, placeholder-date, implausible-date; null tokens give null without an issue."""
+    no-year-date, placeholder-date, implausible-date; null tokens give null without an issue.
+
+    Each distinct text is parsed once (dates repeat), then spread back to the cells.
+    """
+    codes, uniques = pd.factorize(as_text(values).fillna(""))
+    core = _parse_distinct(pd.Series(uniques, dtype=TEXT), zone, epoch, day_first)
+    return DateResult(
+        pd.Series(core.values.to_numpy()[codes], index=values.index, dtype="datetime64[ns]"),
+        pd.Series(core.issues.to_numpy(dtype=object)[codes], index=values.index, dtype="object"),
+        core.day_first,
+        core.note,
+    )
+
+
+def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | None) -> DateResult:
+    """parse_dates over distinct texts: an ISO fast path, then the other forms on the rest."""
     if values.empty:
         empty_values = pd.Series(dtype="datetime64[ns]", index=values.index)
         return DateResult(
             empty_values, pd.Series(None, index=values.index, dtype="object"), day_first, None
         )
-    text = values.astype("string").fillna("").str.strip()
+    text = as_text(values).fillna("").str.strip()
     if text.str.contains(r"[^\x00-\x7f]", regex=True).any():
         distinct = text.unique()
         normal = {v: unicodedata.normalize("NFKC", v) for v in distinct}  # distinct values only
-        text = text.map(normal).astype("string")
+        text = as_text(text.map(normal))
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     issue = pd.Series(None, index=text.index, dtype="object")
     empty = null_mask(text)
     placeholder = ~empty & text.str.lower().str.fullmatch(PLACEHOLDER).astype(bool)
     issue[placeholder] = "placeholder-date"
     todo = ~empty & ~placeholder
+    iso = todo & text.str.fullmatch(ISO_PLAIN).fillna(False).astype(bool)
+    if iso.any():  # the common case, in C: 2024-03-05 / 2024-03-05 14:30[:00[.fff]]
+        out[iso] = pd.to_datetime(text[iso].astype(object), format="ISO8601", errors="coerce")
+        todo &= ~iso
     for pattern in (YMD, CJK):
         parts = text[todo].str.extract(pattern)
         hit = parts["y"].notna()

@@ -11,6 +11,15 @@ import pandas as pd
 
 from dealscope.ingest.synonyms import known_header_count
 
+# Cells are pyarrow-backed strings: vectorised str ops run in Arrow compute, not per Python object.
+TEXT = pd.StringDtype("pyarrow")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """`values` as pyarrow-backed text (no copy when already so)."""
+    return values if values.dtype == TEXT else values.astype(TEXT)
+
+
 # Columns of the per-file list of rows settled by the reader (blank, title, malformed …).
 SETTLED_COLUMNS = ("line", "outcome", "reason", "column", "value")
 REJECTED, EXCLUDED = "rejected", "excluded"

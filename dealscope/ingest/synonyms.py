@@ -241,6 +241,10 @@ def header_key(header: str) -> str:
 SYNONYM_INDEX: dict[str, str] = {
     header_key(spelling): target for target, spellings in SYNONYMS.items() for spelling in spellings
 }
+# DealScope's own column names (its exports, the demo files) map to themselves.
+for _target in ("opportunity_id", "customer_type", "created_at", "closed_at", "expected_close_at",
+                "last_activity_at", "lost_reason", "next_step"):  # fmt: skip
+    SYNONYM_INDEX.setdefault(header_key(_target), _target)
 
 
 def match_header(header: str) -> tuple[str | None, str]:

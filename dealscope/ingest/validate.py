@@ -39,6 +39,7 @@ def classify_rows(
     *,
     label_columns: list[str],
     duplicate_policy: str = DEFAULT_DUPLICATE_POLICY,
+    check_duplicates: bool = True,
 ) -> pd.DataFrame:
     """One row per data row of `raw` (same index): outcome, reason, column, value, detail.
 
@@ -71,7 +72,7 @@ def classify_rows(
     for column, role in required:
         empty = data[column].fillna("").str.strip().eq("").astype(bool)
         settle(empty, REJECTED, f"missing-{role}", column, data[column])
-    if id_column is not None:
+    if id_column is not None and check_duplicates:
         _duplicates(out, undecided, raw, id_column, duplicate_policy)
     return out
 
