@@ -15,6 +15,15 @@ FUTURE_TOLERANCE = pd.Timedelta(days=1)
 LOOKUP_KEYS = ("owner", "account", "team", "region")
 
 
+def member(values: pd.Series, pool) -> pd.Series:
+    """values.isin(pool) through an object hash table (Arrow-string isin converts per value)."""
+    pool = (
+        pd.Series(pool).astype(object) if not isinstance(pool, pd.Series) else pool.astype(object)
+    )
+    hit = pd.Series(values.astype(object).to_numpy(), index=values.index).isin(pool)
+    return hit.astype(bool)
+
+
 def derive_opportunities(events: pd.DataFrame) -> pd.DataFrame:
     """Deals seen only in a stage history: stage = latest entry, created = first entry,
     closed = the entry into a won/lost stage when that is the latest."""
@@ -33,14 +42,13 @@ def link_event_ids(events: pd.DataFrame, opps: pd.DataFrame) -> tuple[pd.DataFra
     """Map history ids that are deal *names* onto deal ids when names match better than ids."""
     if events.empty or opps.empty or "name" not in opps:
         return events, None
-    ids = set(opps["opportunity_id"].dropna())
-    by_id = events["opportunity_id"].isin(ids).mean()
+    by_id = member(events["opportunity_id"], opps["opportunity_id"].dropna()).mean()
     names = (
         opps.dropna(subset=["name"])
         .drop_duplicates("name", keep=False)
         .set_index("name")["opportunity_id"]
     )
-    by_name = events["opportunity_id"].isin(names.index).mean()
+    by_name = member(events["opportunity_id"], names.index.to_series()).mean()
     if by_name > by_id:
         linked = events["opportunity_id"].map(names).fillna(events["opportunity_id"])
         return events.assign(

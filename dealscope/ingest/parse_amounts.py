@@ -65,14 +65,26 @@ def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
     text = _nfkc(as_text(values).fillna("").str.strip())
     text = text.str.replace("[\\s\u00a0\u2009\u202f'’]", "", regex=True)
     empty = null_mask(text)
-    currency = text.str.extract(_CURRENCY, flags=0)["cur"]
-    currency = currency.str.lower().map(CURRENCY_MARKS).astype("string")
+    currency = pd.Series(pd.NA, index=text.index, dtype="string")
+    marked = (
+        text.str.contains(_CURRENCY.replace("(?P<cur>", "(?:"), regex=True)
+        .fillna(False)
+        .astype(bool)
+    )
+    if marked.any():  # extract (slow per value) only where a currency mark is present
+        found = text[marked].astype(object).str.extract(_CURRENCY)["cur"].str.lower()
+        currency[marked] = found.map(CURRENCY_MARKS)
     core = text.str.replace(_CURRENCY, "", regex=True)
     negative = (
         core.str.fullmatch(r"\(.*\)") | core.str.fullmatch(r"-.*") | core.str.fullmatch(r".*\d-")
     )
     core = core.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.strip("-+")
-    unit = core.str.extract(rf"^[\d.,]+(?:[eE][+-]?\d+)?{_UNIT}$")["unit"]
+    unit = pd.Series(None, index=text.index, dtype="object")
+    has_unit = core.str.contains(r"[万亿千kKM]$", regex=True).fillna(False).astype(bool)
+    if has_unit.any():
+        unit[has_unit] = (
+            core[has_unit].astype(object).str.extract(rf"^[\d.,]+(?:[eE][+-]?\d+)?{_UNIT}$")["unit"]
+        )
     core = core.str.replace(rf"(\d){_UNIT}$", r"\1", regex=True)
     comma_decimal = core.str.contains(r"^\d+(?:\.\d{3})*,(?:\d{1,2}|\d{4,})$", regex=True)
     point_decimal = core.str.contains(r"^\d+(?:,\d{3})*\.(?:\d{1,2}|\d{4,})$", regex=True)

@@ -86,8 +86,9 @@ def infer_day_first(columns: list[pd.Series]) -> bool | None:
     (a part above 12) agree, None when there is no evidence or it conflicts."""
     day = month = False
     for values in columns:
-        distinct = pd.Series(as_text(values).dropna().unique(), dtype=TEXT)
-        parts = distinct.str.strip().str.extract(DMY).dropna(subset=["y"])
+        distinct = pd.Series(as_text(values).dropna().unique(), dtype=TEXT).str.strip()
+        candidates = distinct[distinct.str.contains(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)]
+        parts = candidates.astype(object).str.extract(DMY).dropna(subset=["y"])
         day |= bool((_number(parts["a"]) > 12).any())
         month |= bool((_number(parts["b"]) > 12).any())
     return day if day != month else None

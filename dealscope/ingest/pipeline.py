@@ -233,7 +233,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         opps = assemble.derive_opportunities(all_events)
         notes.append("deals derived from the stage history (no opportunities file)")
     elif not all_events.empty:
-        orphan = ~all_events["opportunity_id"].isin(set(opps["opportunity_id"]))
+        orphan = ~assemble.member(all_events["opportunity_id"], opps["opportunity_id"])
         for t in all_events.loc[orphan, "_table"].unique():
             pos = all_events.loc[orphan & (all_events["_table"] == t), "_pos"]
             outcomes[t].loc[pos, ["outcome", "reason", "column"]] = [

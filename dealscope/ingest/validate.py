@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dealscope.ingest.markers import is_total_label
-from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
+from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable, as_text
 
 LOADED = "loaded"
 DUPLICATE_POLICIES = ("keep-first", "keep-last", "reject-all")
@@ -27,9 +27,12 @@ def blank_rows(data: pd.DataFrame) -> pd.Series:
 
 def id_key(ids: pd.Series) -> pd.Series:
     """The duplicate-detection form of an id: NFKC, case-folded, all whitespace removed (I1)."""
-    distinct = ids.dropna().unique()
+    text = as_text(ids)
+    if not text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).any():
+        return text.str.lower().str.replace(r"\s+", "", regex=True)  # ASCII: vectorised in Arrow
+    distinct = text.dropna().unique()
     mapping = {v: "".join(unicodedata.normalize("NFKC", v).casefold().split()) for v in distinct}
-    return ids.map(mapping)
+    return text.map(mapping)
 
 
 def classify_rows(
