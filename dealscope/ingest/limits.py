@@ -10,8 +10,9 @@ MAX_UPLOAD_BYTES = 200 * MB
 MAX_XLSX_UNCOMPRESSED_BYTES = 200 * MB
 MAX_XLSX_COMPRESSION_RATIO = 100
 MAX_XLSX_ENTRIES = 10_000
-# Data rows per file; beyond this the file is refused rather than half-loaded.
-MAX_ROWS = 2_000_000
+# Data rows per file; beyond this the file is refused rather than half-loaded. Sized for the stage
+# history of 1M deals (~5 entries each); uploads are bounded by MAX_UPLOAD_BYTES first.
+MAX_ROWS = 6_000_000
 # Columns per file (very wide exports are accepted up to this).
 MAX_COLUMNS = 2_000
 # Rows scanned at the top of a file to find the header below title rows.
