@@ -24,14 +24,13 @@ from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
 from dealscope.ingest.read_csv import read_csv_bytes
 from dealscope.ingest.read_xlsx import read_xlsx_bytes
+from dealscope.ingest.report import build_report, cell_flag_masks
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.sniff import detect_kind
 from dealscope.ingest.stages import infer_stages
 from dealscope.ingest.validate import LOADED, classify_rows, id_key
 from dealscope.model import OPPORTUNITY_COLUMNS, normalise_opportunities, normalise_stage_events
 
-REPORT_COLUMNS = ("file", "sheet", "line", "outcome", "reason", "column", "value", "detail")
-FLAGGED = "flagged"
 Progress = Callable[[str], None]
 
 
@@ -263,8 +262,8 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     )
     masks = assemble.row_flags(opps, now, unknown)
     masks["unknown-status"] = unknown_status
-    report = _report(tables, outcomes, issues, opps, masks)
-    cell_codes = _cell_flag_masks(opps, issues)
+    report = build_report(tables, outcomes, issues, opps, masks)
+    cell_codes = cell_flag_masks(opps, issues)
     opps["flags"] = assemble.flags_column(opps.index, {**cell_codes, **masks})
     files = _file_reports(reports, outcomes, sha256 or {})
     canonical = normalise_opportunities(opps.loc[:, list(OPPORTUNITY_COLUMNS)])
@@ -295,69 +294,6 @@ def _cross_file_duplicates(opps: pd.DataFrame, outcomes: dict, tables: list[RawT
             "duplicate-id",
             "id already loaded from an earlier file",
         ]
-
-
-def _cell_flag_masks(opps: pd.DataFrame, issues: list[pd.DataFrame]) -> dict[str, pd.Series]:
-    frames = [i for i in issues if not i.empty]
-    if not frames or "_table" not in opps:
-        return {}
-    cells = pd.concat(frames, ignore_index=True)
-    row_key = opps["_table"].astype("int64") * 2**32 + opps["_pos"].astype("int64")
-    cell_key = cells["_table"].astype("int64") * 2**32 + cells[
-        "_pos" if "_pos" in cells else "pos"
-    ].astype("int64")
-    return {
-        code: row_key.isin(cell_key[cells["code"] == code])
-        for code in cells["code"].dropna().unique()
-    }
-
-
-def _piece(frame: pd.DataFrame, **constants) -> pd.DataFrame:
-    """A report piece with exactly REPORT_COLUMNS as object columns (concat-safe)."""
-    frame = frame.assign(**constants).reindex(columns=list(REPORT_COLUMNS))
-    return frame.astype(object).where(frame.notna(), None)
-
-
-def _report(tables, outcomes, issues, opps, masks) -> pd.DataFrame:
-    """Every rejected / excluded row and every flagged cell or row, with its physical line."""
-    frames = []
-    cells = [i for i in issues if not i.empty]
-    cells = (
-        pd.concat(cells, ignore_index=True)
-        if cells
-        else pd.DataFrame(columns=[*ISSUE_COLUMNS, "_table"])
-    )
-    for t, raw in enumerate(tables):
-        where = {"file": raw.file, "sheet": raw.sheet}
-        frames.append(_piece(raw.settled, **where))
-        decided = outcomes[t][outcomes[t]["outcome"] != LOADED]
-        frames.append(_piece(decided, line=raw.lines[decided.index.to_numpy()], **where))
-        issue = cells[cells["_table"] == t]
-        lines = raw.lines[issue["pos"].astype("int64").to_numpy()]
-        frames.append(_piece(issue, line=lines, outcome=FLAGGED, reason=issue["code"], **where))
-    if "_table" in opps and len(opps):
-        for code, mask in masks.items():
-            sub = opps.loc[mask.to_numpy(), ["_table", "_pos", "opportunity_id"]].dropna(
-                subset=["_table"]
-            )
-            for t in sub["_table"].unique():
-                raw, part = tables[int(t)], sub[sub["_table"] == t]
-                lines = raw.lines[part["_pos"].astype("int64").to_numpy()]
-                frames.append(_piece(part.rename(columns={"opportunity_id": "value"}), file=raw.file,
-                                     sheet=raw.sheet, line=lines, outcome=FLAGGED, reason=code))  # fmt: skip
-    frames = [f for f in frames if not f.empty]
-    report = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=list(REPORT_COLUMNS))
-    )
-    report["line"] = pd.to_numeric(report["line"]).astype("Int64")
-    order = {REJECTED: 0, EXCLUDED: 1, FLAGGED: 2}
-    report = report.assign(_o=report["outcome"].map(order)).sort_values(
-        ["_o", "file", "line"], kind="stable"
-    )
-    text = {c: "string" for c in REPORT_COLUMNS if c != "line"}
-    return report.drop(columns="_o").reset_index(drop=True).astype(text)
 
 
 def _file_reports(reports, outcomes, sha256) -> list[FileReport]:
