@@ -35,7 +35,9 @@ def compute_stage_intervals(
     events = events.sort_values(["opportunity_id", "entered_at"], kind="stable")
     positions = stages.set_index("stage")["position"]
     kinds = stages.set_index("stage")["kind"]
-    same_deal = events["opportunity_id"].eq(events["opportunity_id"].shift(-1))
+    # fillna: with the canonical string dtype the last row compares to <NA>, not False.
+    same_deal = events["opportunity_id"].eq(events["opportunity_id"].shift(-1)).fillna(False)
+    same_deal = same_deal.astype(bool)
     exited = events["entered_at"].shift(-1).where(same_deal)
     next_stage = events["stage"].shift(-1).where(same_deal)
     position = events["stage"].map(positions)

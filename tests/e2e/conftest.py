@@ -50,7 +50,12 @@ def server_url(tmp_path_factory) -> str:
     db_url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
     write_demo(store.get_engine(db_url))
     port = free_port()
-    env = os.environ | {"DEALSCOPE_DB_URL": db_url, "OMP_NUM_THREADS": "1"}
+    models = tmp_path_factory.mktemp("models")
+    env = os.environ | {
+        "DEALSCOPE_DB_URL": db_url,
+        "DEALSCOPE_MODEL_DIR": str(models),
+        "OMP_NUM_THREADS": "1",
+    }
     log = (tmp_path_factory.mktemp("log") / "server.log").open("w")
     process = subprocess.Popen(
         [

@@ -1,0 +1,193 @@
+"""Safe persistence of risk models: skops with an explicit trusted-type list, a JSON model card and
+a SHA-256 manifest written by DealScope (RELIABILITY S2, F7, F8).
+
+Layout: `<model dir>/<dataset id>-<data hash[:16]>/{model.skops, card.json, manifest.json}`; the
+model dir is $DEALSCOPE_MODEL_DIR, else `models/` (git-ignored). Loading checks, in order: the
+manifest exists and was written by DealScope; both files match their SHA-256; the card belongs to
+the requested dataset and data hash; the card's sklearn version is the running one; the model file
+is a skops zip whose every non-default type is on TRUSTED_TYPES. Any failure means "retrain",
+never a crash, and no file is ever unpickled (pickle/joblib are never called on a model file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import sklearn
+import skops.io as sio
+from sklearn.exceptions import InconsistentVersionWarning
+
+from dealscope.errors import DealScopeError
+from dealscope.model import OPPORTUNITY_COLUMNS, STAGE_COLUMNS, STAGE_EVENT_COLUMNS
+
+MODEL_DIR_ENV = "DEALSCOPE_MODEL_DIR"
+DEFAULT_MODEL_DIR = "models"
+MODEL_FILE, CARD_FILE, MANIFEST_FILE = "model.skops", "card.json", "manifest.json"
+MANIFEST_WRITER = "DealScope"
+MANIFEST_FORMAT = "dealscope-risk-model/1"
+# The only types beyond skops' defaults a DealScope risk model contains (found with
+# skops.io.get_untrusted_types on both candidate pipelines). Never trusted=True.
+TRUSTED_TYPES = (
+    "functools.partial",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+)
+
+
+class ModelMissing(DealScopeError):
+    """No model has been trained for this dataset version yet."""
+
+
+class ModelUnavailable(DealScopeError):
+    """A stored model cannot be used (tampered, corrupt, other sklearn version): retrain it."""
+
+
+def model_dir(directory: str | os.PathLike | None = None) -> Path:
+    """Where models live: `directory`, else $DEALSCOPE_MODEL_DIR, else ./models."""
+    return Path(directory or os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+
+
+def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame) -> str:
+    """SHA-256 over the canonical columns of the three frames (names, values, order).
+
+    Only canonical columns count: the UI adds derived ones (e.g. filters.index_events' opp_row)
+    and the CLI does not, and both must find the same model.
+    """
+    digest = hashlib.sha256()
+    for frame, canonical in (
+        (opportunities, OPPORTUNITY_COLUMNS),
+        (stage_events, STAGE_EVENT_COLUMNS),
+        (stages, STAGE_COLUMNS),
+    ):
+        frame = frame.loc[:, [c for c in canonical if c in frame.columns]]
+        digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def model_path(dataset_id: int, hash_: str, directory: str | os.PathLike | None = None) -> Path:
+    """The folder of the model tied to one dataset version and its data hash."""
+    return model_dir(directory) / f"{int(dataset_id)}-{hash_[:16]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(estimator: object, card: dict, directory: str | os.PathLike | None = None) -> Path:
+    """Write model.skops, card.json and the manifest for card['dataset'] {id, data_hash}."""
+    folder = model_path(card["dataset"]["id"], card["dataset"]["data_hash"], directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (MODEL_FILE + ".tmp")
+    sio.dump(estimator, tmp)
+    untrusted = set(sio.get_untrusted_types(file=tmp)) - set(TRUSTED_TYPES)
+    if untrusted:  # a new sklearn internals type: refuse to write what we could not load
+        tmp.unlink()
+        raise ModelUnavailable(
+            f"model contains types outside the trusted list: {sorted(untrusted)}"
+        )
+    tmp.replace(folder / MODEL_FILE)
+    (folder / CARD_FILE).write_text(
+        json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    manifest = {
+        "writer": MANIFEST_WRITER,
+        "format": MANIFEST_FORMAT,
+        "files": {name: _sha256(folder / name) for name in (MODEL_FILE, CARD_FILE)},
+    }
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return folder
+
+
+def model_token(
+    dataset_id: int, hash_: str, directory: str | os.PathLike | None = None
+) -> str | None:
+    """SHA-256 of the stored manifest (changes with every save), or None when nothing is stored."""
+    manifest = model_path(dataset_id, hash_, directory) / MANIFEST_FILE
+    folder_exists = manifest.parent.exists()
+    if not folder_exists:
+        return None
+    return _sha256(manifest) if manifest.is_file() else "no-manifest"
+
+
+def _verified_card(folder: Path, dataset_id: int, hash_: str) -> dict:
+    manifest_path = folder / MANIFEST_FILE
+    if not folder.exists():
+        raise ModelMissing("No risk model trained for this dataset yet: train one.")
+    if not manifest_path.is_file():
+        raise ModelUnavailable("The model folder has no DealScope manifest: retrain the model.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        ok = manifest.get("writer") == MANIFEST_WRITER and manifest.get("format") == MANIFEST_FORMAT
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailable("The model manifest is unreadable: retrain the model.") from exc
+    if not ok:
+        raise ModelUnavailable("The model was not written by DealScope: retrain the model.")
+    for name in (MODEL_FILE, CARD_FILE):
+        path = folder / name
+        if not path.is_file() or _sha256(path) != files.get(name):
+            raise ModelUnavailable(f"{name} does not match its recorded hash: retrain the model.")
+    try:
+        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+        owner = (int(card["dataset"]["id"]), card["dataset"]["data_hash"])
+        version = card["sklearn_version"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailable("The model card is unreadable: retrain the model.") from exc
+    if owner != (int(dataset_id), hash_):
+        raise ModelUnavailable("The model belongs to other data: retrain the model.")
+    if version != sklearn.__version__:
+        raise ModelUnavailable(
+            f"The model was trained with scikit-learn {version}, this is {sklearn.__version__}: "
+            "retrain the model."
+        )
+    return card
+
+
+def load_card(dataset_id: int, hash_: str, directory: str | os.PathLike | None = None) -> dict:
+    """The verified model card of a dataset version (raises ModelMissing / ModelUnavailable)."""
+    return _verified_card(model_path(dataset_id, hash_, directory), dataset_id, hash_)
+
+
+def load_model(
+    dataset_id: int, hash_: str, directory: str | os.PathLike | None = None
+) -> tuple[object, dict]:
+    """(estimator, card) of a dataset version, verified and loaded with the trusted list only."""
+    folder = model_path(dataset_id, hash_, directory)
+    card = _verified_card(folder, dataset_id, hash_)
+    path = folder / MODEL_FILE
+    if not zipfile.is_zipfile(path):
+        raise ModelUnavailable("The model file is not a skops archive: retrain the model.")
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ModelUnavailable(
+                f"The model holds untrusted types {sorted(untrusted)}: retrain the model."
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            estimator = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except ModelUnavailable:
+        raise
+    except InconsistentVersionWarning as exc:
+        raise ModelUnavailable(
+            "The model was saved by another scikit-learn version: retrain the model."
+        ) from exc
+    except Exception as exc:  # a corrupt archive can fail in many ways; all mean "retrain"
+        raise ModelUnavailable(
+            f"The model file cannot be read ({type(exc).__name__}): retrain."
+        ) from exc
+    return estimator, card

@@ -1,0 +1,74 @@
+"""The entry points the CLI and the UI share: train-and-save, load-or-train, score a dataset."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+from sklearn.base import ClassifierMixin
+
+from dealscope.metrics.kpis import infer_as_of
+from dealscope.model import Dataset
+from dealscope.risk import registry
+from dealscope.risk.score import score_open_deals
+from dealscope.risk.train import Progress, TrainedModel, train_risk_model
+
+
+def dataset_as_of(dataset: Dataset) -> pd.Timestamp:
+    """The dataset's analysis date (its latest timestamp), which the model is trained as of."""
+    return infer_as_of(dataset.opportunities, dataset.stage_events)
+
+
+def dataset_hash(dataset: Dataset) -> str:
+    """SHA-256 of the dataset's canonical frames: a model is tied to exactly this data."""
+    return registry.data_hash(dataset.opportunities, dataset.stage_events, dataset.stages)
+
+
+def train_and_save(
+    dataset: Dataset,
+    directory: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    data_hash: str | None = None,
+) -> TrainedModel:
+    """Train on a stored dataset and save model + card + manifest; raises InsufficientData."""
+    hash_ = data_hash or dataset_hash(dataset)
+    trained = train_risk_model(
+        dataset.opportunities,
+        dataset.stage_events,
+        dataset.stages,
+        dataset_as_of(dataset),
+        dataset={"id": dataset.id, "name": dataset.name, "data_hash": hash_},
+        progress=progress,
+    )
+    trained.card["rows"]["opportunities"] = len(dataset.opportunities)
+    trained.card["rows"]["stage_events"] = len(dataset.stage_events)
+    registry.save_model(trained.estimator, trained.card, directory)
+    return trained
+
+
+def load_or_train(
+    dataset: Dataset, directory: str | os.PathLike | None = None
+) -> tuple[object, dict, bool]:
+    """(estimator, card, trained_now): the stored model, or a new one when missing/unusable."""
+    hash_ = dataset_hash(dataset)
+    try:
+        estimator, card = registry.load_model(dataset.id, hash_, directory)
+        return estimator, card, False
+    except (registry.ModelMissing, registry.ModelUnavailable):
+        trained = train_and_save(dataset, directory, data_hash=hash_)
+        return trained.estimator, trained.card, True
+
+
+def score_dataset(
+    dataset: Dataset, estimator: ClassifierMixin, card: dict, lang: str
+) -> pd.DataFrame:
+    """score_open_deals on a stored dataset as of its own analysis date."""
+    return score_open_deals(
+        estimator,
+        card,
+        dataset.opportunities,
+        dataset.stage_events,
+        dataset.stages,
+        dataset_as_of(dataset),
+        lang,
+    )

@@ -1,0 +1,47 @@
+"""Cycle time: how long deals take (KM, censoring-aware), where they sit, which are stuck or silent."""
+
+import streamlit as st
+
+from ui.cycle import (
+    load_alert_rate,
+    load_close_figures,
+    load_flags,
+    load_segment,
+    load_stage_figures,
+    segment_picker,
+    silence_picker,
+)
+from ui.cycle_sections import (
+    render_alert_rate,
+    render_cycle_definitions,
+    render_history_notice,
+    render_scope,
+    render_segments,
+    render_stall_penalty,
+    render_time_in_stage,
+    render_time_to_close,
+    render_watchlists,
+)
+from ui.render import require_view
+from ui.state import tr
+
+st.header(tr("cycle.title"))
+view = require_view()
+if view is not None:
+    has_history = not view.stage_events.empty
+    close = load_close_figures(view.cache_key, view)
+    render_scope(view, close)
+    if not has_history:
+        render_history_notice(view.stage_events)
+    render_time_to_close(close)
+    column = segment_picker()
+    render_segments(load_segment(view.cache_key, view, column), column)
+    if has_history:
+        stages = load_stage_figures(view.cache_key, view, column)
+        render_time_in_stage(stages, column)
+        render_stall_penalty(stages)
+    st.subheader(tr("cycle.watch.title"))
+    silence_days = silence_picker()
+    render_watchlists(load_flags(view.cache_key, view, silence_days), silence_days, has_history)
+    render_alert_rate(load_alert_rate(view.cache_key, view, silence_days), has_history)
+    render_cycle_definitions()

@@ -1,0 +1,23 @@
+"""Risk: every open deal's calibrated chance of ending lost, with reasons, rule signals and the
+model card (out-of-time figures beside a stage-only baseline)."""
+
+import streamlit as st
+
+from ui.render import require_view
+from ui.risk import load_risk_scores, render_model_card, render_scores, resolve_model
+from ui.state import tr
+
+st.header(tr("risk.title"))
+view = require_view()
+if view is not None:
+    st.caption(tr("risk.caption", as_of=view.as_of.strftime("%Y-%m-%d %H:%M")))
+    resolved = resolve_model(view)
+    if resolved is not None:
+        estimator, card, key = resolved
+        if card["mode"] == "fallback":
+            st.warning(tr("risk.fallback"))
+        if not card["beats_baseline"]:
+            st.warning(tr("risk.no_skill"))
+        scores = load_risk_scores(key, view.dataset, estimator, card)
+        render_scores(view, scores, card)
+        render_model_card(card)
