@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.errors import DealScopeError
+from dealscope.export import to_safe_csv
 from dealscope.i18n import catalog
 from dealscope.ingest.errors import UploadError
 from dealscope.ingest.persist import mapping_document, save_result, settings_from_mapping
@@ -28,6 +29,8 @@ _RESULT = "_ingest_result"
 _SAVED = "_ingest_saved"
 COUNT_KEYS = ("rows_in", "rows_loaded", "rows_rejected", "rows_excluded")
 REPORT_ROWS_SHOWN = 2_000
+REPORT_XLSX_MAX_ROWS = 5_000
+_REPORT_CSV = "_ingest_report_csv"
 DAY_ORDERS = {"auto": None, "day_first": True, "month_first": False}
 
 
@@ -196,14 +199,30 @@ def render_report(result: IngestResult) -> None:
     if report.empty:
         st.info(tr("ingest.report.none"))
         return
-    shown = report.assign(
-        outcome=report["outcome"].map(lambda c: _label("ingest.outcome", c)),
-        reason=report["reason"].map(lambda c: _label("ingest.reason", c)),
+    head = report.head(REPORT_ROWS_SHOWN)
+    shown = head.assign(
+        outcome=head["outcome"].map(
+            {c: _label("ingest.outcome", c) for c in head["outcome"].dropna().unique()}
+        ),
+        reason=head["reason"].map(
+            {c: _label("ingest.reason", c) for c in head["reason"].dropna().unique()}
+        ),
     ).rename(columns={c: tr(f"ingest.report.col.{c}") for c in report.columns})
-    if len(shown) > REPORT_ROWS_SHOWN:
-        st.caption(tr("ingest.report.shown", shown=REPORT_ROWS_SHOWN, total=len(shown)))
-    st.dataframe(shown.head(REPORT_ROWS_SHOWN), hide_index=True)
-    render_downloads(report, stem="dealscope-reject-report", key="ingest_report")
+    if len(report) > REPORT_ROWS_SHOWN:
+        st.caption(tr("ingest.report.shown", shown=REPORT_ROWS_SHOWN, total=len(report)))
+    st.dataframe(shown, hide_index=True)
+    if len(report) <= REPORT_XLSX_MAX_ROWS:
+        render_downloads(report, stem="dealscope-reject-report", key="ingest_report")
+        return
+    # Big reports: CSV only, built once per result (an XLSX of 1M rows takes minutes to write).
+    cached = st.session_state.get(_REPORT_CSV)
+    if not cached or cached[0] is not result:
+        cached = (result, to_safe_csv(report))
+        st.session_state[_REPORT_CSV] = cached
+    st.download_button(
+        tr("app.download_csv"), cached[1], file_name="dealscope-reject-report.csv", mime="text/csv",
+        key="ingest_report_csv", on_click="ignore",
+    )  # fmt: skip
 
 
 def render_save(result: IngestResult, source: PendingSource, db_url: str) -> None:
