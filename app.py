@@ -19,6 +19,7 @@ ROOT = Path(__file__).parent
 # (script, i18n title key, url path, icon). The first entry is the default page.
 PAGES = (
     ("views/overview.py", "app.page.overview", "overview", ":material/dashboard:"),
+    ("views/funnel.py", "funnel.title", "funnel", ":material/filter_alt:"),
     ("views/cycle_time.py", "cycle.page", "cycle_time", ":material/timer:"),
     ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
     ("views/risk.py", "risk.page_title", "risk", ":material/warning:"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dealscope.metrics.cycle_summary import compute_cycle_document
+from dealscope.metrics.funnel import funnel_document
 from dealscope.metrics.kpis import compute_summary, infer_as_of
 from dealscope.metrics.reps import compute_report_reps
 from dealscope.model import Dataset
@@ -15,6 +16,9 @@ def build_metrics_document(dataset: Dataset, as_of: pd.Timestamp | None = None) 
     as_of = as_of if as_of is not None else infer_as_of(dataset.opportunities, dataset.stage_events)
     document = {"dataset": dataset.name, "dataset_id": dataset.id}
     document.update(compute_summary(dataset.opportunities, as_of))
+    document["funnel"] = funnel_document(
+        dataset.opportunities, dataset.stage_events, dataset.stages, as_of
+    )
     document["cycle"] = compute_cycle_document(dataset, as_of)
     document["reps"] = compute_report_reps(dataset.opportunities, as_of)
     return document
