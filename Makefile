@@ -47,8 +47,12 @@ format: install-dev
 test: install-dev chromium lint
 	$(PY) -m pytest
 
+# Benchmarks print figures (ratios to a baseline run in the same process); they assert nothing.
 bench: install-dev
 	$(PY) bench/bench_store.py
+	$(PY) bench/bench_metrics.py
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_risk.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache data/*.db data/*.db-*

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dealscope.demo import generate_demo
 from dealscope.filters import Filters, apply_segment_filters
+from dealscope.metrics.cycle import close_outcomes, km_summary
 from dealscope.metrics.funnel import compute_stage_funnel
 from dealscope.metrics.funnel_compare import compare_periods, compare_segments
 from dealscope.metrics.funnel_detail import DRILL_MAX_ROWS, compute_funnel_view, drill_deals
@@ -37,6 +38,7 @@ from dealscope.metrics.funnel_paths import (
     in_period,
 )
 from dealscope.metrics.kpis import infer_as_of
+from dealscope.metrics.stage_times import time_in_stage_summary
 from dealscope.model import (
     LOST,
     OPEN,
@@ -225,7 +227,41 @@ def bench_funnel(data: Data, repeat: int) -> list[Row]:
     ]
 
 
-SECTIONS: dict[str, Callable[[Data, int], list[Row]]] = {"funnel": bench_funnel}
+def bench_cycle_times(data: Data, repeat: int) -> list[Row]:
+    """KM time to close and time in stage vs the same in DuckDB SQL (bench_cycle.py has the
+    detailed version, with DuckDB on Arrow tables as its best case)."""
+    from bench_cycle import KM_SQL, STAGE_SQL  # bench/ is on sys.path when run as a script
+
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    for name, frame in (
+        ("opps", data.opportunities),
+        ("events", data.stage_events),
+        ("stages", data.stages),
+    ):
+        con.register(name, frame)
+    as_of = data.as_of.to_pydatetime()
+    km_sql, _ = best_of(
+        repeat, lambda: con.execute(KM_SQL, {"as_of": as_of, "horizon": 365.0}).fetchone()
+    )
+    km_ours, _ = best_of(repeat, lambda: km_summary(close_outcomes(data.opportunities, data.as_of)))
+    stage_sql, _ = best_of(repeat, lambda: con.execute(STAGE_SQL, {"as_of": as_of}).df())
+    stage_ours, _ = best_of(
+        repeat, lambda: time_in_stage_summary(data.stage_events, data.stages, data.as_of)
+    )
+    km_base, stage_base = "cycle: KM, DuckDB SQL (baseline)", "cycle: time in stage, DuckDB SQL"
+    return [
+        Row(km_base, km_sql),
+        Row("cycle: KM median + CI + restricted mean, DealScope", km_ours, km_base),
+        Row(stage_base, stage_sql),
+        Row("cycle: time in stage median/P75/P90/KM, DealScope", stage_ours, stage_base),
+    ]
+
+
+SECTIONS: dict[str, Callable[[Data, int], list[Row]]] = {
+    "funnel": bench_funnel,
+    "cycle": bench_cycle_times,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

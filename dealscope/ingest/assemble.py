@@ -1,0 +1,137 @@
+"""Combine the per-file pieces into canonical frames: link events to deals, derive deals from a
+history alone, join lookup tables, set status from the stage configuration and flag rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dealscope.ingest.build import tidy_text
+from dealscope.ingest.stages import stage_kind, status_from_text
+from dealscope.model import LOST, OPEN, WON
+
+# Row flags computed from the canonical values (RELIABILITY I4, DESIGN §3).
+FUTURE_TOLERANCE = pd.Timedelta(days=1)
+LOOKUP_KEYS = ("owner", "account", "team", "region")
+
+
+def member(values: pd.Series, pool) -> pd.Series:
+    """values.isin(pool) through an object hash table (Arrow-string isin converts per value)."""
+    pool = (
+        pd.Series(pool).astype(object) if not isinstance(pool, pd.Series) else pool.astype(object)
+    )
+    hit = pd.Series(values.astype(object).to_numpy(), index=values.index).isin(pool)
+    return hit.astype(bool)
+
+
+def derive_opportunities(events: pd.DataFrame) -> pd.DataFrame:
+    """Deals seen only in a stage history: stage = latest entry, created = first entry,
+    closed = the entry into a won/lost stage when that is the latest."""
+    ordered = events.dropna(subset=["entered_at"]).sort_values(
+        ["opportunity_id", "entered_at"], kind="stable"
+    )
+    group = ordered.groupby("opportunity_id", sort=True)
+    deals = pd.DataFrame({"created_at": group["entered_at"].min(), "stage": group["stage"].last(),
+                          "_last": group["entered_at"].max()})  # fmt: skip
+    closed = deals["stage"].map({s: stage_kind(s) for s in deals["stage"].unique()}) != OPEN
+    deals["closed_at"] = deals["_last"].where(closed)
+    return deals.drop(columns="_last").rename_axis("opportunity_id").reset_index()
+
+
+def link_event_ids(events: pd.DataFrame, opps: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Map history ids that are deal *names* onto deal ids when names match better than ids."""
+    if events.empty or opps.empty or "name" not in opps:
+        return events, None
+    by_id = member(events["opportunity_id"], opps["opportunity_id"].dropna()).mean()
+    names = (
+        opps.dropna(subset=["name"])
+        .drop_duplicates("name", keep=False)
+        .set_index("name")["opportunity_id"]
+    )
+    by_name = member(events["opportunity_id"], names.index.to_series()).mean()
+    if by_name > by_id:
+        linked = events["opportunity_id"].map(names).fillna(events["opportunity_id"])
+        return events.assign(
+            opportunity_id=linked.astype("string")
+        ), "history linked to deals by name"
+    return events, None
+
+
+def join_lookup(opps: pd.DataFrame, lookup: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Fill empty attributes from a lookup table keyed by owner/account (e.g. Maven sales_teams)."""
+    key = next(
+        (k for k in LOOKUP_KEYS if k in lookup and k in opps and opps[k].notna().any()), None
+    )
+    if key is None:
+        return opps, None
+    table = lookup.dropna(subset=[key]).drop_duplicates(key).set_index(key)
+    filled = []
+    for column in table.columns:
+        if column.startswith("_") or column == "extra":
+            continue
+        values = opps[key].map(table[column])
+        current = (
+            opps[column]
+            if column in opps
+            else pd.Series(pd.NA, index=opps.index, dtype=values.dtype)
+        )
+        opps[column] = current.where(current.notna(), values)
+        filled.append(column)
+    return opps, f"joined {', '.join(filled)} by {key}" if filled else None
+
+
+def assign_status(opps: pd.DataFrame, kinds: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """(status, unknown-status mask): a status column's words win, else the stage's kind."""
+    from_stage = opps["stage"].map(kinds).fillna(OPEN).astype("string")
+    if "status" not in opps or opps["status"].isna().all():
+        return from_stage, pd.Series(False, index=opps.index)
+    words = status_from_text(opps["status"])
+    unknown = opps["status"].notna() & words.isna()
+    return words.fillna(from_stage).astype("string"), unknown.astype(bool)
+
+
+def row_flags(
+    opps: pd.DataFrame, now: pd.Timestamp, unknown_stages: list[str]
+) -> dict[str, pd.Series]:
+    """Domain flags per row: {code: mask}. Rows stay loaded; each flag is reported."""
+    created, closed = opps["created_at"], opps["closed_at"]
+    amount = opps["amount"] if "amount" in opps else pd.Series(np.nan, index=opps.index)
+    future = pd.Series(False, index=opps.index)
+    for column in ("created_at", "closed_at", "last_activity_at"):
+        future |= (opps[column] > now + FUTURE_TOLERANCE).fillna(False)
+    return {
+        "missing-created": created.isna(),
+        "close-before-create": (closed < created).fillna(False),
+        "negative-amount": (amount < 0).fillna(False),
+        "won-zero-amount": ((opps["status"] == WON) & (amount == 0)).fillna(False),
+        "missing-close-date": (opps["status"].isin([WON, LOST]) & closed.isna()).fillna(False),
+        "future-date": future,
+        "unknown-stage": opps["stage"].isin(unknown_stages).fillna(False),
+    }
+
+
+def flags_column(index: pd.Index, masks: dict[str, pd.Series]) -> pd.Series:
+    """Comma-joined flag codes per row (null when none), built column by column."""
+    text = pd.Series("", index=index, dtype=object)
+    for code, mask in masks.items():
+        mask = mask.reindex(index, fill_value=False).astype(bool).to_numpy()
+        if mask.any():
+            text = text + np.where(mask, code + ",", "")
+    text = pd.Series(text, index=index).str.rstrip(",")
+    return text.where(text != "").astype("string")
+
+
+def move_open_close_dates(opps: pd.DataFrame) -> int:
+    """A close date on an open deal is its expected close date (Salesforce/HubSpot semantics)."""
+    misplaced = (opps["status"] == OPEN) & opps["closed_at"].notna()
+    if "expected_close_at" not in opps:
+        opps["expected_close_at"] = pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]")
+    opps.loc[misplaced, "expected_close_at"] = opps.loc[misplaced, "expected_close_at"].fillna(
+        opps.loc[misplaced, "closed_at"]
+    )
+    opps.loc[misplaced, "closed_at"] = pd.NaT
+    return int(misplaced.sum())
+
+
+def text_ids(values: pd.Series) -> pd.Series:
+    return tidy_text(values, nfkc=False)

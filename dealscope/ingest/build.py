@@ -1,0 +1,110 @@
+"""Turn the loaded rows of an opportunities table into canonical columns, noting every cell issue."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dealscope.ingest.parse_amounts import parse_amounts
+from dealscope.ingest.parse_dates import infer_day_first, parse_dates
+from dealscope.ingest.rawtable import RawTable, as_text
+from dealscope.ingest.settings import IngestSettings
+from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
+
+ISSUE_COLUMNS = ("pos", "column", "value", "code")
+# Names whose variants (spaces, full-width forms) should compare equal (I5).
+TIDY_TEXT = ("owner", "team", "region", "industry", "source", "customer_type", "currency")
+
+
+@dataclass
+class Built:
+    """Canonical columns of the loaded rows (index = row positions in the RawTable) and issues."""
+
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+    notes: list[str]
+
+
+def _issue_rows(codes: pd.Series, raw_values: pd.Series, column: str) -> pd.DataFrame:
+    hit = codes.notna()
+    return pd.DataFrame(
+        {"pos": codes.index[hit], "column": column, "value": raw_values[hit].astype(object).to_numpy(),
+         "code": codes[hit].to_numpy()}
+    )  # fmt: skip
+
+
+def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
+    """Trimmed text ('' -> null); optionally NFKC with whitespace collapsed (distinct values only)."""
+    text = as_text(values).str.strip()
+    if nfkc and text.str.contains(r"[^\x00-\x7f]|\s\s", regex=True).any():
+        distinct = text.dropna().unique()
+        mapping = {v: " ".join(unicodedata.normalize("NFKC", v).split()) for v in distinct}
+        text = as_text(text.map(mapping))
+    return text.mask(text.eq("").fillna(False).astype(bool))
+
+
+def build_columns(
+    raw: RawTable, mapping: dict[str, str | None], rows: pd.Index, settings: IngestSettings
+) -> Built:
+    """Canonical opportunity columns for `rows`; unmapped columns go verbatim into `extra` (JSON)."""
+    data = raw.data.loc[rows]
+    out = pd.DataFrame(index=rows)
+    issues: list[pd.DataFrame] = []
+    notes: list[str] = []
+    by_target = {t: s for s, t in mapping.items() if t}
+    day_first = settings.day_first
+    if day_first is None:  # one export uses one date format: pool the evidence of its columns
+        date_sources = [s for t, s in by_target.items() if t in DATE_TARGETS and s in data]
+        day_first = infer_day_first([data[s] for s in date_sources])
+    for target in OPPORTUNITY_TARGETS:
+        source = by_target.get(target)
+        if source is None or source not in data.columns:
+            continue
+        values = data[source]
+        if values.str.contains("\x00", regex=False).any():
+            nul = values.str.contains("\x00", regex=False).fillna(False).astype(bool)
+            issues.append(
+                _issue_rows(
+                    pd.Series("nul-stripped", index=values.index).where(nul), values, source
+                )
+            )
+            values = values.str.replace("\x00", "", regex=False)
+        if target in DATE_TARGETS:
+            result = parse_dates(
+                values, zone=settings.timezone, epoch=raw.date_epoch, day_first=day_first
+            )
+            out[target] = result.values
+            issues.append(_issue_rows(result.issues, values, source))
+            if result.note:
+                notes.append(f"{source}: {result.note}")
+        elif target == "amount":
+            result = parse_amounts(values, decimal=settings.decimal)
+            out["amount"] = result.values
+            out["_amount_currency"] = result.currency
+            issues.append(_issue_rows(result.issues, values, source))
+            if result.decimal == ",":
+                notes.append(f"{source}: decimal comma")
+        else:
+            out[target] = tidy_text(values, nfkc=target in TIDY_TEXT)
+    if "currency" not in out and "_amount_currency" in out:
+        out["currency"] = out["_amount_currency"]
+    elif "_amount_currency" in out:
+        out["currency"] = out["currency"].fillna(out["_amount_currency"])
+    out = out.drop(columns=["_amount_currency"], errors="ignore")
+    extra_columns = [s for s, t in mapping.items() if not t and s in data.columns]
+    if extra_columns and len(rows):
+        # One C-level JSON pass over the whole block, split per row: values kept verbatim.
+        text = (
+            data[extra_columns]
+            .astype(object)
+            .to_json(orient="records", lines=True, force_ascii=False)
+        )
+        out["extra"] = pd.Series(text.rstrip("\n").split("\n"), index=rows, dtype="string")
+    issue_frame = (
+        pd.concat(issues, ignore_index=True)
+        if issues
+        else pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    )
+    return Built(out, issue_frame, notes)

@@ -1,0 +1,73 @@
+"""Store an ingest result as a new dataset version (one transaction) and save/load mappings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from dealscope import store
+from dealscope.ingest.errors import MappingError, NoDataError
+from dealscope.ingest.pipeline import IngestResult
+from dealscope.ingest.settings import IngestSettings
+
+
+def save_result(engine: Engine, name: str, result: IngestResult) -> int:
+    """Write the result as a new version of dataset `name`; refuses when nothing was loaded."""
+    if result.opportunities.empty:
+        counts = result.counts
+        raise NoDataError(
+            f"Nothing could be loaded: {counts['rows_in']} rows in, {counts['rows_rejected']} "
+            f"rejected, {counts['rows_excluded']} excluded. See the reject report for the reasons."
+        )
+    return store.write_dataset(
+        engine,
+        name,
+        result.opportunities,
+        result.stage_events,
+        result.stages,
+        source_files=[f.to_dict() for f in result.files],
+        mapping=result.mapping,
+        settings=result.settings.to_dict() | {"unknown_stages": result.unknown_stages},
+        counts=result.counts,
+    )
+
+
+def mapping_document(result: IngestResult) -> dict:
+    """The JSON document `--mapping` reads: per-file layout and columns, settings, stages."""
+    settings = result.settings.to_dict()
+    settings["stages"] = result.stages.astype({"position": int}).to_dict("records")
+    for key in ("mapping", "layouts", "now"):
+        settings.pop(key, None)
+    return {"version": 1, "files": result.mapping, "settings": settings}
+
+
+def settings_from_mapping(document: dict, base: IngestSettings | None = None) -> IngestSettings:
+    """Settings with a saved mapping document applied (file names or "*" as keys)."""
+    if not isinstance(document, dict) or not isinstance(document.get("files", {}), dict):
+        raise MappingError(
+            'A mapping file must be a JSON object like {"files": {…}, "settings": {…}}.'
+        )
+    merged = (base or IngestSettings()).to_dict() | {
+        k: v
+        for k, v in document.get("settings", {}).items()
+        if k in IngestSettings.__dataclass_fields__
+    }
+    settings = IngestSettings.from_dict(merged)
+    for file, entry in document.get("files", {}).items():
+        if not isinstance(entry, dict):
+            raise MappingError(f"mapping entry for {file!r} must be an object with 'columns'.")
+        settings.mapping[file] = dict(entry.get("columns", {}))
+        if entry.get("layout"):
+            settings.layouts[file] = str(entry["layout"])
+    return settings
+
+
+def load_mapping_file(path: str | Path, base: IngestSettings | None = None) -> IngestSettings:
+    """Read a mapping JSON file (never executed, only parsed as JSON)."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read the mapping file ({exc}).") from exc
+    return settings_from_mapping(document, base)

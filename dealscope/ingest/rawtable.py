@@ -1,0 +1,104 @@
+"""The reader's output: one table of text cells with the physical line of every row."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dealscope.ingest.synonyms import known_header_count
+
+# Cells are pyarrow-backed strings: vectorised str ops run in Arrow compute, not per Python object.
+TEXT = pd.StringDtype("pyarrow")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """`values` as pyarrow-backed text (no copy when already so)."""
+    return values if values.dtype == TEXT else values.astype(TEXT)
+
+
+# Columns of the per-file list of rows settled by the reader (blank, title, malformed …).
+SETTLED_COLUMNS = ("line", "outcome", "reason", "column", "value")
+REJECTED, EXCLUDED = "rejected", "excluded"
+
+
+@dataclass
+class RawTable:
+    """Text cells of one file/sheet/table, one row per data record, and what the reader settled.
+
+    `data` has one column per (unique, normalised) header with str values ('' for an empty cell);
+    `lines[i]` is the physical line (CSV) or sheet row (XLSX) of data row i; `settled` lists rows the
+    reader already classified (SETTLED_COLUMNS); `cell_flags` lists per-cell notes found while
+    reading (row position, column, code, value), e.g. formula-not-evaluated or hidden-row.
+    """
+
+    file: str
+    kind: str
+    data: pd.DataFrame
+    lines: np.ndarray
+    settled: pd.DataFrame
+    rows_in: int
+    headers: list[str]
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+    cell_flags: pd.DataFrame | None = None
+    date_epoch: str = "1900"
+    sheets: list[str] = field(default_factory=list)
+
+
+def settled_frame(rows: list[tuple]) -> pd.DataFrame:
+    """A settled-rows frame from (line, outcome, reason, column, value) tuples."""
+    return pd.DataFrame(rows, columns=list(SETTLED_COLUMNS)).astype(
+        {
+            "line": "int64",
+            "outcome": "string",
+            "reason": "string",
+            "column": "string",
+            "value": "string",
+        }
+    )
+
+
+def normalise_headers(raw: list[object]) -> tuple[list[str], list[str]]:
+    """Unique, tidy header names (NFKC, trimmed, whitespace collapsed; blank -> unnamed_n;
+    repeats -> name_2, name_3) and the notes describing every change (X7)."""
+    names: list[str] = []
+    notes: list[str] = []
+    seen: dict[str, int] = {}
+    for position, value in enumerate(raw, start=1):
+        text = "" if value is None else str(value)
+        tidy = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lstrip("\ufeff")
+        if not tidy:
+            tidy = f"unnamed_{position}"
+            notes.append(f"blank header in column {position} named {tidy}")
+        elif tidy != text:
+            notes.append(f"header {text!r} tidied to {tidy!r}")
+        count = seen.get(tidy, 0) + 1
+        seen[tidy] = count
+        if count > 1:
+            renamed = f"{tidy}_{count}"
+            while renamed in seen:
+                count += 1
+                renamed = f"{tidy}_{count}"
+            seen[renamed] = 1
+            notes.append(f"duplicate header {tidy!r} in column {position} renamed {renamed!r}")
+            tidy = renamed
+        names.append(tidy)
+    return names, notes
+
+
+def find_header_row(rows: list[list[str]]) -> int:
+    """Index of the header among the first rows: the row with most known column names (at least
+    two); otherwise the first row with the most filled cells (title rows above are shorter)."""
+    scores = [known_header_count([str(c) for c in row if c is not None]) for row in rows]
+    if scores and max(scores) >= 2:
+        return scores.index(max(scores))
+    filled = [sum(1 for c in row if c is not None and str(c).strip()) for row in rows]
+    if not filled or max(filled) == 0:
+        return 0
+    return filled.index(max(filled))

@@ -1,0 +1,206 @@
+"""CSV reader: bytes -> RawTable with the physical line of every record (RFC 4180 quoting)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from dealscope.ingest.errors import CsvStructureError, LimitExceeded, NoDataError
+from dealscope.ingest.limits import HEADER_SCAN_ROWS, MAX_COLUMNS, MAX_ROWS, limit_message
+from dealscope.ingest.markers import is_footer_text
+from dealscope.ingest.rawtable import (
+    EXCLUDED,
+    REJECTED,
+    RawTable,
+    find_header_row,
+    normalise_headers,
+    settled_frame,
+)
+from dealscope.ingest.sniff import decode_bytes, detect_delimiter, split_sep_line
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # 1 MB notes are data, not an error (X13)
+STRING = pd.StringDtype("pyarrow")
+MAX_REPORTED_CHARS = 1_000
+
+
+def _head_records(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
+    """(first line, last line, cells) of the first records, for header detection."""
+    reader = csv.reader(io.StringIO(text[:1_000_000]), delimiter=delimiter)
+    out, previous_end = [], 0
+    try:
+        for cells in reader:
+            out.append((previous_end + 1, reader.line_num, cells))
+            previous_end = reader.line_num
+            if len(out) >= HEADER_SCAN_ROWS:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def _quote_opening_line(text: str, delimiter: str, line_offset: int) -> int:
+    """The physical line where the record holding an unclosed quote starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=False)
+    start, previous_end = 1, 0
+    for _ in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+    return start + line_offset
+
+
+def _arrow_read(payload: bytes, names: list[str], delimiter: str, on_invalid, invalid: list):
+    """pyarrow's single-threaded reader (record numbers known), all cells as text."""
+    block = 1 << 24
+    while True:
+        try:
+            return pacsv.read_csv(
+                io.BytesIO(payload),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, use_threads=False, skip_rows=1, block_size=block
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            # A record longer than a block (multi-MB notes): retry with one block for the file.
+            if "straddl" not in str(exc) or block > len(payload):
+                raise
+            block = len(payload) + 1
+            invalid.clear()
+
+
+def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
+    """Read one CSV export: encoding and delimiter detected, header found below title rows,
+    malformed records (too many / too few fields) and blank lines settled with their line."""
+    text, used_encoding, notes = decode_bytes(data, filename, encoding)
+    sep, text = split_sep_line(text)
+    line_offset = 1 if sep else 0
+    delimiter = sep or detect_delimiter(text)
+    if text.count("\n") > MAX_ROWS + HEADER_SCAN_ROWS:
+        raise LimitExceeded(
+            filename
+            + ": "
+            + limit_message(
+                "The line count",
+                text.count("\n"),
+                MAX_ROWS,
+                "lines",
+                "Split the export by date range.",
+            )
+        )
+    head = _head_records(text, delimiter)
+    if not head:
+        raise NoDataError(f"{filename}: the file is empty — there are no data rows to load.")
+    header_index = find_header_row([cells for _, _, cells in head])
+    header_first, header_last, header_cells = head[header_index]
+    width = len(header_cells)
+    if width > MAX_COLUMNS:
+        raise LimitExceeded(
+            filename
+            + ": "
+            + limit_message(
+                "The column count", width, MAX_COLUMNS, "columns", "Remove unused columns."
+            )
+        )
+    settled = [
+        (
+            first + line_offset,
+            EXCLUDED,
+            "title-row" if any(c.strip() for c in cells) else "blank-row",
+            None,
+            delimiter.join(cells)[:MAX_REPORTED_CHARS],
+        )
+        for first, _, cells in head[:header_index]
+    ]
+    # Hand pyarrow the text from the header line on, as UTF-8.
+    start = 0
+    for _ in range(header_first - 1):
+        start = text.index("\n", start) + 1
+    body = text[start:]
+    line_offset += header_first - 1
+    payload = body.encode("utf-8") if used_encoding != "utf-8" or start or sep else data
+    invalid: list[tuple[int, int, int, str]] = []
+
+    def on_invalid(row) -> str:
+        invalid.append((row.number, row.expected_columns, row.actual_columns, row.text))
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = _arrow_read(payload, names, delimiter, on_invalid, invalid)
+    except pa.ArrowInvalid as exc:
+        line = _quote_opening_line(body, delimiter, line_offset)
+        raise CsvStructureError(
+            f"{filename}: line {line}: a quoted field is never closed (a stray '\"'), so the "
+            f"rest of the file cannot be split into rows. Fix or remove that quote. ({exc})"
+        ) from exc
+    if payload.count(b'"') % 2 == 1:
+        line = _quote_opening_line(body, delimiter, line_offset)
+        raise CsvStructureError(
+            f"{filename}: line {line}: a quoted field is never closed (a stray '\"'), so the "
+            "rest of the file cannot be split into rows. Fix or remove that quote."
+        )
+    # Physical lines: record k (1 = header) spans 1 + (newlines inside its quoted fields) lines.
+    n_valid = table.num_rows
+    total = n_valid + len(invalid) + 1
+    spans = np.ones(total + 1, dtype=np.int64)
+    spans[0] = 0
+    spans[1] = header_last - header_first + 1
+    invalid_numbers = np.array([number for number, *_ in invalid], dtype=np.int64)
+    valid_numbers = np.setdiff1d(np.arange(2, total + 1), invalid_numbers, assume_unique=True)
+    if n_valid:
+        newline_counts = np.zeros(n_valid, dtype=np.int64)
+        for column in table.columns:
+            newline_counts += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+        spans[valid_numbers] += newline_counts
+    for number, _, _, row_text in invalid:
+        spans[number] += row_text.count("\n")
+    first_line = np.cumsum(spans) - spans + 1 + line_offset  # first line of every record
+    for number, expected, actual, row_text in invalid:
+        line = int(first_line[number])
+        if row_text.count('"') % 2 == 1:
+            raise CsvStructureError(
+                f"{filename}: line {line}: a quoted field is never closed (a stray '\"'). "
+                "Fix or remove that quote and upload again."
+            )
+        value = row_text[:MAX_REPORTED_CHARS]
+        if not row_text.replace(delimiter, "").strip():
+            settled.append((line, EXCLUDED, "blank-row", None, value))
+        elif is_footer_text(row_text.split(delimiter)[0]) or is_footer_text(row_text):
+            settled.append((line, EXCLUDED, "total-row", None, value))
+        elif actual > expected:
+            settled.append((line, REJECTED, "extra-cell", None, value))
+        else:
+            settled.append((line, REJECTED, "missing-cell", None, value))
+    headers, header_notes = normalise_headers(header_cells)
+    frame = table.rename_columns(headers).to_pandas(types_mapper={pa.string(): STRING}.get)
+    if frame.empty and not invalid and not settled:
+        raise NoDataError(f"{filename}: the file has a header but no data rows.")
+    return RawTable(
+        file=filename,
+        kind="csv",
+        data=frame,
+        lines=first_line[valid_numbers] if n_valid else np.zeros(0, dtype=np.int64),
+        settled=settled_frame(settled),
+        rows_in=n_valid + len(invalid) + header_index,
+        headers=headers,
+        encoding=used_encoding,
+        delimiter=delimiter,
+        notes=notes + header_notes,
+    )

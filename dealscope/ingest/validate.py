@@ -1,0 +1,121 @@
+"""Row classification: every data row is loaded, rejected (with reason) or excluded (non-data)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from dealscope.ingest.markers import is_total_label
+from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable, as_text
+
+LOADED = "loaded"
+DUPLICATE_POLICIES = ("keep-first", "keep-last", "reject-all")
+DEFAULT_DUPLICATE_POLICY = "keep-first"
+OUTCOME_COLUMNS = ("outcome", "reason", "column", "value", "detail")
+SCIENTIFIC_ID = r"^[+-]?\d(?:\.\d+)?[eE][+]?\d+$"
+
+
+def blank_rows(data: pd.DataFrame) -> pd.Series:
+    """True where every cell is empty or whitespace (X4)."""
+    blank = pd.Series(True, index=data.index)
+    for column in data.columns:
+        blank &= data[column].fillna("").str.strip().eq("").astype(bool)
+    return blank
+
+
+def id_key(ids: pd.Series) -> pd.Series:
+    """The duplicate-detection form of an id: NFKC, case-folded, all whitespace removed (I1)."""
+    text = as_text(ids)
+    if not text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).any():
+        return text.str.lower().str.replace(r"\s+", "", regex=True)  # ASCII: vectorised in Arrow
+    distinct = text.dropna().unique()
+    mapping = {v: "".join(unicodedata.normalize("NFKC", v).casefold().split()) for v in distinct}
+    return text.map(mapping)
+
+
+def classify_rows(
+    raw: RawTable,
+    id_column: str | None,
+    required: list[tuple[str, str]],
+    *,
+    label_columns: list[str],
+    duplicate_policy: str = DEFAULT_DUPLICATE_POLICY,
+    check_duplicates: bool = True,
+) -> pd.DataFrame:
+    """One row per data row of `raw` (same index): outcome, reason, column, value, detail.
+
+    Order of checks: blank-row, total-row (label in the id/name/first column), missing-id,
+    id-precision-lost (1.23E+17), missing-<role> for `required` (column, role) pairs, duplicate-id.
+    """
+    data = raw.data
+    out = pd.DataFrame(index=data.index, columns=list(OUTCOME_COLUMNS), dtype="object")
+    out["outcome"] = LOADED
+    undecided = pd.Series(True, index=data.index)
+
+    def settle(mask: pd.Series, outcome: str, reason: str, column: str | None, values=None):
+        mask = mask & undecided
+        if not mask.any():
+            return
+        out.loc[mask, ["outcome", "reason", "column"]] = [outcome, reason, column]
+        if values is not None:
+            out.loc[mask, "value"] = values[mask].astype(object)
+        undecided[mask] = False
+
+    settle(blank_rows(data), EXCLUDED, "blank-row", None)
+    label_columns = [c for c in dict.fromkeys(label_columns + list(data.columns[:1])) if c]
+    for column in label_columns:
+        settle(is_total_label(data[column]), EXCLUDED, "total-row", column, data[column])
+    if id_column is not None:
+        ids = data[id_column].fillna("").str.strip()
+        settle(ids.eq("").astype(bool), REJECTED, "missing-id", id_column, data[id_column])
+        sci = ids.str.fullmatch(SCIENTIFIC_ID).fillna(False).astype(bool)
+        settle(sci, REJECTED, "id-precision-lost", id_column, data[id_column])
+    for column, role in required:
+        empty = data[column].fillna("").str.strip().eq("").astype(bool)
+        settle(empty, REJECTED, f"missing-{role}", column, data[column])
+    if id_column is not None and check_duplicates:
+        _duplicates(out, undecided, raw, id_column, duplicate_policy)
+    return out
+
+
+def _duplicates(out, undecided, raw: RawTable, id_column: str, policy: str) -> None:
+    if policy not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicate policy must be one of {DUPLICATE_POLICIES}")
+    ids = raw.data[id_column].where(undecided)
+    keys = id_key(ids.fillna("").str.strip().where(undecided))
+    candidate = keys.notna() & undecided
+    dup_any = keys.duplicated(keep=False) & candidate
+    if not dup_any.any():
+        return
+    lines = pd.Series(raw.lines, index=raw.data.index)
+    keep = {"keep-first": "first", "keep-last": "last"}.get(policy)
+    kept = ~keys.duplicated(keep=keep) if keep else pd.Series(False, index=keys.index)
+    dup_keys = keys[dup_any]
+    all_lines = lines[dup_any].astype(str).groupby(dup_keys).agg(", ".join)
+    kept_line = lines[dup_any & kept].groupby(dup_keys[dup_any & kept]).first()
+    rejected = dup_any & ~kept
+    detail_all = dup_keys[rejected].map(all_lines)
+    if keep:
+        detail = (
+            "kept line " + dup_keys[rejected].map(kept_line).astype(str) + "; lines " + detail_all
+        )
+    else:
+        detail = "lines " + detail_all
+    out.loc[rejected, ["outcome", "reason", "column"]] = [REJECTED, "duplicate-id", id_column]
+    out.loc[rejected, "value"] = raw.data.loc[rejected, id_column].astype(object)
+    out.loc[rejected, "detail"] = (detail + f" (policy {policy})").astype(object)
+    undecided[rejected] = False
+
+
+def counts_of(outcomes: pd.DataFrame, settled: pd.DataFrame) -> dict[str, int]:
+    """loaded / rejected / excluded counts over classified rows plus reader-settled rows."""
+    values = np.concatenate(
+        [outcomes["outcome"].to_numpy(), settled["outcome"].to_numpy(dtype=object)]
+    )
+    return {
+        "rows_loaded": int((values == LOADED).sum()),
+        "rows_rejected": int((values == REJECTED).sum()),
+        "rows_excluded": int((values == EXCLUDED).sum()),
+    }
