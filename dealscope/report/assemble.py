@@ -93,6 +93,7 @@ def build_weekly_report(
             "week_end": end - pd.Timedelta(days=1),
             "currency": currency,
             "has_history": has_history,
+            "has_activity": bool(opps["last_activity_at"].notna().any()),
             "trailing_weeks": TRAILING_WEEKS,
             "silence_days": silence_days,
             "opportunities": len(opps),

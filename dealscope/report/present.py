@@ -193,6 +193,12 @@ BOTTLENECK_TABLE_COLUMNS = (
 def at_risk_text(document: dict, lang: str) -> list[str]:
     """The at-risk section's caption and the model note."""
     section = document["at_risk"]
+    meta = document["meta"]
+    if not (meta["has_history"] or meta.get("has_activity", True)):
+        return [
+            t("weekly.at_risk.no_signals", lang),
+            t(f"weekly.risk.{section['model_status']}", lang),
+        ]
     return [
         t(
             "weekly.at_risk.caption",

@@ -179,6 +179,8 @@ def compute_week_series(
     given.
     """
     has_history = not stage_events.empty
+    # Without any activity date nobody can be judged silent: unknown, not zero.
+    has_activity = bool(opportunities["last_activity_at"].notna().any())
     amount = priced_amount(opportunities, currency).fillna(0.0)
     created, closed, status = (
         opportunities["created_at"],
@@ -223,12 +225,16 @@ def compute_week_series(
                 "newly_stalled": _newly(flags, previous_flags, "stalled")
                 if has_history
                 else np.nan,
-                "newly_silent": _newly(flags, previous_flags, "silent"),
+                "newly_silent": _newly(flags, previous_flags, "silent") if has_activity else np.nan,
             }
         )
     as_of = as_of if as_of is not None else infer_as_of(opportunities, stage_events)
     rates = cycle_trigger_rates(opportunities, stage_events, stages, ordered, as_of, silence_days)
-    return pd.DataFrame(rows).merge(rates, on="week", how="left")
+    series = pd.DataFrame(rows).merge(rates, on="week", how="left")
+    if not (has_history or has_activity):
+        # Neither signal can fire: a 0% trigger rate would claim a healthy pipeline.
+        series["trigger_rate"] = np.nan
+    return series
 
 
 def _far_end(weeks: list[pd.Timestamp]) -> pd.Timestamp:

@@ -334,3 +334,18 @@ def test_trigger_rate_is_the_cycle_pages_figure_when_installed(pipeline):
     expected = cycle.alert_rate_by_week(opps, intervals, lines, frame).set_index("week")
     assert series.loc[P, "trigger_rate"] == pytest.approx(expected.loc[P, "rate"])
     assert series.loc[P, "open_at_end"] == expected.loc[P, "open"] == 4
+
+
+def test_without_history_or_activity_dates_signals_are_unknown_not_zero(pipeline):
+    opps, _, stages = pipeline
+    opps = opps.assign(last_activity_at=pd.NaT)
+    empty = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"]).astype(
+        {"entered_at": "datetime64[ns]"}
+    )
+    document = build_weekly_report(Dataset(1, "bare", opps, empty, stages, {}))
+    kpis = document["kpis"].set_index("metric")["this_week"]
+    assert pd.isna(kpis["trigger_rate"]) and pd.isna(kpis["newly_silent"])
+    assert kpis["won_count"] == 0 and kpis["lost_count"] == 1  # P: f lost
+    from dealscope.report.present import at_risk_text
+
+    assert "neither stage history nor activity dates" in at_risk_text(document, "en")[0]
