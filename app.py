@@ -23,6 +23,7 @@ PAGES = (
     ("views/cycle_time.py", "cycle.page", "cycle_time", ":material/timer:"),
     ("views/reps.py", "reps.page_title", "reps", ":material/groups:"),
     ("views/risk.py", "risk.page_title", "risk", ":material/warning:"),
+    ("views/weekly.py", "weekly.title", "weekly", ":material/event_note:"),
     ("views/data.py", "app.page.data", "data", ":material/database:"),
 )
 

@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 
-from dealscope.cli import datasets_cmd, demo_cmd, ingest_cmd, metrics_cmd, risk_cmd
+from dealscope.cli import datasets_cmd, demo_cmd, ingest_cmd, metrics_cmd, report_cmd, risk_cmd
 from dealscope.errors import DealScopeError
 
-COMMAND_MODULES = (demo_cmd, datasets_cmd, metrics_cmd, risk_cmd, ingest_cmd)
+COMMAND_MODULES = (demo_cmd, datasets_cmd, metrics_cmd, risk_cmd, ingest_cmd, report_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,58 @@
+"""`report`: write the weekly review of a dataset as a self-contained HTML or a Markdown file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dealscope import store
+from dealscope.errors import DealScopeError
+from dealscope.i18n import LANGUAGES
+from dealscope.report.assemble import build_weekly_report, key_figures
+from dealscope.report.render_html import render_html
+from dealscope.report.render_md import render_markdown
+
+RENDERERS = {".html": render_html, ".htm": render_html, ".md": render_markdown}
+
+
+def register(subparsers) -> None:
+    from dealscope.cli import add_db_option
+
+    parser = subparsers.add_parser("report", help="write the weekly review (HTML or Markdown)")
+    parser.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
+    parser.add_argument(
+        "--week", help="ISO week YYYY-Www (default: the last complete week of the data)"
+    )
+    parser.add_argument(
+        "--compare-to", help="an earlier export (dataset name or id) for the two-snapshot diff"
+    )
+    parser.add_argument("--lang", choices=LANGUAGES, default="zh-CN", help="report language")
+    parser.add_argument("--out", required=True, help="output file: FILE.html or FILE.md")
+    add_db_option(parser)
+    parser.add_argument("--json", action="store_true", help="print the key figures as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from dealscope.cli import print_json
+
+    out = Path(args.out)
+    renderer = RENDERERS.get(out.suffix.lower())
+    if renderer is None:
+        raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
+    engine = store.get_engine(args.db)
+    dataset = store.read_dataset(engine, args.dataset)
+    compare = store.read_dataset(engine, args.compare_to) if args.compare_to else None
+    document = build_weekly_report(dataset, args.week, compare)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(renderer(document, args.lang), encoding="utf-8")
+    except OSError as exc:
+        raise DealScopeError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    figures = key_figures(document)
+    if args.json:
+        print_json({"out": str(out), **figures})
+    else:
+        print(f"wrote {out} (week {figures['week']} of dataset {figures['dataset']!r})")
+        for key, value in figures.items():
+            print(f"{key:>18}: {value}")
+    return 0

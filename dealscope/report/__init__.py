@@ -1,0 +1,1 @@
+"""Weekly retrospective: the week's figures, the two-snapshot diff, and HTML / Markdown reports."""

@@ -1,0 +1,189 @@
+"""The weekly report document: one dict the page, the HTML and the Markdown renderers all read.
+
+Language-neutral: it holds numbers, codes and DataFrames, never translated text, so the page and
+`python -m dealscope report` show the same figures in either language.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dealscope.metrics.kpis import infer_as_of, main_currency
+from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS, compute_stage_intervals
+from dealscope.model import Dataset
+from dealscope.report.at_risk import RISK_OK, load_model_risk, rank_at_risk
+from dealscope.report.bottleneck import (
+    compare_stage_conversion,
+    find_bottleneck,
+    funnel_stage_conversion_by_week,
+)
+from dealscope.report.movements import compute_movements, summarise_lost_reasons
+from dealscope.report.snapshot_diff import (
+    CATEGORIES,
+    category_deals,
+    category_summary,
+    diff_snapshots,
+    pipeline_waterfall,
+    unpriced_count,
+)
+from dealscope.report.week import (
+    TRAILING_WEEKS,
+    WEEK,
+    compute_kpi_table,
+    compute_week_series,
+    flags_at,
+    resolve_week,
+    week_label,
+)
+
+# Columns the movement and comparison deal lists keep in reports (the page shows the same).
+COMPARISON_DEAL_COLUMNS = (
+    "opportunity_id",
+    "name",
+    "owner",
+    "old_stage",
+    "new_stage",
+    "old_amount",
+    "new_amount",
+    "old_expected_close_at",
+    "new_expected_close_at",
+    "value",
+)
+
+
+def build_weekly_report(
+    dataset: Dataset,
+    week: str | None = None,
+    compare_to: Dataset | None = None,
+    *,
+    opportunities: pd.DataFrame | None = None,
+    stage_events: pd.DataFrame | None = None,
+    silence_days: float = DEFAULT_SILENCE_DAYS,
+) -> dict:
+    """The weekly report of `dataset` for ISO week `week` ('YYYY-Www'; default the last complete).
+
+    `opportunities` / `stage_events` default to the whole dataset (the page passes its
+    segment-filtered frames). `compare_to` adds the two-snapshot comparison. Raises WeekError for a
+    malformed week or one outside the data.
+    """
+    opps = dataset.opportunities if opportunities is None else opportunities
+    events = dataset.stage_events if stage_events is None else stage_events
+    stages = dataset.stages
+    as_of = infer_as_of(dataset.opportunities, dataset.stage_events)
+    monday = resolve_week(week, opps, as_of)
+    end = monday + WEEK
+    currency = main_currency(opps)
+    first_week = monday - TRAILING_WEEKS * WEEK
+    weeks = [w for w in pd.date_range(first_week, monday, freq="7D")]
+    # One interval table at the week's end; every earlier week end is derived from it.
+    intervals = compute_stage_intervals(events, stages, end)
+    series = compute_week_series(
+        opps, events, stages, weeks, currency, silence_days, intervals, as_of
+    )
+    movements = compute_movements(opps, intervals, stages, monday, currency)
+    has_history = not events.empty
+
+    document = {
+        "meta": {
+            "dataset": dataset.name,
+            "dataset_id": dataset.id,
+            "as_of": as_of,
+            "week": week_label(monday),
+            "week_start": monday,
+            "week_end": end - pd.Timedelta(days=1),
+            "currency": currency,
+            "has_history": has_history,
+            "has_activity": bool(opps["last_activity_at"].notna().any()),
+            "trailing_weeks": TRAILING_WEEKS,
+            "silence_days": silence_days,
+            "opportunities": len(opps),
+            "other_currency": int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
+        },
+        "kpis": compute_kpi_table(series, monday),
+        "series": series,
+        "movements": movements,
+        "lost_reasons": summarise_lost_reasons(movements["lost"]),
+        "bottleneck": _bottleneck_section(opps, events, stages, weeks, monday),
+        "at_risk": _at_risk_section(dataset, opps, intervals, stages, end, silence_days),
+        "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
+    }
+    return document
+
+
+def _bottleneck_section(opps, events, stages, weeks, monday) -> dict:
+    if events.empty:
+        return {"status": "no_history", "stage": None, "table": None}
+    conversion = funnel_stage_conversion_by_week(opps, events, stages, weeks)
+    table = compare_stage_conversion(conversion, monday)
+    found = find_bottleneck(table)
+    return {"status": "ok" if found else "none", "stage": found, "table": table}
+
+
+def _at_risk_section(dataset, opps, intervals, stages, end, silence_days) -> dict:
+    flags = flags_at(opps, intervals, stages, end, silence_days)
+    model_risk, risk_status = load_model_risk(dataset, end)
+    return {
+        "moment": end,
+        "model": risk_status == RISK_OK,
+        "model_status": risk_status,
+        "open_deals": len(flags),
+        "flagged": int((flags["stalled"] | flags["silent"]).sum()),
+        "table": rank_at_risk(flags, model_risk),
+    }
+
+
+def _snapshot_info(dataset: Dataset) -> dict:
+    return {
+        "dataset": dataset.name,
+        "dataset_id": dataset.id,
+        "as_of": infer_as_of(dataset.opportunities, dataset.stage_events),
+    }
+
+
+def _comparison_section(compare_to: Dataset, dataset: Dataset) -> dict:
+    """The two-snapshot diff; the older snapshot (by as-of date) is always the 'old' side."""
+    old, new = compare_to, dataset
+    swapped = _snapshot_info(old)["as_of"] > _snapshot_info(new)["as_of"]
+    if swapped:
+        old, new = new, old
+    currency = main_currency(new.opportunities)
+    # Positions from the new snapshot's stage table; stages only the old one knows keep theirs.
+    stages = pd.concat(
+        [new.stages, old.stages.loc[~old.stages["stage"].isin(new.stages["stage"])]],
+        ignore_index=True,
+    )
+    diff = diff_snapshots(old.opportunities, new.opportunities, stages, currency)
+    return {
+        "old": _snapshot_info(old),
+        "new": _snapshot_info(new),
+        "swapped": swapped,
+        "currency": currency,
+        "unpriced": unpriced_count(old.opportunities, new.opportunities, currency),
+        "summary": category_summary(diff),
+        "waterfall": pipeline_waterfall(diff),
+        "deals": {
+            c: category_deals(diff, c).loc[:, list(COMPARISON_DEAL_COLUMNS)] for c in CATEGORIES
+        },
+    }
+
+
+def key_figures(document: dict) -> dict:
+    """The headline numbers of a report (week, new, won, lost, win rate, pipeline, bottleneck):
+    what the CLI prints and the tests compare between page and CLI."""
+    kpis = document["kpis"].set_index("metric")["this_week"]
+    bottleneck = document["bottleneck"]["stage"]
+    return {
+        "dataset": document["meta"]["dataset"],
+        "week": document["meta"]["week"],
+        "currency": document["meta"]["currency"],
+        **{metric: _plain(kpis[metric]) for metric in kpis.index},
+        "bottleneck_stage": bottleneck["stage"] if bottleneck else None,
+        "at_risk_listed": len(document["at_risk"]["table"]),
+    }
+
+
+def _plain(value):
+    if pd.isna(value):
+        return None
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() and abs(as_float) < 2**53 else as_float

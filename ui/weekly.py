@@ -1,0 +1,291 @@
+"""Weekly review page helpers: cached report, week and comparison pickers, sections, downloads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
+from dealscope.report.assemble import build_weekly_report
+from dealscope.report.movements import MOVEMENT_KINDS
+from dealscope.report.present import (
+    BOTTLENECK_TABLE_COLUMNS,
+    at_risk_table,
+    at_risk_text,
+    bottleneck_text,
+    caption,
+    comparison_text,
+    definitions,
+    format_value,
+    translate_columns,
+)
+from dealscope.report.render_html import render_html
+from dealscope.report.render_md import render_markdown
+from dealscope.report.snapshot_diff import CATEGORIES
+from dealscope.report.week import available_weeks, parse_iso_week, week_label
+from dealscope.risk import registry
+from ui.context import ViewContext
+from ui.loaders import load_dataset, load_dataset_list
+from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.risk import load_data_hash
+from ui.state import current_lang, tr
+
+_WEEK_KEY = "weekly_week"
+_COMPARE_KEY = "weekly_compare"
+
+
+def select_week(view: ViewContext) -> str | None:
+    """The week picker (newest first, default the last complete week), bound to ?week=."""
+    weeks = [week_label(w) for w in available_weeks(view.opportunities, view.as_of)]
+    if not weeks:
+        return None
+    if st.session_state.get(_WEEK_KEY) not in weeks:
+        wanted = st.query_params.get("week")
+        st.session_state[_WEEK_KEY] = wanted if wanted in weeks else weeks[0]
+    picked = st.selectbox(
+        tr("weekly.week_picker"),
+        weeks,
+        key=_WEEK_KEY,
+        format_func=lambda w: tr(
+            "weekly.week_option",
+            week=w,
+            start=parse_iso_week(w).date(),
+            end=(parse_iso_week(w) + pd.Timedelta(days=6)).date(),
+        ),
+    )
+    if st.query_params.get("week") != picked:
+        st.query_params["week"] = picked
+    return picked
+
+
+def select_comparison(view: ViewContext) -> int | None:
+    """The comparison-snapshot picker: another stored dataset, or None."""
+    datasets = load_dataset_list(view.db_url)
+    others = datasets.loc[datasets["id"].astype(int) != view.dataset.id]
+    options = [None, *others["id"].astype(int).tolist()]
+    if st.session_state.get(_COMPARE_KEY) not in options:
+        st.session_state[_COMPARE_KEY] = None
+    labels = others.set_index("id")
+    return st.selectbox(
+        tr("weekly.compare_picker"),
+        options,
+        key=_COMPARE_KEY,
+        format_func=lambda i: (
+            tr("weekly.compare_none")
+            if i is None
+            else tr(
+                "weekly.compare_option",
+                name=labels.at[i, "name"],
+                version=labels.at[i, "version"],
+                id=i,
+            )
+        ),
+    )
+
+
+def risk_model_token(view: ViewContext) -> str | None:
+    """Changes whenever a risk model is (re)trained for the view's dataset, so a cached weekly
+    report picks up a model trained on the Risk page (None while none is stored)."""
+    data_hash = load_data_hash(view.db_url, view.dataset.id, view.dataset)
+    return registry.model_token(view.dataset.id, data_hash)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def load_weekly_report(key: tuple, week: str, compare_id: int | None, _view: ViewContext) -> dict:
+    """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`];
+    `key` = (view.cache_key, risk_model_token(view))."""
+    compare = load_dataset(_view.db_url, compare_id) if compare_id is not None else None
+    return build_weekly_report(
+        _view.dataset,
+        week,
+        compare,
+        opportunities=_view.opportunities,
+        stage_events=_view.stage_events,
+    )
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def load_report_files(
+    key: tuple, week: str, compare_id: int | None, lang: str, _document: dict
+) -> tuple[str, str]:
+    """The HTML and Markdown renderings of a cached document (same key as load_weekly_report)."""
+    return render_html(_document, lang), render_markdown(_document, lang)
+
+
+def render_caption(document: dict) -> None:
+    # The caption carries the dataset name (user data): plain text, never Markdown.
+    st.text(caption(document, current_lang()))
+    meta = document["meta"]
+    if meta["other_currency"]:
+        st.warning(
+            tr("weekly.other_currency", count=meta["other_currency"], currency=meta["currency"])
+        )
+    if not meta["has_history"]:
+        st.warning(tr("weekly.no_history"))
+
+
+def render_weekly_kpis(document: dict) -> None:
+    """st.metric per KPI: this week, change vs the previous week, trailing average in the help."""
+    lang, currency = current_lang(), document["meta"]["currency"]
+    kpis = []
+    for row in document["kpis"].itertuples(index=False):  # 15 fixed KPI rows
+        delta = None
+        if pd.notna(row.this_week) and pd.notna(row.previous_week):
+            change = float(row.this_week) - float(row.previous_week)
+            delta = (
+                f"{change * 100:+.1f} pp"
+                if row.kind == "pct"
+                else ("+" if change >= 0 else "-")
+                + format_value(abs(change), row.kind, currency, lang)
+            )
+        kpis.append(
+            Kpi(
+                label=tr(f"weekly.kpi.{row.metric}"),
+                value=format_value(row.this_week, row.kind, currency, lang),
+                delta=delta,
+                help=f"{tr('weekly.col.previous_week')}: "
+                f"{format_value(row.previous_week, row.kind, currency, lang)} · "
+                f"{tr('weekly.col.trailing_avg')}: "
+                f"{format_value(row.trailing_avg, row.kind, currency, lang)}",
+                inverse=row.metric
+                in (
+                    "lost_count",
+                    "lost_value",
+                    "regressions",
+                    "newly_stalled",
+                    "newly_silent",
+                    "trigger_rate",
+                ),
+            )
+        )
+    render_kpi_row(kpis)
+    st.caption(tr("weekly.note.silence"))
+
+
+def render_trend(document: dict) -> None:
+    keys = ("new_count", "won_count", "lost_count", "series", "count")
+    labels = {k: tr(f"weekly.trend.{k}") for k in keys} | {"week": tr("weekly.col.week")}
+    st.subheader(tr("weekly.section.trend", weeks=len(document["series"])))
+    render_chart(build_weekly_trend_chart(document["series"], labels))
+
+
+def render_bottleneck(document: dict) -> None:
+    st.subheader(tr("weekly.section.bottleneck"))
+    for line in bottleneck_text(document, current_lang()):
+        st.text(line)
+    table = document["bottleneck"]["table"]
+    if table is not None:
+        st.dataframe(
+            translate_columns(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], current_lang()),
+            hide_index=True,
+        )
+
+
+def render_at_risk(document: dict) -> None:
+    st.subheader(tr("weekly.section.at_risk"))
+    for line in at_risk_text(document, current_lang()):
+        st.text(line)
+    table = at_risk_table(document, current_lang())
+    if table.empty:
+        st.info(tr("weekly.at_risk.none"))
+    else:
+        st.dataframe(translate_columns(table, current_lang()), hide_index=True)
+
+
+def render_movements(document: dict) -> None:
+    st.subheader(tr("weekly.section.movements"))
+    movements = document["movements"]
+    tabs = st.tabs([f"{tr(f'weekly.movement.{k}')} ({len(movements[k])})" for k in MOVEMENT_KINDS])
+    for tab, kind in zip(tabs, MOVEMENT_KINDS, strict=True):
+        with tab:
+            _table(movements[kind])
+    st.subheader(tr("weekly.section.lost_reasons"))
+    _table(document["lost_reasons"])
+
+
+def _table(frame: pd.DataFrame) -> None:
+    if frame.empty:
+        st.caption(tr("weekly.table.empty"))
+    else:
+        st.dataframe(translate_columns(frame, current_lang()), hide_index=True)
+
+
+def render_comparison(document: dict) -> None:
+    st.subheader(tr("weekly.section.comparison"))
+    for line in comparison_text(document, current_lang()):
+        st.text(line)
+    section = document["comparison"]
+    if section is None:
+        return
+    summary = section["summary"].assign(
+        category=section["summary"]["category"].map(lambda c: tr(f"weekly.cat.{c}"))
+    )
+    st.dataframe(translate_columns(summary, current_lang()), hide_index=True)
+    steps = section["waterfall"]
+    labels = {
+        s: tr(f"weekly.step.{s}") if s in ("start", "end") else tr(f"weekly.cat.{s}")
+        for s in steps["step"]
+    }
+    labels |= {
+        "step": tr("weekly.col.step"),
+        "value": tr("weekly.step.value"),
+        "count": tr("weekly.col.count"),
+    }
+    st.markdown(f"**{tr('weekly.comparison.waterfall')}**")
+    render_chart(build_waterfall_chart(steps, labels))
+    category = st.selectbox(
+        tr("weekly.comparison.deals"),
+        CATEGORIES,
+        format_func=lambda c: f"{tr(f'weekly.cat.{c}')} ({len(section['deals'][c])})",
+        key="weekly_category",
+    )
+    _table(section["deals"][category])
+
+
+def download_tables(document: dict) -> dict[str, tuple[str, pd.DataFrame]]:
+    """Every table of the page: code -> (display name, frame with translated headers)."""
+    lang = current_lang()
+    tables = {k: (tr(f"weekly.movement.{k}"), document["movements"][k]) for k in MOVEMENT_KINDS}
+    tables["lost_reasons"] = (tr("weekly.section.lost_reasons"), document["lost_reasons"])
+    tables["at_risk"] = (tr("weekly.section.at_risk"), at_risk_table(document, lang))
+    if document["comparison"] is not None:
+        for c in CATEGORIES:
+            tables[f"diff_{c}"] = (tr(f"weekly.cat.{c}"), document["comparison"]["deals"][c])
+    return {code: (name, translate_columns(frame, lang)) for code, (name, frame) in tables.items()}
+
+
+def render_report_downloads(document: dict, html: str, markdown: str) -> None:
+    """HTML / Markdown report buttons, then CSV / Excel of a chosen table (formula-safe)."""
+    st.subheader(tr("weekly.section.downloads"))
+    stem = f"weekly-{document['meta']['dataset_id']}-{document['meta']['week']}"
+    left, right = st.columns(2)
+    left.download_button(
+        tr("weekly.download.html"),
+        html.encode("utf-8"),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        key="weekly_html",
+        on_click="ignore",
+    )
+    right.download_button(
+        tr("weekly.download.md"),
+        markdown.encode("utf-8"),
+        file_name=f"{stem}.md",
+        mime="text/markdown",
+        key="weekly_md",
+        on_click="ignore",
+    )
+    tables = download_tables(document)
+    code = st.selectbox(
+        tr("weekly.download.table_pick"),
+        list(tables),
+        format_func=lambda c: f"{tables[c][0]} ({len(tables[c][1])})",
+        key="weekly_table_pick",
+    )
+    render_downloads(tables[code][1], f"{stem}-{code}", key="weekly_table")
+
+
+def render_weekly_definitions(document: dict) -> None:
+    with st.expander(tr("weekly.section.definitions")):
+        for term, text in definitions(document, current_lang()):
+            st.text(f"{term}: {text}")

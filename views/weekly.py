@@ -1,0 +1,49 @@
+"""Weekly review (每周复盘): the week's KPIs, bottleneck, at-risk deals, movement, snapshot diff, report."""
+
+import streamlit as st
+
+from ui.render import require_view
+from ui.state import current_lang, tr
+from ui.weekly import (
+    load_report_files,
+    load_weekly_report,
+    render_at_risk,
+    render_bottleneck,
+    render_caption,
+    render_comparison,
+    render_movements,
+    render_report_downloads,
+    render_trend,
+    render_weekly_definitions,
+    render_weekly_kpis,
+    risk_model_token,
+    select_comparison,
+    select_week,
+)
+
+st.header(tr("weekly.title"))
+view = require_view()
+if view is not None:
+    left, right = st.columns(2)
+    with left:
+        week = select_week(view)
+    with right:
+        compare_id = select_comparison(view)
+    if week is None:
+        st.info(tr("weekly.no_weeks"))
+    else:
+        key = (view.cache_key, risk_model_token(view))
+        with st.spinner():
+            document = load_weekly_report(key, week, compare_id, view)
+        render_caption(document)
+        st.caption(tr("weekly.filtered"))
+        st.subheader(tr("weekly.section.kpis"))
+        render_weekly_kpis(document)
+        render_trend(document)
+        render_bottleneck(document)
+        render_at_risk(document)
+        render_movements(document)
+        render_comparison(document)
+        html, markdown = load_report_files(key, week, compare_id, current_lang(), document)
+        render_report_downloads(document, html, markdown)
+        render_weekly_definitions(document)
