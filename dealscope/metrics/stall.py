@@ -19,6 +19,19 @@ STALL_QUANTILE = 0.75
 # A stall line from fewer advanced deals than this is too noisy to flag anybody.
 MIN_ADVANCED_FOR_STALL_LINE = 10
 SECONDS_PER_DAY = 86_400
+# The columns flag_open_deals returns, in order.
+FLAG_COLUMNS = (
+    "opportunity_id",
+    "name",
+    "owner",
+    "stage",
+    "amount",
+    "days_in_stage",
+    "stall_days",
+    "stalled",
+    "days_silent",
+    "silent",
+)
 
 
 def compute_stage_intervals(
@@ -112,18 +125,4 @@ def flag_open_deals(
     silent_for = (as_of - last_activity).dt.total_seconds() / SECONDS_PER_DAY
     deals["days_silent"] = silent_for.where(last_activity.le(as_of))
     deals["silent"] = (deals["days_silent"] > silence_days).fillna(False).astype(bool)
-    return deals.loc[
-        :,
-        [
-            "opportunity_id",
-            "name",
-            "owner",
-            "stage",
-            "amount",
-            "days_in_stage",
-            "stall_days",
-            "stalled",
-            "days_silent",
-            "silent",
-        ],
-    ].reset_index(drop=True)
+    return deals.loc[:, list(FLAG_COLUMNS)].reset_index(drop=True)
