@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 
@@ -58,3 +59,19 @@ def format_delta(value: float | None, kind: str, currency: str | None, lang: str
     if kind == "days":
         return f"{value:+.1f}"
     return f"{int(round(value)):+,}"
+
+
+# Markdown's inline markup characters (links, images, emphasis, code, tables, strike-through).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+
+
+def escape_markdown(text: object) -> str:
+    """`text` safe in Markdown prose or a table cell: no markup, links, images, HTML or breaks.
+
+    For user data shown by any element that renders Markdown (st.caption, st.info, st.warning,
+    st.error …) and for the Markdown report.
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # A newline would end a table row or start a new block: keep everything on one line.
+    return re.sub(r"[\r\n]+", " ", text)

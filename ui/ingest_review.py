@@ -10,6 +10,7 @@ import streamlit as st
 
 from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
+from dealscope.formatting import escape_markdown
 from dealscope.i18n import catalog
 from dealscope.ingest.errors import UploadError
 from dealscope.ingest.persist import mapping_document, save_result, settings_from_mapping
@@ -69,7 +70,7 @@ def render_options(source: PendingSource) -> IngestSettings:
                     json.loads(mapping_file.getvalue().decode("utf-8")), settings
                 )
             except (UploadError, ValueError) as exc:
-                st.error(tr("ingest.error", detail=str(exc)))
+                st.error(tr("ingest.error", detail=escape_markdown(exc)))
             else:
                 settings.mapping, settings.layouts = loaded.mapping, loaded.layouts
                 settings.stages = loaded.stages or settings.stages
@@ -100,8 +101,10 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
                     [read_database_table(source.url, source.table)], settings, progress
                 )
         except UploadError as exc:
-            status.update(label=tr("ingest.error", detail=str(exc)), state="error", expanded=True)
-            st.error(tr("ingest.error", detail=str(exc)))
+            status.update(
+                label=tr("ingest.error", detail=escape_markdown(exc)), state="error", expanded=True
+            )
+            st.error(tr("ingest.error", detail=escape_markdown(exc)))
             return None
         status.update(label=tr("ingest.progress.done"), state="complete")
     st.session_state[_RESULT] = (key, result)
@@ -174,7 +177,9 @@ def render_stages(result: IngestResult, settings: IngestSettings) -> bool:
     """Editable stage order and kind; True when the user changed them."""
     st.subheader(tr("ingest.stages.title"), help=tr("ingest.stages.help"))
     if result.unknown_stages:
-        st.warning(tr("ingest.stages.unknown", stages=", ".join(result.unknown_stages)))
+        st.warning(
+            tr("ingest.stages.unknown", stages=escape_markdown(", ".join(result.unknown_stages)))
+        )
     edited = st.data_editor(
         result.stages, hide_index=True, disabled=["stage"], key="ingest_stages",
         column_config={
@@ -237,7 +242,7 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
                 dataset_id = save_result(get_engine(db_url), name.strip(), result)
             except DealScopeError as exc:
                 status.update(state="error")
-                st.error(tr("ingest.error", detail=str(exc)))
+                st.error(tr("ingest.error", detail=escape_markdown(exc)))
                 return
             status.update(label=tr("ingest.progress.saved"), state="complete")
         clear_caches()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from dealscope.formatting import escape_markdown
 from dealscope.ingest.errors import UploadError
 from dealscope.ingest.limits import MAX_UPLOAD_BYTES
 from dealscope.ingest.pipeline import SourceFile
@@ -98,7 +99,7 @@ def _choose_table() -> PendingSource | None:
             st.session_state[_TABLES] = (url, list_source_tables(url))
         except UploadError as exc:
             st.session_state.pop(_TABLES, None)
-            st.error(tr("ingest.error", detail=str(exc)))
+            st.error(tr("ingest.error", detail=escape_markdown(exc)))
     listed_url, tables = st.session_state.get(_TABLES, (None, []))
     if listed_url != url or not tables:
         return None

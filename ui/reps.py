@@ -12,7 +12,13 @@ from dealscope.charts.reps import (
     build_monthly_outcome_chart,
     build_win_rate_scatter,
 )
-from dealscope.formatting import format_amount, format_count, format_days, format_pct
+from dealscope.formatting import (
+    escape_markdown,
+    format_amount,
+    format_count,
+    format_days,
+    format_pct,
+)
 from dealscope.metrics.reps import GROUP_LEVELS, MIN_CLOSED_FOR_RANKING
 from dealscope.metrics.reps_views import RepViews, compute_rep_views, owner_drilldown
 from ui.context import ViewContext
@@ -181,7 +187,7 @@ def render_owner_detail(detail: dict, has_history: bool, currency: str | None) -
         st.info(tr("reps.drill.none"))
         return
     render_kpi_row(owner_kpis(detail["row"], currency), per_row=3)
-    st.caption(tr("reps.drill.team", team=detail["team"]))
+    st.caption(tr("reps.drill.team", team=escape_markdown(detail["team"])))
     st.subheader(tr("reps.drill.conversion.title"))
     conversion = detail["conversion"]
     if not has_history:

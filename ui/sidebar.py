@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.filters import FILTER_COLUMNS, Filters, segment_options
+from dealscope.formatting import escape_markdown
 from dealscope.i18n import LANGUAGE_LABELS, LANGUAGES, normalise_language
 from dealscope.metrics.kpis import infer_as_of
 from ui.context import ViewContext, set_view
@@ -170,7 +171,9 @@ def render_sidebar(url: str) -> ViewContext | None:
     st.sidebar.caption(tr("app.sidebar.as_of", as_of=as_of.strftime("%Y-%m-%d %H:%M")))
     ignored = st.session_state.pop(_IGNORED_KEY, None)
     if ignored:
-        st.sidebar.warning(tr("app.sidebar.ignored_params", params=", ".join(ignored)))
+        st.sidebar.warning(
+            tr("app.sidebar.ignored_params", params=escape_markdown(", ".join(ignored)))
+        )
     _sync_query_params(dataset_id, period, (first, last), segments)
     st.sidebar.caption(tr("app.sidebar.share"))
     active = tuple(sorted((c, v) for c, v in segments.items() if v))

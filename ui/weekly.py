@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
+from dealscope.formatting import escape_markdown
 from dealscope.report.assemble import build_weekly_report
 from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
@@ -118,7 +119,11 @@ def render_caption(document: dict) -> None:
     meta = document["meta"]
     if meta["other_currency"]:
         st.warning(
-            tr("weekly.other_currency", count=meta["other_currency"], currency=meta["currency"])
+            tr(
+                "weekly.other_currency",
+                count=meta["other_currency"],
+                currency=escape_markdown(meta["currency"]),
+            )
         )
     if not meta["has_history"]:
         st.warning(tr("weekly.no_history"))

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.charts.overview import build_weekly_flow_chart
+from dealscope.formatting import escape_markdown
 from ui.overview import build_kpis, load_overview
 from ui.render import render_chart, render_kpi_row, require_view
 from ui.state import tr
@@ -21,7 +22,7 @@ if view is not None:
             end=last_day.date(),
             prev_start=(start - (end - start)).date(),
             prev_end=(start - pd.Timedelta(days=1)).date(),
-            currency=overview["currency"] or "—",
+            currency=escape_markdown(overview["currency"] or "—"),
         )
     )
     render_kpi_row(build_kpis(overview))
@@ -34,7 +35,7 @@ if view is not None:
             tr(
                 "overview.other_currency",
                 count=overview["other_currency_count"],
-                currency=overview["currency"],
+                currency=escape_markdown(overview["currency"]),
             )
         )
     st.subheader(tr("overview.weekly.title"))

@@ -7,10 +7,9 @@ onerror=…>`), so `[x](http://evil)` stays literal text and cannot become a lin
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
+from dealscope.formatting import escape_markdown as escape_md
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
 from dealscope.report.movements import MOVEMENT_KINDS
@@ -30,21 +29,11 @@ from dealscope.report.present import (
 )
 from dealscope.report.snapshot_diff import CATEGORIES
 
+
 # Characters that start markup anywhere in a line in CommonMark / GFM: emphasis, code spans, link
 # and image brackets, table cells, strikethrough. With `[` and `]` escaped no link or image can form,
 # so `(`, `)` and `!` stay readable; `#`, `.`, `-`, `+` only matter at a line start, and every line
 # here starts with our own text.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-
-
-def escape_md(text: str) -> str:
-    """`text` safe to place in Markdown prose or a table cell (no markup, links, HTML or breaks)."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # A newline would end the table row (or start a new block): keep everything on one line.
-    return re.sub(r"[\r\n]+", " ", text)
-
-
 def _table(frame: pd.DataFrame, empty_text: str) -> str:
     if frame.empty:
         return f"_{escape_md(empty_text)}_\n"

@@ -57,7 +57,8 @@ def test_shared_link_restores_filters_and_ignores_invalid_values(
     at = open_app(demo_db_url, None, query=query)
     assert at.header[0].value == "Overview"
     assert at.sidebar.multiselect(key="flt_region").value == ["华南"]
-    assert any("<script>" in w.value for w in at.sidebar.warning)
+    # the rejected value is listed, escaped (Streamlit shows the entity as the literal text)
+    assert any("&lt;script&gt;" in w.value for w in at.sidebar.warning)
     south = demo_dataset.opportunities.query("region == '华南'")
     created = south.created_at
     new = ((created >= "2026-01-01") & (created < "2026-04-01")).sum()
@@ -105,3 +106,11 @@ def test_unavailable_database_shows_a_banner_and_a_retry(open_app, tmp_path):
     assert at.button[0].label == "Retry"
     at.button[0].click().run()  # still unavailable: the same clear banner, no traceback
     assert not at.exception and "Database unavailable" in at.error[0].value
+
+
+def test_markdown_in_a_crafted_link_is_shown_as_text(open_app, demo_db_url):
+    # A link like ?region=![x](http://tracker/) must not make the browser load an image.
+    at = open_app(demo_db_url, None, query={"lang": "en", "region": "![x](http://tracker/)"})
+    (warning,) = at.sidebar.warning
+    assert "!\\[x\\](http://tracker/)" in warning.value
+    assert "![x](" not in warning.value

@@ -34,3 +34,13 @@ def test_xlsx_has_no_formula_cells():
     cells = [c for row in book.active.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
     assert book.active["A2"].value == "'" + DANGEROUS[0]
+
+
+def test_escape_markdown_neutralises_links_images_html_and_breaks():
+    from dealscope.formatting import escape_markdown
+
+    text = escape_markdown("![img](http://t/) [a](b) *b* _i_ `c` <script>x</script> # h\nnext")
+    assert "![" not in text and "](" not in text.replace("\\](", "")
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "\n" not in text
+    assert escape_markdown("王伟 · 华东一组") == "王伟 · 华东一组"  # ordinary text unchanged
