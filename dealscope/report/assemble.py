@@ -32,6 +32,7 @@ from dealscope.report.week import (
     compute_kpi_table,
     compute_week_series,
     flags_at,
+    intervals_as_of,
     resolve_week,
     week_label,
 )
@@ -75,10 +76,12 @@ def build_weekly_report(
     currency = main_currency(opps)
     first_week = monday - TRAILING_WEEKS * WEEK
     weeks = [w for w in pd.date_range(first_week, monday, freq="7D")]
-    # One interval table at the week's end; every earlier week end is derived from it.
-    intervals = compute_stage_intervals(events, stages, end)
+    # One pass over the events: the interval table at the as-of date (the trigger rate's stall
+    # lines); the week's end and every earlier week end are derived from it.
+    at_as_of = compute_stage_intervals(events, stages, as_of)
+    intervals = intervals_as_of(at_as_of, end)
     series = compute_week_series(
-        opps, events, stages, weeks, currency, silence_days, intervals, as_of
+        opps, events, stages, weeks, currency, silence_days, intervals, as_of, at_as_of
     )
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty

@@ -166,6 +166,7 @@ def compute_week_series(
     silence_days: float = DEFAULT_SILENCE_DAYS,
     intervals: pd.DataFrame | None = None,
     as_of: pd.Timestamp | None = None,
+    as_of_intervals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per week (Monday) in `weeks`: the columns of KPI_ROWS plus week, open_at_end, flagged.
 
@@ -176,7 +177,8 @@ def compute_week_series(
     of the week before; trigger_rate, open_at_end, flagged = cycle_trigger_rates (the Cycle-time
     page's figure, with the stall lines of `as_of`, default the data's latest timestamp).
     `intervals` (compute_stage_intervals at or after the last week's end) is computed when not
-    given.
+    given; so is `as_of_intervals` (compute_stage_intervals at exactly `as_of`, for the trigger
+    rate's stall lines).
     """
     has_history = not stage_events.empty
     # Without any activity date nobody can be judged silent: unknown, not zero.
@@ -229,7 +231,9 @@ def compute_week_series(
             }
         )
     as_of = as_of if as_of is not None else infer_as_of(opportunities, stage_events)
-    rates = cycle_trigger_rates(opportunities, stage_events, stages, ordered, as_of, silence_days)
+    rates = cycle_trigger_rates(
+        opportunities, stage_events, stages, ordered, as_of, silence_days, as_of_intervals
+    )
     series = pd.DataFrame(rows).merge(rates, on="week", how="left")
     if not (has_history or has_activity):
         # Neither signal can fire: a 0% trigger rate would claim a healthy pipeline.
@@ -259,13 +263,16 @@ def cycle_trigger_rates(
     weeks: list[pd.Timestamp],
     as_of: pd.Timestamp,
     silence_days: float = DEFAULT_SILENCE_DAYS,
+    intervals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per week: week, open_at_end, flagged, trigger_rate from the Cycle module's
     alert_rate_by_week — the Cycle-time page's weekly risk-alert trigger rate (open deals stalled
-    or silent ÷ open deals at each week's end, with the stall lines of `as_of`)."""
+    or silent ÷ open deals at each week's end, with the stall lines of `as_of`). `intervals`:
+    compute_stage_intervals at exactly `as_of`, computed when not given."""
     if not weeks:
         return pd.DataFrame(columns=["week", "open_at_end", "flagged", "trigger_rate"])
-    intervals = compute_stage_intervals(stage_events, stages, as_of)
+    if intervals is None:
+        intervals = compute_stage_intervals(stage_events, stages, as_of)
     lines = compute_stall_lines(intervals, stages)
     frame = week_ends(min(weeks), max(weeks) + WEEK, as_of)
     rates = alert_rate_by_week(opportunities, intervals, lines, frame, silence_days)
