@@ -22,19 +22,15 @@ from dealscope.metrics.reps_detail import (
     monthly_outcomes,
 )
 from dealscope.metrics.shrinkage import BetaPrior
-from dealscope.metrics.stall import compute_stage_intervals, compute_stall_lines, flag_open_deals
-
-OPEN_DEAL_COLUMNS = (
-    "opportunity_id",
-    "name",
-    "stage",
-    "amount",
-    "days_in_stage",
-    "stall_days",
-    "stalled",
-    "days_silent",
-    "silent",
+from dealscope.metrics.stall import (
+    FLAG_COLUMNS,
+    compute_stage_intervals,
+    compute_stall_lines,
+    flag_open_deals,
 )
+
+# The drill-down is one owner's deals: flag_open_deals' columns without the owner.
+OPEN_DEAL_COLUMNS = tuple(c for c in FLAG_COLUMNS if c != "owner")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from dealscope.metrics.stall import FLAG_COLUMNS
 from dealscope.report.at_risk import (
     RISK_NO_MODEL,
     RISK_OK,
@@ -13,19 +14,7 @@ from dealscope.risk import service
 
 
 def flags(rows):
-    columns = [
-        "opportunity_id",
-        "name",
-        "owner",
-        "stage",
-        "amount",
-        "days_in_stage",
-        "stall_days",
-        "stalled",
-        "days_silent",
-        "silent",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
 
 
 FLAGS = flags(
