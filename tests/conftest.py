@@ -10,7 +10,16 @@ from dealscope import store
 from dealscope.demo import write_demo
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ../shared sits next to a checkout (and next to CI's clone); from a git worktree in
+# <parent>/wt/<name> it is two levels up. The first that holds the data wins.
+SHARED = next(
+    (
+        d
+        for d in (ROOT.parent / "shared", ROOT.parent.parent / "shared")
+        if (d / "datasets" / "maven_crm" / "sales_pipeline.csv").exists()
+    ),
+    ROOT.parent / "shared",
+)
 MAVEN_DIR = SHARED / "datasets" / "maven_crm"
 
 

@@ -86,8 +86,7 @@ def reasons(result, outcome: str | None = None) -> list[tuple[int, str]]:
 
 
 def maven_dir():
-    """The Maven CRM folder: ../shared next to a checkout, or two levels up from a worktree."""
-    from tests.conftest import MAVEN_DIR, ROOT
+    """The Maven CRM folder (tests.conftest.MAVEN_DIR)."""
+    from tests.conftest import MAVEN_DIR
 
-    candidates = (MAVEN_DIR, ROOT.parent.parent / "shared" / "datasets" / "maven_crm")
-    return next((d for d in candidates if (d / "sales_pipeline.csv").exists()), MAVEN_DIR)
+    return MAVEN_DIR

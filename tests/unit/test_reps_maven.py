@@ -9,13 +9,10 @@ import pytest
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.metrics.reps import compute_performance, compute_report_reps
 from dealscope.model import normalise_opportunities
-from tests.conftest import MAVEN_DIR, ROOT
+from tests.conftest import MAVEN_DIR
 
-# ../shared next to the checkout (/work/main) or, from a worktree (/work/wt/x), two levels up.
-CANDIDATES = (MAVEN_DIR, ROOT.parent.parent / "shared" / "datasets" / "maven_crm")
-FOUND = next((d for d in CANDIDATES if (d / "sales_pipeline.csv").exists()), MAVEN_DIR)
-PIPELINE = FOUND / "sales_pipeline.csv"
-TEAMS = FOUND / "sales_teams.csv"
+PIPELINE = MAVEN_DIR / "sales_pipeline.csv"
+TEAMS = MAVEN_DIR / "sales_teams.csv"
 STATUS = {"Won": "won", "Lost": "lost", "Engaging": "open", "Prospecting": "open"}
 
 pytestmark = pytest.mark.skipif(

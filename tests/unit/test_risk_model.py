@@ -19,18 +19,7 @@ from dealscope.risk import features as F
 from dealscope.risk.explain import contributions
 from dealscope.risk.score import decision_maker_changed, score_open_deals
 from dealscope.risk.train import InsufficientData, train_risk_model, train_summary
-from tests.conftest import MAVEN_DIR as MAIN_MAVEN_DIR
-from tests.conftest import ROOT
-
-# ../shared next to the checkout (main) or next to the worktrees' parent (/work/wt/<name>).
-MAVEN_DIR = next(
-    (
-        path
-        for path in (MAIN_MAVEN_DIR, ROOT.parent.parent / "shared" / "datasets" / "maven_crm")
-        if path.exists()
-    ),
-    MAIN_MAVEN_DIR,
-)
+from tests.conftest import MAVEN_DIR
 
 
 @pytest.fixture(scope="module")
