@@ -266,7 +266,9 @@ def generate_demo(
     years = created.astype("datetime64[Y]").astype(int) + 1970
     seq = np.arange(1, n + 1)
     opportunity_id = np.char.add(
-        np.char.add("SJ", years.astype(str)), np.char.zfill(seq.astype(str), 6)
+        # Wide enough for n, so ids sort in creation order at any size (as a CRM's do).
+        np.char.add("SJ", years.astype(str)),
+        np.char.zfill(seq.astype(str), max(6, len(str(n)))),
     )
     account = accounts[rng.integers(0, len(accounts), n)]
     product = np.array(PRODUCTS)[rng.integers(0, len(PRODUCTS), n)]
