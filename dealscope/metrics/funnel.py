@@ -32,7 +32,7 @@ from dealscope.metrics.funnel_paths import (
     funnel_stages,
     stage_codes,
 )
-from dealscope.metrics.kpis import main_currency, priced_amount, status_as_of
+from dealscope.metrics.kpis import main_priced_amount, status_as_of
 from dealscope.metrics.stats import wilson_interval
 from dealscope.model import LOST, OPEN, WON
 
@@ -200,7 +200,7 @@ def compute_snapshot_funnel(
     """
     ordered = stages.sort_values("position", kind="stable").reset_index(drop=True)
     status = status_as_of(opportunities, as_of)
-    value = priced_amount(opportunities, main_currency(opportunities))
+    value = main_priced_amount(opportunities)
     current = opportunities["stage"].astype(str)
     counts = current.value_counts()
     sums = value.groupby(current).sum()

@@ -30,16 +30,42 @@ def infer_as_of(
     return max(latest) if latest else pd.Timestamp.now().floor("s")
 
 
+def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 = missing) and distinct values of a text column, in order of first appearance.
+
+    One hash pass over the column's object array: at a million rows it is several times faster
+    than pandas' string-dtype isna / == / value_counts, each of which reads every string again.
+    """
+    return pd.factorize(np.asarray(values.array, dtype=object))
+
+
 def main_currency(opportunities: pd.DataFrame) -> str | None:
-    """The most common currency; value figures are computed in it alone."""
-    counts = opportunities["currency"].dropna().value_counts()
-    return str(counts.index[0]) if not counts.empty else None
+    """The most common currency (the first seen on a tie); value figures are computed in it alone."""
+    return _most_common(*text_codes(opportunities["currency"]))
 
 
 def priced_amount(opportunities: pd.DataFrame, currency: str | None) -> pd.Series:
     """Amounts in `currency` (rows without a currency count as it); other currencies → NaN."""
-    same = opportunities["currency"].isna() | (opportunities["currency"] == currency)
-    return opportunities["amount"].where(same.fillna(True).astype(bool))
+    return _priced(opportunities["amount"], *text_codes(opportunities["currency"]), currency)
+
+
+def main_priced_amount(opportunities: pd.DataFrame) -> pd.Series:
+    """priced_amount in main_currency, reading the currency column once instead of twice."""
+    codes, currencies = text_codes(opportunities["currency"])
+    return _priced(opportunities["amount"], codes, currencies, _most_common(codes, currencies))
+
+
+def _most_common(codes: np.ndarray, values: np.ndarray) -> str | None:
+    return str(values[np.bincount(codes[codes >= 0]).argmax()]) if len(values) else None
+
+
+def _priced(
+    amount: pd.Series, codes: np.ndarray, currencies: np.ndarray, currency: str | None
+) -> pd.Series:
+    if currency is None:
+        return amount.copy()
+    same = (codes < 0) | np.isin(codes, np.flatnonzero(currencies == currency))
+    return amount.where(same)
 
 
 def status_as_of(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
