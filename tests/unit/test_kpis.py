@@ -8,6 +8,9 @@ from dealscope.metrics.kpis import (
     compute_period_kpis,
     compute_summary,
     infer_as_of,
+    main_currency,
+    main_priced_amount,
+    priced_amount,
     status_as_of,
     weekly_flow,
 )
@@ -90,3 +93,26 @@ def test_weekly_flow_counts_per_monday_week():
     assert flow[(D("2024-01-29"), "created")] == 1  # w2 on Thu 1 Feb
     assert flow[(D("2024-02-19"), "lost")] == 1
     assert flow.sum() == 3 + 2 + 1
+
+
+def test_main_currency_is_the_most_common_and_the_first_seen_on_a_tie():
+    frame = pd.DataFrame(
+        {"currency": pd.array(["USD", None, "CNY", "CNY", "USD", "EUR"], "string")}
+    )
+    assert main_currency(frame.iloc[:4]) == "CNY"
+    assert main_currency(frame) == "USD"  # USD and CNY both twice: USD appears first
+    assert main_currency(frame.iloc[1:2]) is None
+
+
+def test_priced_amount_keeps_the_currency_and_rows_without_one():
+    frame = pd.DataFrame(
+        {
+            "currency": pd.array(["CNY", None, "USD", "CNY"], "string"),
+            "amount": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    assert priced_amount(frame, "CNY").tolist()[:2] == [1.0, 2.0]
+    assert pd.isna(priced_amount(frame, "CNY").iloc[2])
+    assert priced_amount(frame, "JPY").isna().tolist() == [True, False, True, True]
+    assert priced_amount(frame, None).tolist() == [1.0, 2.0, 3.0, 4.0]
+    pd.testing.assert_series_equal(main_priced_amount(frame), priced_amount(frame, "CNY"))

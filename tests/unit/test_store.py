@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from dealscope import store
 from dealscope.errors import DatasetNotFound, StoreUnavailable
-from dealscope.model import demo_stage_table
+from dealscope.model import demo_stage_table, normalise_opportunities
 
 
 def opportunities(n: int = 3) -> pd.DataFrame:
@@ -145,3 +145,17 @@ def test_db_url_precedence(monkeypatch):
     assert store.resolve_db_url(None) == "sqlite:///env.db"
     monkeypatch.delenv(store.DB_URL_ENV)
     assert store.resolve_db_url(None) == store.DEFAULT_DB_URL
+
+
+def test_normalised_category_values_share_one_object_and_keep_missing_values():
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": ["1", "2", "3"],
+            "region": ["".join(["华", "东"]), None, "".join(["华", "东"])],  # equal, not identical
+        }
+    )
+    assert frame["region"][0] is not frame["region"][2]
+    out = normalise_opportunities(frame)
+    assert str(out["region"].dtype) == "string"
+    assert out["region"][0] is out["region"][2] and out["region"][0] == "华东"
+    assert out["region"].isna().tolist() == [False, True, False]
