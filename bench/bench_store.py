@@ -27,7 +27,7 @@ def raw_sqlite_baseline(path: Path, opps) -> float:
     columns = ", ".join(OPPORTUNITY_COLUMNS)
     conn.execute(f"CREATE TABLE raw ({columns})")
     values = store._db_values(normalise_opportunities(opps), OPPORTUNITY_COLUMNS, "sqlite")
-    rows = list(values.itertuples(index=False, name=None))
+    rows = list(zip(*(values[c] for c in OPPORTUNITY_COLUMNS), strict=True))
     placeholders = ", ".join("?" * len(OPPORTUNITY_COLUMNS))
     start = time.perf_counter()
     with conn:

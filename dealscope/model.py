@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 OPEN, WON, LOST = "open", "won", "lost"
 STATUSES = (OPEN, WON, LOST)
@@ -117,16 +119,32 @@ def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def is_canonical_opportunities(frame: pd.DataFrame) -> bool:
+    """Whether `frame` already is what normalise_opportunities returns (columns, dtypes, index)."""
+    if tuple(frame.columns) != OPPORTUNITY_COLUMNS or not isinstance(frame.index, pd.RangeIndex):
+        return False
+    expected = {c: "datetime64[ns]" for c in DATE_COLUMNS} | {c: "float64" for c in NUMBER_COLUMNS}
+    return all(str(frame[c].dtype) == expected.get(c, "string") for c in OPPORTUNITY_COLUMNS)
+
+
 def shared_strings(values: pd.Series) -> pd.Series:
     """`values` as pandas' string dtype, equal values sharing one str object (see SHARED_TEXT_COLUMNS)."""
-    text = values.astype("string")
-    if not isinstance(text.array, pd.arrays.StringArray):  # Arrow-backed: already compact
-        return text
-    codes, uniques = pd.factorize(np.asarray(text.array, dtype=object))
-    if len(uniques) in (0, len(text)):  # all missing, or nothing repeats: nothing to share
-        return text
-    shared = uniques.take(codes)
-    shared[codes < 0] = pd.NA
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Dictionary-encode in Arrow and make one str per distinct value: cheaper than making
+        # a str per row and then hashing them.
+        encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array)).combine_chunks()
+        uniques = np.asarray(encoded.dictionary.to_pylist() + [pd.NA], dtype=object)
+        codes = encoded.indices.fill_null(len(uniques) - 1).to_numpy(zero_copy_only=False)
+        shared = uniques.take(codes)
+    else:
+        text = values.astype("string")
+        if not isinstance(text.array, pd.arrays.StringArray):
+            return text
+        codes, uniques = pd.factorize(np.asarray(text.array, dtype=object))
+        if len(uniques) in (0, len(text)):  # all missing, or nothing repeats: nothing to share
+            return text
+        shared = uniques.take(codes)
+        shared[codes < 0] = pd.NA
     return pd.Series(pd.arrays.StringArray(shared), index=values.index, name=values.name)
 
 
@@ -143,7 +161,27 @@ def normalise_stage_events(frame: pd.DataFrame) -> pd.DataFrame:
             ).astype("datetime64[ns]"),
         }
     )
-    return out.sort_values(["opportunity_id", "entered_at"], kind="stable").reset_index(drop=True)
+    return out.iloc[stage_event_order(out)].reset_index(drop=True)
+
+
+def stage_event_order(events: pd.DataFrame) -> np.ndarray | slice:
+    """Row order by (opportunity_id, entered_at), stable; missing ids and times sort last.
+
+    Exports usually arrive sorted, and the store hands back what it was given: an O(n) check
+    skips the sort then. Otherwise the ids are sorted once as distinct values and the rows by
+    integer codes, which is an order of magnitude faster than a string sort of every row.
+    """
+    ids = events["opportunity_id"]
+    when = events["entered_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    missing = ids.isna().to_numpy() | events["entered_at"].isna().to_numpy()
+    if not missing.any():
+        later, same = _compare_neighbours(ids)
+        if (later | (same & (when[1:] >= when[:-1]))).all():
+            return slice(None)
+    codes, uniques = pd.factorize(ids, sort=True)
+    codes = np.where(codes < 0, len(uniques), codes)
+    when = np.where(events["entered_at"].isna().to_numpy(), np.iinfo("int64").max, when)
+    return np.lexsort((when, codes))
 
 
 def normalise_stages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,3 +209,15 @@ def demo_stage_table() -> pd.DataFrame:
 def open_stage_order(stages: pd.DataFrame) -> list[str]:
     """The open stages in pipeline order."""
     return stages.loc[stages["kind"] == OPEN, "stage"].tolist()
+
+
+def _compare_neighbours(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(text[i+1] > text[i], text[i+1] == text[i]) for a column without missing values; in Arrow
+    for Arrow-backed text, which saves making a Python str per row."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        values = pa.chunked_array(text.array._pa_array).combine_chunks()
+        after, before = values[1:], values[:-1]
+        later, same = pc.greater(after, before), pc.equal(after, before)
+        return later.to_numpy(zero_copy_only=False), same.to_numpy(zero_copy_only=False)
+    values = np.asarray(text.array, dtype=object)
+    return values[1:] > values[:-1], values[1:] == values[:-1]

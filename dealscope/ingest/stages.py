@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
-from dealscope.model import LOST, OPEN, WON, normalise_stages
+from dealscope.model import LOST, OPEN, WON, normalise_stages, stage_event_order
 
 KNOWN_OPEN_ORDER = (
     "线索", "潜在客户", "初步接洽", "初步沟通", "意向客户", "需求确认", "需求分析", "方案提交",
@@ -79,14 +80,21 @@ def is_known_stage(stage: str) -> bool:
 
 def _event_order(events: pd.DataFrame) -> pd.Series:
     """Mean relative position (0 first … 1 last) at which deals entered each stage."""
+    events = events[events["opportunity_id"].notna()]
     if events.empty:
         return pd.Series(dtype="float64")
-    ordered = events.sort_values(["opportunity_id", "entered_at"], kind="stable")
-    group = ordered.groupby("opportunity_id", sort=False)
-    position = group.cumcount()
-    size = group["stage"].transform("size")
-    relative = (position / (size - 1).where(size > 1)).astype("float64")
-    return relative.groupby(ordered["stage"]).mean().dropna()
+    ordered = events.iloc[stage_event_order(events)]
+    ids = pd.factorize(ordered["opportunity_id"])[0]  # Arrow text: no Python str per row
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    sizes = np.diff(np.append(starts, len(ids)))
+    size = np.repeat(sizes, sizes)
+    position = np.arange(len(ids)) - np.repeat(starts, sizes)
+    relative = np.where(size > 1, position / np.maximum(size - 1, 1), np.nan)
+    codes, names = pd.factorize(ordered["stage"])
+    known = (codes >= 0) & ~np.isnan(relative)
+    total = np.bincount(codes[known], weights=relative[known], minlength=len(names))
+    count = np.bincount(codes[known], minlength=len(names))
+    return pd.Series(total[count > 0] / count[count > 0], index=names[count > 0], dtype="float64")
 
 
 def infer_stages(

@@ -159,3 +159,19 @@ def test_normalised_category_values_share_one_object_and_keep_missing_values():
     assert str(out["region"].dtype) == "string"
     assert out["region"][0] is out["region"][2] and out["region"][0] == "华东"
     assert out["region"].isna().tolist() == [False, True, False]
+
+
+def test_db_values_are_plain_python_values_in_sqlalchemys_sqlite_datetime_form():
+    frame = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2024-03-05 14:30:01.25", None]),
+            "text": pd.array(["x", None], "string"),
+            "amount": [1.5, float("nan")],
+        }
+    )
+    values = store._db_values(frame, ("when", "text", "amount"), "sqlite")
+    assert values == {
+        "when": ["2024-03-05 14:30:01.250000", None],
+        "text": ["x", None],
+        "amount": [1.5, None],
+    }
