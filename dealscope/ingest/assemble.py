@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dealscope.ingest.build import tidy_text
 from dealscope.ingest.stages import stage_kind, status_from_text
@@ -16,12 +18,16 @@ LOOKUP_KEYS = ("owner", "account", "team", "region")
 
 
 def member(values: pd.Series, pool) -> pd.Series:
-    """values.isin(pool) through an object hash table (Arrow-string isin converts per value)."""
-    pool = (
-        pd.Series(pool).astype(object) if not isinstance(pool, pd.Series) else pool.astype(object)
-    )
-    hit = pd.Series(values.astype(object).to_numpy(), index=values.index).isin(pool)
-    return hit.astype(bool)
+    """values.isin(pool) for text, as one Arrow hash lookup (missing matches missing, as in pandas)."""
+    hit = pc.is_in(_arrow_text(values), value_set=_arrow_text(pd.Series(pool)).combine_chunks())
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pa.chunked_array(values.array._pa_array)  # no copy
+    text = np.asarray(values.astype("string").array, dtype=object)
+    return pa.chunked_array([pa.array(text, type=pa.string(), from_pandas=True)])
 
 
 def derive_opportunities(events: pd.DataFrame) -> pd.DataFrame:
@@ -111,14 +117,24 @@ def row_flags(
 
 
 def flags_column(index: pd.Index, masks: dict[str, pd.Series]) -> pd.Series:
-    """Comma-joined flag codes per row (null when none), built column by column."""
-    text = pd.Series("", index=index, dtype=object)
-    for code, mask in masks.items():
-        mask = mask.reindex(index, fill_value=False).astype(bool).to_numpy()
-        if mask.any():
-            text = text + np.where(mask, code + ",", "")
-    text = pd.Series(text, index=index).str.rstrip(",")
-    return text.where(text != "").astype("string")
+    """Comma-joined flag codes per row (null when none): each distinct combination of flags is
+    joined once, then spread to its rows."""
+    codes = list(masks)
+    if not codes:
+        return pd.Series(pd.NA, index=index, dtype="string")
+    hits = np.column_stack(
+        [masks[c].reindex(index, fill_value=False).astype(bool).to_numpy() for c in codes]
+    )
+    combos, row_combo = np.unique(hits, axis=0, return_inverse=True)
+    labels = np.array(
+        [
+            ",".join(c for c, hit in zip(codes, combo, strict=True) if hit) or None
+            for combo in combos
+        ]
+        + [None],  # keeps the array 1-D even for one combination
+        dtype=object,
+    )
+    return pd.Series(labels[row_combo.reshape(-1)], index=index, dtype="string")
 
 
 def move_open_close_dates(opps: pd.DataFrame) -> int:

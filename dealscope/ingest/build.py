@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
@@ -39,9 +41,14 @@ def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
     """Trimmed text ('' -> null); optionally NFKC with whitespace collapsed (distinct values only)."""
     text = as_text(values).str.strip()
     if nfkc and text.str.contains(r"[^\x00-\x7f]|\s\s", regex=True).any():
-        distinct = text.dropna().unique()
-        mapping = {v: " ".join(unicodedata.normalize("NFKC", v).split()) for v in distinct}
-        text = as_text(text.map(mapping))
+        # Normalise each distinct value once (Arrow dictionary), then take back to the rows.
+        encoded = pc.dictionary_encode(pa.chunked_array(text.array._pa_array)).combine_chunks()
+        tidy = [
+            " ".join(unicodedata.normalize("NFKC", v).split())
+            for v in encoded.dictionary.to_pylist()
+        ]
+        tidied = pc.take(pa.array(tidy, type=pa.string()), encoded.indices)
+        text = pd.Series(pd.arrays.ArrowStringArray(tidied), index=text.index, name=text.name)
     return text.mask(text.eq("").fillna(False).astype(bool))
 
 
@@ -49,7 +56,8 @@ def build_columns(
     raw: RawTable, mapping: dict[str, str | None], rows: pd.Index, settings: IngestSettings
 ) -> Built:
     """Canonical opportunity columns for `rows`; unmapped columns go verbatim into `extra` (JSON)."""
-    data = raw.data.loc[rows]
+    # Usually every row is loaded: no copy of the whole table then.
+    data = raw.data if rows.equals(raw.data.index) else raw.data.loc[rows]
     out = pd.DataFrame(index=rows)
     issues: list[pd.DataFrame] = []
     notes: list[str] = []
@@ -63,7 +71,7 @@ def build_columns(
         if source is None or source not in data.columns:
             continue
         values = data[source]
-        if values.str.contains("\x00", regex=False).any():
+        if raw.may_hold_nul and values.str.contains("\x00", regex=False).any():
             nul = values.str.contains("\x00", regex=False).fillna(False).astype(bool)
             issues.append(
                 _issue_rows(

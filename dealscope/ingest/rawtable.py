@@ -49,6 +49,8 @@ class RawTable:
     cell_flags: pd.DataFrame | None = None
     date_epoch: str = "1900"
     sheets: list[str] = field(default_factory=list)
+    # False when the reader saw that no cell holds a NUL character (saves a scan per column).
+    may_hold_nul: bool = True
 
 
 def settled_frame(rows: list[tuple]) -> pd.DataFrame:

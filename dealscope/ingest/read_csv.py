@@ -56,14 +56,23 @@ def _quote_opening_line(text: str, delimiter: str, line_offset: int) -> int:
 
 
 def _arrow_read(payload: bytes, names: list[str], delimiter: str, on_invalid, invalid: list):
-    """pyarrow's single-threaded reader (record numbers known), all cells as text."""
+    """pyarrow's reader, all cells as text. Multi-threaded first; when a record is malformed, again
+    single-threaded, since only that reader knows each malformed record's number."""
+    table = _arrow_read_with(payload, names, delimiter, on_invalid, invalid, threads=True)
+    if not invalid:
+        return table
+    invalid.clear()
+    return _arrow_read_with(payload, names, delimiter, on_invalid, invalid, threads=False)
+
+
+def _arrow_read_with(payload, names, delimiter, on_invalid, invalid: list, *, threads: bool):
     block = 1 << 24
     while True:
         try:
             return pacsv.read_csv(
                 io.BytesIO(payload),
                 read_options=pacsv.ReadOptions(
-                    column_names=names, use_threads=False, skip_rows=1, block_size=block
+                    column_names=names, use_threads=threads, skip_rows=1, block_size=block
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter,
@@ -164,7 +173,10 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
     spans[1] = header_last - header_first + 1
     invalid_numbers = np.array([number for number, *_ in invalid], dtype=np.int64)
     valid_numbers = np.setdiff1d(np.arange(2, total + 1), invalid_numbers, assume_unique=True)
-    if n_valid:
+    terminators = total - (0 if payload.endswith((b"\n", b"\r")) else 1)
+    in_cells = payload.count(b"\n") - (header_last - header_first) - terminators
+    in_cells -= sum(row_text.count("\n") for *_, row_text in invalid)
+    if n_valid and in_cells:  # else no cell holds a newline: every record is one line
         newline_counts = np.zeros(n_valid, dtype=np.int64)
         for column in table.columns:
             newline_counts += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
@@ -203,4 +215,5 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
         encoding=used_encoding,
         delimiter=delimiter,
         notes=notes + header_notes,
+        may_hold_nul=b"\x00" in payload,
     )

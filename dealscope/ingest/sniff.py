@@ -68,7 +68,7 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
     BOMs first (UTF-8, UTF-16), then strict UTF-8, then GB18030 (the superset of GB2312/GBK),
     then charset-normalizer's best guess. An explicit `encoding` is used as given (strict).
     """
-    if not data.strip(b"\r\n\t \xef\xbb\xbf\xff\xfe\x00"):
+    if not re.search(rb"[^\r\n\t \xef\xbb\xbf\xff\xfe\x00]", data):  # no copy, unlike strip
         raise NoDataError(f"{filename}: the file is empty — there are no data rows to load.")
     notes: list[str] = []
     if encoding:

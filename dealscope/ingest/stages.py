@@ -105,8 +105,9 @@ def infer_stages(
     `override` rows ({stage, position?, kind?}) set kinds and order the user chose; stages named
     there count as known.
     """
-    seen = pd.concat([current.dropna().astype(str), events["stage"].dropna().astype(str)])
-    stages = list(dict.fromkeys(seen.tolist()))
+    # Distinct names in order of first appearance: a hash pass per column, then a few strs.
+    seen = [*pd.unique(current.dropna()), *pd.unique(events["stage"].dropna())]
+    stages = list(dict.fromkeys(str(s) for s in seen))
     chosen = {str(row["stage"]): row for row in (override or [])}
     for name in chosen:
         if name not in stages:
@@ -137,9 +138,6 @@ def infer_stages(
 
 def status_from_text(values: pd.Series) -> pd.Series:
     """open/won/lost from a status column's words (赢单, Won, 进行中 …); unknown words -> NA."""
-    keys = (
-        values.astype("string")
-        .fillna("")
-        .map({v: stage_key(v) for v in values.dropna().astype(str).unique()})
-    )
-    return keys.map(STATUS_WORDS).astype("string")
+    codes, words = pd.factorize(values)  # each distinct word is looked up once
+    statuses = np.array([STATUS_WORDS.get(stage_key(str(w))) for w in words] + [None], object)
+    return pd.Series(statuses[codes], index=values.index, dtype="string")

@@ -19,10 +19,14 @@ SCIENTIFIC_ID = r"^[+-]?\d(?:\.\d+)?[eE][+]?\d+$"
 
 def blank_rows(data: pd.DataFrame) -> pd.Series:
     """True where every cell is empty or whitespace (X4)."""
-    blank = pd.Series(True, index=data.index)
-    for column in data.columns:
-        blank &= data[column].fillna("").str.strip().eq("").astype(bool)
-    return blank
+    blank = np.ones(len(data), dtype=bool)
+    for column in data.columns:  # only rows blank so far: usually none after the first column
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        cells = data[column] if len(rows) == len(data) else data[column].iloc[rows]
+        blank[rows] = cells.fillna("").str.strip().eq("").to_numpy(dtype=bool)
+    return pd.Series(blank, index=data.index)
 
 
 def id_key(ids: pd.Series) -> pd.Series:
@@ -50,8 +54,12 @@ def classify_rows(
     id-precision-lost (1.23E+17), missing-<role> for `required` (column, role) pairs, duplicate-id.
     """
     data = raw.data
-    out = pd.DataFrame(index=data.index, columns=list(OUTCOME_COLUMNS), dtype="object")
-    out["outcome"] = LOADED
+    rows = len(data)
+    out = pd.DataFrame(
+        {c: np.full(rows, LOADED if c == "outcome" else None, object) for c in OUTCOME_COLUMNS},
+        index=data.index,
+        copy=False,
+    )
     undecided = pd.Series(True, index=data.index)
 
     def settle(mask: pd.Series, outcome: str, reason: str, column: str | None, values=None):

@@ -96,6 +96,15 @@ def test_e7_rfc4180_quotes_newlines_and_physical_lines():
     ]  # physical line, after the 2-line record
 
 
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_e7_physical_lines_with_and_without_a_final_newline(end):
+    text = 'id,name,stage\n1,a,Won\n2,"x\ny\nz",Won\n3,c\n4,d,Won\n5,e,Lost,more' + end
+    result = run({"q.csv": text.encode()})
+    assert reasons(result, "rejected") == [(6, "missing-cell"), (8, "extra-cell")]
+    plain = "id,name,stage\n1,a,Won\n2,b\n3,c,Won" + end  # no cell spans lines
+    assert reasons(run({"p.csv": plain.encode()}), "rejected") == [(3, "missing-cell")]
+
+
 def test_e7_unbalanced_quote_points_at_the_line_where_it_opened():
     data = b'id,name,stage\n1,a,Won\n2,"b,Lost\n3,c,Won\n4,d,Won\n'
     with pytest.raises(CsvStructureError, match="line 3"):
