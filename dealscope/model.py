@@ -103,20 +103,21 @@ def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
     Missing optional columns are added as nulls. Text is pandas' nullable string dtype, dates are
     naive datetime64 (already in the dataset's declared time zone), amount is float64.
     """
-    out = pd.DataFrame(index=frame.index)
+    columns = {}
     for column in OPPORTUNITY_COLUMNS:
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
         if column in DATE_COLUMNS:
-            out[column] = pd.to_datetime(values, errors="raise", format="ISO8601").astype(
+            values = pd.to_datetime(values, errors="raise", format="ISO8601").astype(
                 "datetime64[ns]"
             )
         elif column in NUMBER_COLUMNS:
-            out[column] = pd.to_numeric(values, errors="raise").astype("float64")
+            values = pd.to_numeric(values, errors="raise").astype("float64")
         elif column in SHARED_TEXT_COLUMNS:
-            out[column] = shared_strings(values)
+            values = shared_strings(values)
         else:
-            out[column] = values.astype("string")
-    return out.reset_index(drop=True)
+            values = values.astype("string")
+        columns[column] = values.array  # by position: the result gets a fresh RangeIndex
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 
 
 def is_canonical_opportunities(frame: pd.DataFrame) -> bool:

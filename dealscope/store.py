@@ -12,8 +12,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -156,20 +157,17 @@ def _db_values(frame: pd.DataFrame, columns: tuple[str, ...], dialect_name: str)
     out = {}
     for column in columns:
         series = frame[column]
-        missing = series.isna().to_numpy()
         if pd.api.types.is_datetime64_any_dtype(series) and dialect_name == "sqlite":
-            # The text form SQLAlchemy's SQLite DateTime type reads and writes; numpy's C
-            # formatter is ~10x faster than dt.strftime.
-            text = np.datetime_as_string(series.to_numpy(dtype="datetime64[us]"), unit="us")
-            if len(text):  # 'YYYY-MM-DDThh:mm:ss.ffffff': the 'T' becomes a space in place,
-                # one column of the code-point matrix (~20x faster than np.char.replace)
-                text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")
-            values = text.astype(object)
-        elif pd.api.types.is_datetime64_any_dtype(series):
+            # 'YYYY-MM-DD hh:mm:ss.ffffff', the text form SQLAlchemy's SQLite DateTime reads and
+            # writes, from Arrow's C cast (NaT -> None): ~5x faster than numpy's formatter.
+            stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
+            out[column] = pc.cast(stamps, pa.string()).to_pylist()
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series):
             values = series.astype(object).to_numpy()
         else:
             values = series.to_numpy(dtype=object)
-        values[missing] = None
+        values[series.isna().to_numpy()] = None
         out[column] = values.tolist()
     return out
 

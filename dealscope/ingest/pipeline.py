@@ -266,7 +266,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     cell_codes = cell_flag_masks(opps, issues)
     opps["flags"] = assemble.flags_column(opps.index, {**cell_codes, **masks})
     files = _file_reports(reports, outcomes, sha256 or {})
-    canonical = normalise_opportunities(opps.loc[:, list(OPPORTUNITY_COLUMNS)])
+    canonical = normalise_opportunities(opps)  # takes the canonical columns, no copy first
     stage_events = normalise_stage_events(all_events.dropna(subset=["entered_at"]))
     return IngestResult(
         canonical, stage_events, stage_table, report, files, settings, unknown, notes
