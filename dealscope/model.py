@@ -28,11 +28,12 @@ TEXT_COLUMNS = (
     "flags",
 )
 DATE_COLUMNS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
-NUMBER_COLUMNS = ("amount",)
+NUMBER_COLUMNS = ("amount", "probability")
 
-# Column order of the canonical opportunities frame. `extra` holds unmapped source columns as a
-# JSON object string; `flags` holds comma-separated data-quality flags of the row (e.g.
-# "close-before-create,negative-amount"); both may be null.
+# Column order of the canonical opportunities frame. `probability` is the source's win probability
+# as 0–1 (optional; out-of-range values kept as read and flagged; never a model feature). `extra`
+# holds unmapped source columns as a JSON object string; `flags` holds comma-separated data-quality
+# flags of the row (e.g. "close-before-create,negative-amount"); all three may be null.
 OPPORTUNITY_COLUMNS = (
     "opportunity_id",
     "name",
@@ -45,6 +46,7 @@ OPPORTUNITY_COLUMNS = (
     "customer_type",
     "amount",
     "currency",
+    "probability",
     "stage",
     "status",
     "created_at",
@@ -93,7 +95,7 @@ def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
     """Return `frame` with exactly the canonical opportunity columns, in order, with canonical dtypes.
 
     Missing optional columns are added as nulls. Text is pandas' nullable string dtype, dates are
-    naive datetime64 (already in the dataset's declared time zone), amount is float64.
+    naive datetime64 (already in the dataset's declared time zone), amount and probability float64.
     """
     out = pd.DataFrame(index=frame.index)
     for column in OPPORTUNITY_COLUMNS:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
+from dealscope.ingest.parse_probability import parse_probabilities
 from dealscope.ingest.rawtable import RawTable, as_text
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
@@ -16,6 +17,8 @@ from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
 ISSUE_COLUMNS = ("pos", "column", "value", "code")
 # Names whose variants (spaces, full-width forms) should compare equal (I5).
 TIDY_TEXT = ("owner", "team", "region", "industry", "source", "customer_type", "currency")
+# Mapped columns whose values are reinterpreted (80% -> 0.8): their source text also stays in `extra`.
+VERBATIM_TOO = ("probability",)
 
 
 @dataclass
@@ -86,6 +89,12 @@ def build_columns(
             issues.append(_issue_rows(result.issues, values, source))
             if result.decimal == ",":
                 notes.append(f"{source}: decimal comma")
+        elif target == "probability":
+            result = parse_probabilities(values)
+            out["probability"] = result.values
+            issues.append(_issue_rows(result.issues, values, source))
+            if result.note:
+                notes.append(f"{source}: {result.note}")
         else:
             out[target] = tidy_text(values, nfkc=target in TIDY_TEXT)
     if "currency" not in out and "_amount_currency" in out:
@@ -93,7 +102,9 @@ def build_columns(
     elif "_amount_currency" in out:
         out["currency"] = out["currency"].fillna(out["_amount_currency"])
     out = out.drop(columns=["_amount_currency"], errors="ignore")
-    extra_columns = [s for s, t in mapping.items() if not t and s in data.columns]
+    extra_columns = [
+        s for s, t in mapping.items() if (not t or t in VERBATIM_TOO) and s in data.columns
+    ]
     if extra_columns and len(rows):
         # One C-level JSON pass over the whole block, split per row: values kept verbatim.
         text = (

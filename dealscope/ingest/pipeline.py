@@ -276,7 +276,8 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
 def _canonical_types(opps: pd.DataFrame) -> pd.DataFrame:
     for column in ("created_at", "closed_at", "expected_close_at", "last_activity_at"):
         opps[column] = pd.to_datetime(opps[column]).astype("datetime64[ns]")
-    opps["amount"] = pd.to_numeric(opps["amount"]).astype("float64")
+    for column in ("amount", "probability"):
+        opps[column] = pd.to_numeric(opps[column]).astype("float64")
     return opps.reset_index(drop=True)
 
 
