@@ -13,6 +13,7 @@ from dealscope.ingest.parse_probability import parse_probabilities
 from dealscope.ingest.rawtable import RawTable, as_text
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
+from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
 
 ISSUE_COLUMNS = ("pos", "column", "value", "code")
 # Names whose variants (spaces, full-width forms) should compare equal (I5).
@@ -97,6 +98,9 @@ def build_columns(
                 notes.append(f"{source}: {result.note}")
         else:
             out[target] = tidy_text(values, nfkc=target in TIDY_TEXT)
+            if settings.traditional_to_simplified and target in VARIANT_TARGETS:  # I5, opt-in
+                out[target], changed = to_simplified(out[target])
+                notes += [variant_note(source, changed)] if changed else []
     if "currency" not in out and "_amount_currency" in out:
         out["currency"] = out["_amount_currency"]
     elif "_amount_currency" in out:
