@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 OPEN, WON, LOST = "open", "won", "lost"
@@ -97,22 +98,42 @@ def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
     Missing optional columns are added as nulls. Text is pandas' nullable string dtype, dates are
     naive datetime64 (already in the dataset's declared time zone), amount and probability float64.
     """
-    out = pd.DataFrame(index=frame.index)
+    rows = len(frame)
+    columns = {}
     for column in OPPORTUNITY_COLUMNS:
-        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
-        if column in DATE_COLUMNS:
-            out[column] = pd.to_datetime(values, errors="raise", format="ISO8601").astype(
-                "datetime64[ns]"
-            )
+        if column not in frame.columns:  # absent: typed nulls, without converting anything
+            columns[column] = null_column(column, rows)
+        elif column in DATE_COLUMNS:
+            values = pd.to_datetime(frame[column], errors="raise", format="ISO8601")
+            columns[column] = values.astype("datetime64[ns]").array
         elif column in NUMBER_COLUMNS:
-            out[column] = pd.to_numeric(values, errors="raise").astype("float64")
+            columns[column] = pd.to_numeric(frame[column], errors="raise").astype("float64").array
         else:
-            out[column] = values.astype("string")
-    return out.reset_index(drop=True)
+            columns[column] = frame[column].astype("string").array
+    # One construction from column arrays (each copied): per-column inserts cost more than the
+    # conversions on small frames.
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=True)
+
+
+def null_column(column: str, rows: int):
+    """`rows` nulls typed as canonical opportunity column `column` (NaT, NaN or string NA)."""
+    if column in DATE_COLUMNS:
+        return np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if column in NUMBER_COLUMNS:
+        return np.full(rows, np.nan)
+    return pd.array(np.full(rows, pd.NA, dtype=object), dtype="string")
 
 
 def normalise_stage_events(frame: pd.DataFrame) -> pd.DataFrame:
     """Return stage events with columns opportunity_id, stage (string), entered_at (datetime64)."""
+    if frame.empty:  # most uploads have no history: skip the conversions and the sort
+        return pd.DataFrame(
+            {
+                "opportunity_id": pd.array([], dtype="string"),
+                "stage": pd.array([], dtype="string"),
+                "entered_at": np.array([], dtype="datetime64[ns]"),
+            }
+        )
     out = pd.DataFrame(
         {
             "opportunity_id": frame.get("opportunity_id", pd.Series(dtype="string")).astype(
