@@ -126,6 +126,8 @@ def move_open_close_dates(opps: pd.DataFrame) -> int:
     misplaced = (opps["status"] == OPEN) & opps["closed_at"].notna()
     if "expected_close_at" not in opps:
         opps["expected_close_at"] = pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]")
+    if not misplaced.any():
+        return 0
     opps.loc[misplaced, "expected_close_at"] = opps.loc[misplaced, "expected_close_at"].fillna(
         opps.loc[misplaced, "closed_at"]
     )

@@ -10,7 +10,7 @@ import pandas as pd
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
 from dealscope.ingest.parse_probability import parse_probabilities
-from dealscope.ingest.rawtable import RawTable, as_text
+from dealscope.ingest.rawtable import RawTable, as_text, blank_to_null, contains_text
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
 from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
@@ -46,7 +46,7 @@ def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
         distinct = text.dropna().unique()
         mapping = {v: " ".join(unicodedata.normalize("NFKC", v).split()) for v in distinct}
         text = as_text(text.map(mapping))
-    return text.mask(text.eq("").fillna(False).astype(bool))
+    return blank_to_null(text)
 
 
 def build_columns(
@@ -67,7 +67,7 @@ def build_columns(
         if source is None or source not in data.columns:
             continue
         values = data[source]
-        if values.str.contains("\x00", regex=False).any():
+        if contains_text(values, "\x00"):
             nul = values.str.contains("\x00", regex=False).fillna(False).astype(bool)
             issues.append(
                 _issue_rows(

@@ -28,6 +28,21 @@ def arrow_text(values: pd.Series):
     return pa.array(as_text(values).array)
 
 
+def blank_to_null(text: pd.Series) -> pd.Series:
+    """Text with '' cells made null (no copy when there are none)."""
+    cells = arrow_text(text)
+    empty = pc.equal(cells, "")
+    if not pc.any(empty).as_py():
+        return text
+    cleared = pc.if_else(empty, pa.scalar(None, cells.type), cells)
+    return pd.Series(pd.arrays.ArrowStringArray(cleared), index=text.index, name=text.name)
+
+
+def contains_text(values: pd.Series, needle: str) -> bool:
+    """Whether any cell contains `needle` (plain substring)."""
+    return bool(pc.any(pc.match_substring(arrow_text(values), needle)).as_py())
+
+
 def to_mask(values, null: bool = False) -> np.ndarray:
     """An Arrow boolean (chunked) array as a numpy bool mask, nulls as `null`."""
     return np.asarray(pc.fill_null(values, null), dtype=bool)

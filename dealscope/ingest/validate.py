@@ -6,6 +6,7 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealscope.ingest.markers import is_total_label
@@ -34,8 +35,10 @@ def _empty(values: pd.Series) -> np.ndarray:
 def id_key(ids: pd.Series) -> pd.Series:
     """The duplicate-detection form of an id: NFKC, case-folded, all whitespace removed (I1)."""
     text = as_text(ids)
-    if not text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).any():
-        return text.str.lower().str.replace(r"\s+", "", regex=True)  # ASCII: vectorised in Arrow
+    cells = arrow_text(text)
+    if not to_mask(pc.match_substring_regex(cells, r"[^\x00-\x7f]")).any():  # ASCII: in Arrow
+        keys = pc.replace_substring_regex(pc.utf8_lower(cells), r"\s+", "")
+        return pd.Series(pd.arrays.ArrowStringArray(keys), index=text.index, name=text.name)
     distinct = text.dropna().unique()
     mapping = {v: "".join(unicodedata.normalize("NFKC", v).casefold().split()) for v in distinct}
     return text.map(mapping)
@@ -68,7 +71,7 @@ def classify_rows(
         columns["outcome"][mask], columns["reason"][mask] = outcome, reason
         columns["column"][mask] = column
         if values is not None:
-            columns["value"][mask] = values.to_numpy(dtype=object)[mask]
+            columns["value"][mask] = values.iloc[np.flatnonzero(mask)].to_numpy(dtype=object)
         undecided[mask] = False
 
     settle(blank_rows(data), EXCLUDED, "blank-row", None)
@@ -92,8 +95,9 @@ def classify_rows(
 def _duplicates(out, undecided, raw: RawTable, id_column: str, policy: str) -> None:
     if policy not in DUPLICATE_POLICIES:
         raise ValueError(f"duplicate policy must be one of {DUPLICATE_POLICIES}")
-    ids = raw.data[id_column].where(undecided)
-    keys = id_key(ids.fillna("").str.strip().where(undecided))
+    cells = pc.utf8_trim_whitespace(arrow_text(raw.data[id_column]))
+    cells = pc.if_else(pa.array(undecided.to_numpy()), cells, pa.scalar(None, cells.type))
+    keys = id_key(pd.Series(pd.arrays.ArrowStringArray(cells), index=raw.data.index))
     candidate = keys.notna() & undecided
     dup_any = keys.duplicated(keep=False) & candidate
     if not dup_any.any():
