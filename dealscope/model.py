@@ -31,11 +31,12 @@ TEXT_COLUMNS = (
     "flags",
 )
 DATE_COLUMNS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
-NUMBER_COLUMNS = ("amount",)
+NUMBER_COLUMNS = ("amount", "probability")
 
-# Column order of the canonical opportunities frame. `extra` holds unmapped source columns as a
-# JSON object string; `flags` holds comma-separated data-quality flags of the row (e.g.
-# "close-before-create,negative-amount"); both may be null.
+# Column order of the canonical opportunities frame. `probability` is the source's win probability
+# as 0–1 (optional; out-of-range values kept as read and flagged; never a model feature). `extra`
+# holds unmapped source columns as a JSON object string; `flags` holds comma-separated data-quality
+# flags of the row (e.g. "close-before-create,negative-amount"); all three may be null.
 OPPORTUNITY_COLUMNS = (
     "opportunity_id",
     "name",
@@ -48,6 +49,7 @@ OPPORTUNITY_COLUMNS = (
     "customer_type",
     "amount",
     "currency",
+    "probability",
     "stage",
     "status",
     "created_at",
@@ -101,23 +103,34 @@ def normalise_opportunities(frame: pd.DataFrame) -> pd.DataFrame:
     """Return `frame` with exactly the canonical opportunity columns, in order, with canonical dtypes.
 
     Missing optional columns are added as nulls. Text is pandas' nullable string dtype, dates are
-    naive datetime64 (already in the dataset's declared time zone), amount is float64.
+    naive datetime64 (already in the dataset's declared time zone), amount and probability float64.
     """
+    rows = len(frame)
     columns = {}
     for column in OPPORTUNITY_COLUMNS:
-        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
-        if column in DATE_COLUMNS:
-            values = pd.to_datetime(values, errors="raise", format="ISO8601").astype(
-                "datetime64[ns]"
-            )
+        if column not in frame.columns:  # absent: typed nulls, without converting anything
+            columns[column] = null_column(column, rows)
+        elif column in DATE_COLUMNS:
+            values = pd.to_datetime(frame[column], errors="raise", format="ISO8601")
+            columns[column] = values.astype("datetime64[ns]").array
         elif column in NUMBER_COLUMNS:
-            values = pd.to_numeric(values, errors="raise").astype("float64")
+            columns[column] = pd.to_numeric(frame[column], errors="raise").astype("float64").array
         elif column in SHARED_TEXT_COLUMNS:
-            values = shared_strings(values)
+            columns[column] = shared_strings(frame[column]).array
         else:
-            values = values.astype("string")
-        columns[column] = values.array  # by position: the result gets a fresh RangeIndex
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+            columns[column] = frame[column].astype("string").array
+    # One construction from column arrays (astype copies them): per-column inserts cost more than
+    # the conversions on small frames, and reset_index would copy a million rows again.
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False)
+
+
+def null_column(column: str, rows: int):
+    """`rows` nulls typed as canonical opportunity column `column` (NaT, NaN or string NA)."""
+    if column in DATE_COLUMNS:
+        return np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if column in NUMBER_COLUMNS:
+        return np.full(rows, np.nan)
+    return pd.array(np.full(rows, pd.NA, dtype=object), dtype="string")
 
 
 def is_canonical_opportunities(frame: pd.DataFrame) -> bool:
@@ -128,12 +141,18 @@ def is_canonical_opportunities(frame: pd.DataFrame) -> bool:
     return all(str(frame[c].dtype) == expected.get(c, "string") for c in OPPORTUNITY_COLUMNS)
 
 
+def arrow_strings(values: pd.Series) -> pa.Array:
+    """An Arrow-backed text column as one contiguous Arrow array (no copy when it has one chunk)."""
+    array = pa.array(values.array)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def shared_strings(values: pd.Series) -> pd.Series:
     """`values` as pandas' string dtype, equal values sharing one str object (see SHARED_TEXT_COLUMNS)."""
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         # Dictionary-encode in Arrow and make one str per distinct value: cheaper than making
         # a str per row and then hashing them.
-        encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array)).combine_chunks()
+        encoded = pc.dictionary_encode(arrow_strings(values))
         uniques = np.asarray(encoded.dictionary.to_pylist() + [pd.NA], dtype=object)
         codes = encoded.indices.fill_null(len(uniques) - 1).to_numpy(zero_copy_only=False)
         shared = uniques.take(codes)
@@ -151,6 +170,14 @@ def shared_strings(values: pd.Series) -> pd.Series:
 
 def normalise_stage_events(frame: pd.DataFrame) -> pd.DataFrame:
     """Return stage events with columns opportunity_id, stage (string), entered_at (datetime64)."""
+    if frame.empty:  # most uploads have no history: skip the conversions and the sort
+        return pd.DataFrame(
+            {
+                "opportunity_id": pd.array([], dtype="string"),
+                "stage": pd.array([], dtype="string"),
+                "entered_at": np.array([], dtype="datetime64[ns]"),
+            }
+        )
     out = pd.DataFrame(
         {
             "opportunity_id": frame.get("opportunity_id", pd.Series(dtype="string")).astype(
@@ -216,7 +243,7 @@ def _compare_neighbours(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(text[i+1] > text[i], text[i+1] == text[i]) for a column without missing values; in Arrow
     for Arrow-backed text, which saves making a Python str per row."""
     if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
-        values = pa.chunked_array(text.array._pa_array).combine_chunks()
+        values = arrow_strings(text)
         after, before = values[1:], values[:-1]
         later, same = pc.greater(after, before), pc.equal(after, before)
         return later.to_numpy(zero_copy_only=False), same.to_numpy(zero_copy_only=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,10 @@ DB_URL_ENV = "DEALSCOPE_DB_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Rows per executemany call: bounds driver memory without costing speed.
 WRITE_BATCH_ROWS = 50_000
+# Per engine: {table: {column}} of columns an older database lacks and may not add (read-only).
+_MISSING_COLUMNS: weakref.WeakKeyDictionary[Engine, dict[str, set[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 metadata = sa.MetaData()
 
@@ -70,6 +75,7 @@ opportunities = sa.Table(
     *(sa.Column(c, sa.Text) for c in ("industry", "source", "customer_type")),
     sa.Column("amount", sa.Float),
     sa.Column("currency", sa.Text),
+    sa.Column("probability", sa.Float),  # added after the first release: see _upgrade_schema
     sa.Column("stage", sa.Text),
     sa.Column("status", sa.String(8), nullable=False),
     *(sa.Column(c, sa.DateTime) for c in DATE_COLUMNS),
@@ -138,10 +144,40 @@ def get_engine(url: str | None = None) -> Engine:
         engine = sa.create_engine(sa_url, pool_pre_ping=True)
     try:
         metadata.create_all(engine)
+        _upgrade_schema(engine)
     except DBAPIError as exc:
         engine.dispose()
         raise StoreUnavailable(_describe_db_error(engine, exc)) from exc
     return engine
+
+
+def _upgrade_schema(engine: Engine) -> None:
+    """Add the nullable columns a newer release defines to tables an older one created.
+
+    Additive only (`ALTER TABLE … ADD COLUMN`, portable to SQLite and PostgreSQL; names come from
+    our own schema, never from users). Where the role may not alter (a read-only dashboard role),
+    the missing columns are read as nulls instead (_MISSING_COLUMNS).
+    """
+    inspector = sa.inspect(engine)
+    missing = {}
+    for table in (opportunities,):
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing[table.name] = [c for c in table.columns if c.name not in present and c.nullable]
+    if not any(missing.values()):
+        return
+    try:
+        with engine.begin() as conn:
+            for name, columns in missing.items():
+                for column in columns:
+                    _add_column(conn, metadata.tables[name], column)
+    except DBAPIError:
+        _MISSING_COLUMNS[engine] = {n: {c.name for c in cs} for n, cs in missing.items()}
+
+
+def _add_column(conn: Connection, table: sa.Table, column: sa.Column) -> None:
+    ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+    table_name = conn.dialect.identifier_preparer.format_table(table)
+    conn.execute(sa.text(f"ALTER TABLE {table_name} ADD COLUMN {ddl}"))
 
 
 def _describe_db_error(engine: Engine, exc: DBAPIError) -> str:
@@ -296,7 +332,9 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
 
 
 def _read_table(engine: Engine, table: sa.Table, dataset_id: int, columns: tuple[str, ...]):
-    query = sa.select(*(table.c[c] for c in columns)).where(table.c.dataset_id == dataset_id)
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    selected = (sa.null().label(c) if c in absent else table.c[c] for c in columns)
+    query = sa.select(*selected).where(table.c.dataset_id == dataset_id)
     with engine.connect() as conn:
         # Raw driver cursor: SQLAlchemy's Row objects and per-value type processing cost seconds
         # at 1M rows; the columns are converted vectorised by the normalise_* functions instead.

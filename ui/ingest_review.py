@@ -47,7 +47,7 @@ def _settings(source: PendingSource) -> IngestSettings:
 
 
 def render_options(source: PendingSource) -> IngestSettings:
-    """Day/month order, duplicate policy, time zone and a saved mapping file."""
+    """Day/month order, duplicate policy, time zone, script variants and a saved mapping file."""
     settings = _settings(source)
     with st.expander(tr("ingest.options")):
         orders = {tr(f"ingest.option.day_order.{k}"): v for k, v in DAY_ORDERS.items()}
@@ -61,6 +61,10 @@ def render_options(source: PendingSource) -> IngestSettings:
         settings.timezone = st.text_input(
             tr("ingest.option.timezone"), settings.timezone, key="ingest_tz"
         )
+        settings.traditional_to_simplified = st.checkbox(
+            tr("ingest.option.simplified"), settings.traditional_to_simplified,
+            key="ingest_simplified", help=tr("ingest.option.simplified_help"),
+        )  # fmt: skip
         mapping_file = st.file_uploader(
             tr("ingest.option.mapping_file"), type=["json"], key="ingest_mapping_file"
         )

@@ -35,6 +35,12 @@ def register(subparsers) -> None:
     order.add_argument("--day-first", dest="day_first", action="store_true", default=None)
     order.add_argument("--month-first", dest="day_first", action="store_false")
     parser.add_argument("--duplicates", choices=DUPLICATE_POLICIES, help="duplicate-id policy")
+    parser.add_argument(
+        "--traditional-to-simplified",
+        action="store_true",
+        help="map traditional Chinese to simplified in owner/team/region/industry/source/"
+        "customer type/account (張偉 = 张伟); recorded with the dataset",
+    )
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -48,6 +54,8 @@ def _settings(args) -> IngestSettings:
         settings.day_first = args.day_first
     if args.duplicates:
         settings.duplicate_policy = args.duplicates
+    if args.traditional_to_simplified:
+        settings.traditional_to_simplified = True
     for path in args.files:
         name = Path(path).name
         if args.sheet:

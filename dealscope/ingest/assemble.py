@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealscope.ingest.build import tidy_text
+from dealscope.ingest.rawtable import arrow_text, as_text
 from dealscope.ingest.stages import stage_kind, status_from_text
-from dealscope.model import LOST, OPEN, WON
+from dealscope.model import LOST, OPEN, WON, arrow_strings
 
 # Row flags computed from the canonical values (RELIABILITY I4, DESIGN §3).
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
@@ -19,15 +19,8 @@ LOOKUP_KEYS = ("owner", "account", "team", "region")
 
 def member(values: pd.Series, pool) -> pd.Series:
     """values.isin(pool) for text, as one Arrow hash lookup (missing matches missing, as in pandas)."""
-    hit = pc.is_in(_arrow_text(values), value_set=_arrow_text(pd.Series(pool)).combine_chunks())
+    hit = pc.is_in(arrow_text(values), value_set=arrow_strings(as_text(pd.Series(pool))))
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
-
-
-def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.chunked_array(values.array._pa_array)  # no copy
-    text = np.asarray(values.astype("string").array, dtype=object)
-    return pa.chunked_array([pa.array(text, type=pa.string(), from_pandas=True)])
 
 
 def derive_opportunities(events: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +135,8 @@ def move_open_close_dates(opps: pd.DataFrame) -> int:
     misplaced = (opps["status"] == OPEN) & opps["closed_at"].notna()
     if "expected_close_at" not in opps:
         opps["expected_close_at"] = pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]")
+    if not misplaced.any():
+        return 0
     opps.loc[misplaced, "expected_close_at"] = opps.loc[misplaced, "expected_close_at"].fillna(
         opps.loc[misplaced, "closed_at"]
     )

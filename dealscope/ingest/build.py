@@ -11,13 +11,18 @@ import pyarrow.compute as pc
 
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
-from dealscope.ingest.rawtable import RawTable, as_text
+from dealscope.ingest.parse_probability import parse_probabilities
+from dealscope.ingest.rawtable import RawTable, as_text, blank_to_null, contains_text
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
+from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
+from dealscope.model import arrow_strings
 
 ISSUE_COLUMNS = ("pos", "column", "value", "code")
 # Names whose variants (spaces, full-width forms) should compare equal (I5).
 TIDY_TEXT = ("owner", "team", "region", "industry", "source", "customer_type", "currency")
+# Mapped columns whose values are reinterpreted (80% -> 0.8): their source text also stays in `extra`.
+VERBATIM_TOO = ("probability",)
 
 
 @dataclass
@@ -42,14 +47,14 @@ def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
     text = as_text(values).str.strip()
     if nfkc and text.str.contains(r"[^\x00-\x7f]|\s\s", regex=True).any():
         # Normalise each distinct value once (Arrow dictionary), then take back to the rows.
-        encoded = pc.dictionary_encode(pa.chunked_array(text.array._pa_array)).combine_chunks()
+        encoded = pc.dictionary_encode(arrow_strings(text))
         tidy = [
             " ".join(unicodedata.normalize("NFKC", v).split())
             for v in encoded.dictionary.to_pylist()
         ]
         tidied = pc.take(pa.array(tidy, type=pa.string()), encoded.indices)
         text = pd.Series(pd.arrays.ArrowStringArray(tidied), index=text.index, name=text.name)
-    return text.mask(text.eq("").fillna(False).astype(bool))
+    return blank_to_null(text)
 
 
 def build_columns(
@@ -71,7 +76,7 @@ def build_columns(
         if source is None or source not in data.columns:
             continue
         values = data[source]
-        if raw.may_hold_nul and values.str.contains("\x00", regex=False).any():
+        if raw.may_hold_nul and contains_text(values, "\x00"):
             nul = values.str.contains("\x00", regex=False).fillna(False).astype(bool)
             issues.append(
                 _issue_rows(
@@ -94,14 +99,25 @@ def build_columns(
             issues.append(_issue_rows(result.issues, values, source))
             if result.decimal == ",":
                 notes.append(f"{source}: decimal comma")
+        elif target == "probability":
+            result = parse_probabilities(values)
+            out["probability"] = result.values
+            issues.append(_issue_rows(result.issues, values, source))
+            if result.note:
+                notes.append(f"{source}: {result.note}")
         else:
             out[target] = tidy_text(values, nfkc=target in TIDY_TEXT)
+            if settings.traditional_to_simplified and target in VARIANT_TARGETS:  # I5, opt-in
+                out[target], changed = to_simplified(out[target])
+                notes += [variant_note(source, changed)] if changed else []
     if "currency" not in out and "_amount_currency" in out:
         out["currency"] = out["_amount_currency"]
     elif "_amount_currency" in out:
         out["currency"] = out["currency"].fillna(out["_amount_currency"])
     out = out.drop(columns=["_amount_currency"], errors="ignore")
-    extra_columns = [s for s, t in mapping.items() if not t and s in data.columns]
+    extra_columns = [
+        s for s, t in mapping.items() if (not t or t in VERBATIM_TOO) and s in data.columns
+    ]
     if extra_columns and len(rows):
         # One C-level JSON pass over the whole block, split per row: values kept verbatim.
         text = (

@@ -15,6 +15,16 @@ MAX_XLSX_ENTRIES = 10_000
 MAX_ROWS = 6_000_000
 # Columns per file (very wide exports are accepted up to this).
 MAX_COLUMNS = 2_000
+# Memory budget of one ingest (RELIABILITY E10): peak RSS growth over the interpreter after its
+# imports stays within INGEST_MEMORY_FIXED_BYTES + INGEST_MEMORY_PER_FILE_BYTE × the file's size.
+# Measured on CSV exports (pandas 2.3, pyarrow 26): ≈ 30 MB + 25× the file for ASCII-heavy ones,
+# ≈ 30 MB + 21× for Chinese ones — one Python string object per canonical text cell dominates. So a
+# file at MAX_UPLOAD_BYTES may need ~6 GB: size the server for it, or lower MAX_UPLOAD_BYTES.
+INGEST_MEMORY_PER_FILE_BYTE = 30
+INGEST_MEMORY_FIXED_BYTES = 48 * MB
+# Refusals before parsing (zip bombs, billion laughs, the row cap) stay within these (E10, E11).
+REFUSAL_MAX_SECONDS = 2
+REFUSAL_MAX_MEMORY_BYTES = 200 * MB
 # Rows scanned at the top of a file to find the header below title rows.
 HEADER_SCAN_ROWS = 30
 # Lines used to infer the CSV delimiter.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pyarrow.compute as pc
 
-from dealscope.ingest.rawtable import as_text
+from dealscope.ingest.rawtable import arrow_text, to_mask
 
 # A cell that labels a total/subtotal row (X3) or a Salesforce report footer line (METHODS §3.1).
 TOTAL_LABEL = re.compile(
@@ -23,11 +24,10 @@ FOOTER_LINE = re.compile(
 
 def is_total_label(values: pd.Series) -> pd.Series:
     """True where a text cell is a total / subtotal / footer label."""
-    text = as_text(values).fillna("")
-    return (
-        text.str.match(TOTAL_LABEL.pattern, case=False)
-        | text.str.match(FOOTER_LINE.pattern, case=False)
-    ).astype(bool)
+    text = arrow_text(values)
+    hit = to_mask(pc.match_substring_regex(text, TOTAL_LABEL.pattern, ignore_case=True))
+    hit |= to_mask(pc.match_substring_regex(text, FOOTER_LINE.pattern, ignore_case=True))
+    return pd.Series(hit, index=values.index)
 
 
 def is_footer_text(text: str) -> bool:

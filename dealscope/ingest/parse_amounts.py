@@ -75,9 +75,13 @@ def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
         found = text[marked].astype(object).str.extract(_CURRENCY)["cur"].str.lower()
         currency[marked] = found.map(CURRENCY_MARKS)
     core = text.str.replace(_CURRENCY, "", regex=True)
-    negative = (
-        core.str.fullmatch(r"\(.*\)") | core.str.fullmatch(r"-.*") | core.str.fullmatch(r".*\d-")
-    )
+    negative = pd.Series(False, index=core.index)
+    if core.str.contains(r"[(\-]", regex=True).any():  # the three patterns need ( or -
+        negative = (
+            core.str.fullmatch(r"\(.*\)")
+            | core.str.fullmatch(r"-.*")
+            | core.str.fullmatch(r".*\d-")
+        )
     core = core.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.strip("-+")
     unit = pd.Series(None, index=text.index, dtype="object")
     has_unit = core.str.contains(r"[万亿千kKM]$", regex=True).fillna(False).astype(bool)
@@ -117,7 +121,7 @@ def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
             number[numerals.index] = numerals.map(converted).astype("float64")
             negative[numerals.index] = False
             unit[numerals.index] = None
-    multiplier = unit.map(UNITS).astype("float64").fillna(1.0)
+    multiplier = unit.map(UNITS).astype("float64").fillna(1.0) if has_unit.any() else 1.0
     number = number * multiplier * np.where(negative.fillna(False).astype(bool), -1.0, 1.0)
     issues = pd.Series(None, index=text.index, dtype="object")
     issues[number.isna() & ~empty] = "bad-amount"

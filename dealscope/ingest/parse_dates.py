@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealscope.ingest.nulls import null_mask
-from dealscope.ingest.rawtable import TEXT, as_text
+from dealscope.ingest.rawtable import TEXT, arrow_text, as_text
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Excel serials outside 2000-01-01 .. 2099-12-31 are implausible for a CRM export (D4).
@@ -93,6 +93,8 @@ def infer_day_first(columns: list[pd.Series]) -> bool | None:
             continue  # no D/M/Y-shaped value (an Arrow scan): skip the per-distinct work
         distinct = pd.Series(text.dropna().unique(), dtype=TEXT).str.strip()
         candidates = distinct[distinct.str.contains(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", regex=True)]
+        if candidates.empty:  # no D/M/Y-shaped value: no evidence (skips the costly extract)
+            continue
         parts = candidates.astype(object).str.extract(DMY).dropna(subset=["y"])
         day |= bool((_number(parts["a"]) > 12).any())
         month |= bool((_number(parts["b"]) > 12).any())
@@ -131,7 +133,7 @@ def _clean_iso_column(values: pd.Series) -> pd.Series | None:
     write), else None. One Arrow regex check and one Arrow cast, in C over the whole column: the
     per-value path below gives the same result on such a column at several times the cost.
     Placeholder years (D6) send the column to that path, which flags them."""
-    text = pa.chunked_array(as_text(values).array._pa_array)  # no copy: the Arrow column
+    text = arrow_text(values)
     if text.null_count or not pc.all(pc.match_substring_regex(text, f"^(?:{ISO_PLAIN})?$")).as_py():
         return None
     try:
@@ -142,7 +144,9 @@ def _clean_iso_column(values: pd.Series) -> pd.Series | None:
     if pc.any(pc.or_(pc.less_equal(years, PLACEHOLDER_YEARS[0]),
                      pc.greater_equal(years, PLACEHOLDER_YEARS[1]))).as_py():  # fmt: skip
         return None
-    return pd.Series(stamps.to_numpy(), index=values.index, dtype="datetime64[ns]")
+    return pd.Series(
+        stamps.to_numpy(zero_copy_only=False), index=values.index, dtype="datetime64[ns]"
+    )
 
 
 def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | None) -> DateResult:
@@ -167,16 +171,19 @@ def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | 
     if iso.any():  # the common case, in C: 2024-03-05 / 2024-03-05 14:30[:00[.fff]]
         out[iso] = pd.to_datetime(text[iso].astype(object), format="ISO8601", errors="coerce")
         todo &= ~iso
-    for pattern in (YMD, CJK):
+    found = []
+    for pattern in (YMD, CJK) if todo.any() else ():  # each step skipped once nothing is left
         parts = text[todo].str.extract(pattern)
         hit = parts["y"].notna()
         if hit.any():
-            parts = parts[hit]
-            stamps = _zoned(parts, parts["y"], parts["m"], parts["d"], zone)
-            out[stamps.index] = stamps
-            todo[stamps.index] = False
+            found.append(parts[hit])
+            todo[parts.index[hit]] = False
+    if found:  # both forms in one conversion; a matched but impossible date ends as bad-date
+        parts = pd.concat(found) if len(found) > 1 else found[0]
+        stamps = _zoned(parts, parts["y"], parts["m"], parts["d"], zone)
+        out[stamps.index] = stamps
     # D/M/Y or M/D/Y: decided per column from values where one part is above 12 (D2).
-    parts = text[todo].str.extract(DMY)
+    parts = text[todo].str.extract(DMY) if todo.any() else pd.DataFrame(columns=["y"])
     parts = parts[parts["y"].notna()]
     note = None
     if not parts.empty:
@@ -195,7 +202,7 @@ def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | 
             stamps = _zoned(parts, parts["y"], month, day, zone)
             out[stamps.index] = stamps
         todo[parts.index] = False
-    serial = todo & text.str.fullmatch(SERIAL)
+    serial = todo & text.str.fullmatch(SERIAL) if todo.any() else todo
     if serial.any():
         number = _number(text[serial])
         plausible = number.between(SERIAL_MIN, SERIAL_MAX)
@@ -203,14 +210,15 @@ def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | 
         out[number.index[plausible]] = origin + pd.to_timedelta(number[plausible], unit="D")
         issue[number.index[~plausible]] = "implausible-date"
         todo &= ~serial
-    epoch_ms = todo & text.str.fullmatch(EPOCH_MS)
+    epoch_ms = todo & text.str.fullmatch(EPOCH_MS) if todo.any() else todo
     if epoch_ms.any():
         stamps = pd.to_datetime(_number(text[epoch_ms]), unit="ms", utc=True)
         out[stamps.index] = stamps.dt.tz_convert(zone).dt.tz_localize(None)
         todo &= ~epoch_ms
-    no_year = todo & text.str.fullmatch(CJK_NO_YEAR)
-    issue[no_year[no_year].index] = "no-year-date"
-    todo &= ~no_year
+    if todo.any():
+        no_year = todo & text.str.fullmatch(CJK_NO_YEAR)
+        issue[no_year[no_year].index] = "no-year-date"
+        todo &= ~no_year
     if todo.any():  # month names ("Mar 5, 2024"): dateutil over distinct leftovers only
         rest = text[todo]
         named = rest[rest.str.contains(r"[A-Za-z]{3}", regex=True)]

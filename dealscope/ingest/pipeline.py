@@ -29,7 +29,14 @@ from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.sniff import detect_kind
 from dealscope.ingest.stages import infer_stages
 from dealscope.ingest.validate import LOADED, classify_rows, id_key
-from dealscope.model import OPPORTUNITY_COLUMNS, normalise_opportunities, normalise_stage_events
+from dealscope.model import (
+    DATE_COLUMNS,
+    NUMBER_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    normalise_opportunities,
+    normalise_stage_events,
+    null_column,
+)
 
 Progress = Callable[[str], None]
 
@@ -248,9 +255,10 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         opps.get("stage", pd.Series(dtype="string")), all_events, settings.stages
     )
     kinds = dict(zip(stage_table["stage"], stage_table["kind"], strict=True))
-    for column in OPPORTUNITY_COLUMNS:
-        if column not in opps:
-            opps[column] = pd.Series(pd.NA, index=opps.index, dtype="object")
+    missing = [c for c in OPPORTUNITY_COLUMNS if c not in opps]
+    if missing:  # added at once, already typed (column by column cost ~1 ms on small files)
+        nulls = pd.DataFrame({c: null_column(c, len(opps)) for c in missing}, index=opps.index)
+        opps = pd.concat([opps, nulls], axis=1)
     opps = _canonical_types(opps)
     opps["status"], unknown_status = assemble.assign_status(opps, kinds)
     moved = assemble.move_open_close_dates(opps)
@@ -274,9 +282,12 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
 
 
 def _canonical_types(opps: pd.DataFrame) -> pd.DataFrame:
-    for column in ("created_at", "closed_at", "expected_close_at", "last_activity_at"):
-        opps[column] = pd.to_datetime(opps[column]).astype("datetime64[ns]")
-    opps["amount"] = pd.to_numeric(opps["amount"]).astype("float64")
+    for column in DATE_COLUMNS:
+        if opps[column].dtype != "datetime64[ns]":
+            opps[column] = pd.to_datetime(opps[column]).astype("datetime64[ns]")
+    for column in NUMBER_COLUMNS:
+        if opps[column].dtype != "float64":
+            opps[column] = pd.to_numeric(opps[column]).astype("float64")
     return opps.reset_index(drop=True)
 
 

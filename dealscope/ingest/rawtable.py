@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dealscope.ingest.synonyms import known_header_count
 
@@ -18,6 +20,32 @@ TEXT = pd.StringDtype("pyarrow")
 def as_text(values: pd.Series) -> pd.Series:
     """`values` as pyarrow-backed text (no copy when already so)."""
     return values if values.dtype == TEXT else values.astype(TEXT)
+
+
+def arrow_text(values: pd.Series):
+    """The cells of a text column as an Arrow (chunked) array, without copying. Calling
+    pyarrow.compute on it skips pandas' per-call overhead (~50 µs a call, most of a small file)."""
+    return pa.array(as_text(values).array)
+
+
+def blank_to_null(text: pd.Series) -> pd.Series:
+    """Text with '' cells made null (no copy when there are none)."""
+    cells = arrow_text(text)
+    empty = pc.equal(cells, "")
+    if not pc.any(empty).as_py():
+        return text
+    cleared = pc.if_else(empty, pa.scalar(None, cells.type), cells)
+    return pd.Series(pd.arrays.ArrowStringArray(cleared), index=text.index, name=text.name)
+
+
+def contains_text(values: pd.Series, needle: str) -> bool:
+    """Whether any cell contains `needle` (plain substring)."""
+    return bool(pc.any(pc.match_substring(arrow_text(values), needle)).as_py())
+
+
+def to_mask(values, null: bool = False) -> np.ndarray:
+    """An Arrow boolean (chunked) array as a numpy bool mask, nulls as `null`."""
+    return np.asarray(pc.fill_null(values, null), dtype=bool)
 
 
 # Columns of the per-file list of rows settled by the reader (blank, title, malformed …).
@@ -55,13 +83,14 @@ class RawTable:
 
 def settled_frame(rows: list[tuple]) -> pd.DataFrame:
     """A settled-rows frame from (line, outcome, reason, column, value) tuples."""
-    return pd.DataFrame(rows, columns=list(SETTLED_COLUMNS)).astype(
+    cells = list(zip(*rows, strict=True)) if rows else [()] * len(SETTLED_COLUMNS)
+    # Built typed column by column: a frame-wide astype cost ~2 ms, most of reading a small file.
+    return pd.DataFrame(
         {
-            "line": "int64",
-            "outcome": "string",
-            "reason": "string",
-            "column": "string",
-            "value": "string",
+            name: np.array(values, dtype="int64")
+            if name == "line"
+            else pd.array(np.array(values, dtype=object), dtype="string")
+            for name, values in zip(SETTLED_COLUMNS, cells, strict=True)
         }
     )
 

@@ -23,6 +23,8 @@ class IngestSettings:
     sheets: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
     stages: list[dict] | None = None
+    # I5: map traditional to simplified Chinese in name/category columns (variants.py); opt-in.
+    traditional_to_simplified: bool = False
     now: str | None = None  # ISO time used for the future-date check (default: ingest time)
 
     def to_dict(self) -> dict:

@@ -120,6 +120,27 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "币种",
         "货币",
     ),
+    # A CRM's win probability (RELIABILITY A8): parsed to 0–1, never a model feature (DESIGN §5).
+    "probability": (
+        "probability",
+        "probability (%)",
+        "probability %",
+        "deal probability",
+        "deal - probability",
+        "win probability",
+        "赢率",
+        "赢率(%)",
+        "成交概率",
+        "成交概率(%)",
+        "赢单率",
+        "赢单概率",
+        "赢单概率(%)",
+        "概率",
+        "概率(%)",
+        "可能性",
+        "成交可能性",
+        "赢单可能性",
+    ),
     "stage": (
         "stage",
         "deal stage",
@@ -221,7 +242,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 OPPORTUNITY_TARGETS = (
     "opportunity_id", "name", "account", "owner", "team", "region", "industry", "source",
-    "customer_type", "amount", "currency", "stage", "status", "created_at", "closed_at",
+    "customer_type", "amount", "currency", "probability", "stage", "status", "created_at", "closed_at",
     "expected_close_at", "last_activity_at", "lost_reason", "next_step",
 )  # fmt: skip
 HISTORY_TARGETS = ("from_stage", "to_stage", "changed_at", "field_event", "old_value", "new_value")

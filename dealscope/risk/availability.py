@@ -35,6 +35,7 @@ FINAL_STATE_FIELDS = (
     "extra",
     "flags",
     "name",
+    "probability",
 )
 LEAKY_NAME_PATTERN = r"(?i)prob|forecast|score|likel|weighted|predict|概率|预测|赢率|评分|成交可能"
 
@@ -107,6 +108,8 @@ def availability_table(
     add("last_activity_at", False, "silence")
     for name in ("closed_at", "lost_reason", "expected_close_at", "next_step", "extra"):
         add(name, False, "final_state")
+    add("probability", False, "probability")  # the canonical 0–1 column (ingest A8)
     for name in excluded:
-        add(name, False, "leaky_name")
+        if name != "probability":
+            add(name, False, "leaky_name")
     return rows

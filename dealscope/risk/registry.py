@@ -56,11 +56,17 @@ def model_dir(directory: str | os.PathLike | None = None) -> Path:
     return Path(directory or os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
 
 
+# `probability` is never read by the model (DESIGN §5): it does not change what a model learns,
+# and leaving it out keeps the hashes (so the models) of datasets stored before the column existed.
+NOT_HASHED = ("probability",)
+
+
 def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame) -> str:
     """SHA-256 over the canonical columns of the three frames (names, values, order).
 
     Only canonical columns count: the UI adds derived ones (e.g. filters.index_events' opp_row)
-    and the CLI does not, and both must find the same model.
+    and the CLI does not, and both must find the same model. Columns the model never reads
+    (NOT_HASHED) do not count either.
     """
     digest = hashlib.sha256()
     for frame, canonical in (
@@ -68,7 +74,7 @@ def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: p
         (stage_events, STAGE_EVENT_COLUMNS),
         (stages, STAGE_COLUMNS),
     ):
-        frame = frame.loc[:, [c for c in canonical if c in frame.columns]]
+        frame = frame.loc[:, [c for c in canonical if c in frame.columns and c not in NOT_HASHED]]
         digest.update(json.dumps([str(c) for c in frame.columns]).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()

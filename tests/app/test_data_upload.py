@@ -71,6 +71,28 @@ def test_upload_shows_counts_and_the_reject_report_then_saves(open_app, empty_db
     ]  # stored verbatim
 
 
+def test_script_variant_option_maps_traditional_names_and_is_saved(open_app, empty_db_url):
+    rows = [["商机编号", "负责人", "商机阶段"], ["1", "張偉", "赢单"], ["2", "张伟", "输单"]]
+    at = open_app(empty_db_url, VIEW, query={"lang": "en"})
+    upload(at, [("v.csv", csv_bytes(rows), "text/csv")])
+    option = at.checkbox(key="ingest_simplified")
+    assert option.value is False and option.label.startswith("Treat traditional and simplified")
+    assert "mapped to simplified" not in at.dataframe[0].value.iloc[0]["Notes"]  # off by default
+    option.check().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (
+        "负责人: 1 values mapped to simplified script (張偉 → 张伟)"
+        in at.dataframe[0].value.iloc[0]["Notes"]
+    )
+    at.text_input(key="ingest_name").set_value("variants").run()
+    at.button(key="ingest_save").click().run()
+    engine = store.get_engine(empty_db_url)
+    dataset = store.read_dataset(engine, "variants")
+    engine.dispose()
+    assert dataset.opportunities["owner"].tolist() == ["张伟", "张伟"]
+    assert dataset.meta["settings"]["traditional_to_simplified"] is True
+
+
 def test_unreadable_upload_shows_a_message_not_a_traceback(open_app, empty_db_url):
     at = open_app(empty_db_url, VIEW, query={"lang": "en"})
     upload(at, [("fake.xlsx", b"id,stage\n1,Won\n", "application/vnd.ms-excel")])
