@@ -166,7 +166,8 @@ def build_deal_paths(
             "from_code": src,
             "to_code": dst,
             "kind": pd.Categorical.from_codes(kind, categories=list(MOVE_KINDS)),
-        }
+        },
+        copy=False,  # fresh arrays: consolidating them into one block would copy ~90 MB
     )
     # Label columns share `opportunities`' arrays, not copies (a million strings each).
     labels = [c for c in (*DEAL_COLUMNS, *SEGMENT_COLUMNS) if c in opps.columns]
