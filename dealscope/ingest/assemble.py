@@ -118,7 +118,12 @@ def flags_column(index: pd.Index, masks: dict[str, pd.Series]) -> pd.Series:
     hits = np.column_stack(
         [masks[c].reindex(index, fill_value=False).astype(bool).to_numpy() for c in codes]
     )
-    combos, row_combo = np.unique(hits, axis=0, return_inverse=True)
+    if len(codes) < 63:  # one int64 per row: a hash pass, not a row-wise sort of the matrix
+        bits = hits.astype(np.int64) @ (np.int64(1) << np.arange(len(codes), dtype=np.int64))
+        row_combo, distinct = pd.factorize(bits)
+        combos = (distinct[:, None] >> np.arange(len(codes))) & 1
+    else:
+        combos, row_combo = np.unique(hits, axis=0, return_inverse=True)
     labels = np.array(
         [
             ",".join(c for c, hit in zip(codes, combo, strict=True) if hit) or None

@@ -90,7 +90,7 @@ def classify_rows(
         settle(sci, REJECTED, "id-precision-lost", id_column, data[id_column])
     for column, role in required:
         settle(_empty(data[column]), REJECTED, f"missing-{role}", column, data[column])
-    out = pd.DataFrame(columns, index=data.index)
+    out = pd.DataFrame(columns, index=data.index, copy=False)  # no consolidation copy
     if id_column is not None and check_duplicates:
         _duplicates(out, pd.Series(undecided, index=data.index), raw, id_column, duplicate_policy)
     return out
