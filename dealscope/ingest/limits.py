@@ -17,7 +17,7 @@ MAX_ROWS = 6_000_000
 MAX_COLUMNS = 2_000
 # Memory budget of one ingest (RELIABILITY E10): peak RSS growth over the interpreter after its
 # imports stays within INGEST_MEMORY_FIXED_BYTES + INGEST_MEMORY_PER_FILE_BYTE × the file's size.
-# Measured on CSV exports (pandas 2.3, pyarrow 26): ≈ 30 MB + 25× the file for ASCII-heavy ones,
+# Measured on CSV exports (pandas 2.3, pyarrow 26): ≈ 30 MB + 22× the file for ASCII-heavy ones,
 # ≈ 30 MB + 21× for Chinese ones — one Python string object per canonical text cell dominates. So a
 # file at MAX_UPLOAD_BYTES may need ~6 GB: size the server for it, or lower MAX_UPLOAD_BYTES.
 INGEST_MEMORY_PER_FILE_BYTE = 30
