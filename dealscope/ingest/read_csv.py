@@ -56,27 +56,33 @@ def _quote_opening_line(text: str, delimiter: str, line_offset: int) -> int:
 
 
 def _arrow_read(payload: bytes, names: list[str], delimiter: str, on_invalid, invalid: list):
-    """pyarrow's reader, all cells as text. Multi-threaded first; when a record is malformed, again
-    single-threaded, since only that reader knows each malformed record's number."""
-    table = _arrow_read_with(payload, names, delimiter, on_invalid, invalid, threads=True)
-    if not invalid:
+    """pyarrow's reader, all cells as text.
+
+    Without any quote character no value can hold a newline, and pyarrow's multi-threaded reader
+    is fast (with quoted newlines possible it is slower than the single-threaded one). When a
+    record is malformed the file is read again single-threaded: only that reader knows each
+    malformed record's number.
+    """
+    quoted = b'"' in payload
+    table = _arrow_read_with(payload, names, delimiter, on_invalid, invalid, fast=not quoted)
+    if not invalid or quoted:
         return table
     invalid.clear()
-    return _arrow_read_with(payload, names, delimiter, on_invalid, invalid, threads=False)
+    return _arrow_read_with(payload, names, delimiter, on_invalid, invalid, fast=False)
 
 
-def _arrow_read_with(payload, names, delimiter, on_invalid, invalid: list, *, threads: bool):
+def _arrow_read_with(payload, names, delimiter, on_invalid, invalid: list, *, fast: bool):
     block = 1 << 24
     while True:
         try:
             return pacsv.read_csv(
                 io.BytesIO(payload),
                 read_options=pacsv.ReadOptions(
-                    column_names=names, use_threads=threads, skip_rows=1, block_size=block
+                    column_names=names, use_threads=fast, skip_rows=1, block_size=block
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter,
-                    newlines_in_values=True,
+                    newlines_in_values=not fast,
                     ignore_empty_lines=False,
                     invalid_row_handler=on_invalid,
                 ),
