@@ -18,7 +18,7 @@ LOOKUP_KEYS = ("owner", "account", "team", "region")
 
 
 def member(values: pd.Series, pool) -> pd.Series:
-    """values.isin(pool) for text, as one Arrow hash lookup (missing matches missing, as in pandas)."""
+    """values.isin(pool) for text, as one Arrow hash lookup (a missing value matches a missing one)."""
     hit = pc.is_in(arrow_text(values), value_set=arrow_strings(as_text(pd.Series(pool))))
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
