@@ -12,21 +12,8 @@ import pandas as pd
 
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
-from dealscope.report.movements import MOVEMENT_KINDS
-from dealscope.report.present import (
-    BOTTLENECK_TABLE_COLUMNS,
-    at_risk_table,
-    at_risk_text,
-    bottleneck_text,
-    caption,
-    comparison_text,
-    definitions,
-    kpi_text_table,
-    more_note,
-    step_label,
-    text_table,
-)
-from dealscope.report.snapshot_diff import CATEGORIES
+from dealscope.report.outline import write_report
+from dealscope.report.present import step_label
 from dealscope.report.svg import grouped_bars_svg, waterfall_svg
 from dealscope.report.week import week_label
 
@@ -59,102 +46,60 @@ def _table(frame: pd.DataFrame, empty_text: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _data_table(frame: pd.DataFrame, currency, lang: str) -> str:
-    parts = [_table(text_table(frame, currency, lang), t("weekly.table.empty", lang))]
-    note = more_note(frame, lang)
-    if note:
-        parts.append(_p(note, "note"))
-    return "".join(parts)
+class _HtmlWriter:
+    """outline.ReportWriter for one self-contained HTML document."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.out: list[str] = []
+
+    def title(self, text: str) -> None:
+        self.out += [
+            f"<!DOCTYPE html><html lang='{escape(self.lang)}'><head><meta charset='utf-8'>",
+            f"<title>{escape(text)}</title><style>{STYLE}</style></head><body>",
+            f"<h1>{escape(text)}</h1>",
+        ]
+
+    def heading(self, text: str, level: int) -> None:
+        self.out.append(f"<h{level}>{escape(text)}</h{level}>")
+
+    def paragraph(self, text: str) -> None:
+        self.out.append(_p(text))
+
+    def remark(self, text: str) -> None:
+        self.out.append(_p(text, "note"))
+
+    footnote = footer = remark
+
+    def table(self, frame: pd.DataFrame, empty_text: str, note: str | None = None) -> None:
+        self.out.append(_table(frame, empty_text) + (_p(note, "note") if note else ""))
+
+    def trend(self, document: dict, title: str) -> None:
+        series = document["series"]
+        labels = {
+            c: t(f"weekly.trend.{c}", self.lang) for c in ("new_count", "won_count", "lost_count")
+        }
+        self.heading(title, 2)
+        self.out.append(
+            grouped_bars_svg(series, labels, [week_label(w) for w in series["week"]], title)
+        )
+
+    def waterfall(self, steps: pd.DataFrame, currency: str | None, title: str) -> None:
+        labels = [step_label(s, self.lang) for s in steps["step"]]
+        texts = [format_amount(v, currency, self.lang) for v in steps["value"]]
+        self.out.append(waterfall_svg(steps, labels, texts, title))
+
+    def deals_heading(self, text: str) -> None:
+        self.heading(text, 3)
+
+    def definitions(self, title: str, terms: list[tuple[str, str]]) -> None:
+        self.out.append(f"<h2>{escape(title)}</h2><dl>")
+        self.out.extend(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in terms)
+        self.out.append("</dl>")
 
 
 def render_html(document: dict, lang: str) -> str:
     """The whole report as an HTML string in `lang` (zh-CN or en)."""
-    meta = document["meta"]
-    currency = meta["currency"]
-    title = t("weekly.report_title", lang, dataset=meta["dataset"], week=meta["week"])
-    out = [
-        f"<!DOCTYPE html><html lang='{escape(lang)}'><head><meta charset='utf-8'>",
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        _p(caption(document, lang)),
-    ]
-    if meta["other_currency"]:
-        out.append(
-            _p(
-                t("weekly.other_currency", lang, count=meta["other_currency"], currency=currency),
-                "note",
-            )
-        )
-    if not meta["has_history"]:
-        out.append(_p(t("weekly.no_history", lang), "note"))
-
-    out.append(f"<h2>{escape(t('weekly.section.kpis', lang))}</h2>")
-    out.append(_table(kpi_text_table(document, lang), ""))
-    out.append(_p(t("weekly.note.silence", lang), "note"))
-    series = document["series"]
-    trend_title = t("weekly.section.trend", lang, weeks=len(series))
-    out.append(f"<h2>{escape(trend_title)}</h2>")
-    out.append(
-        grouped_bars_svg(
-            series,
-            {c: t(f"weekly.trend.{c}", lang) for c in ("new_count", "won_count", "lost_count")},
-            [week_label(w) for w in series["week"]],
-            trend_title,
-        )
-    )
-
-    out.append(f"<h2>{escape(t('weekly.section.bottleneck', lang))}</h2>")
-    out.extend(_p(line) for line in bottleneck_text(document, lang))
-    table = document["bottleneck"]["table"]
-    if table is not None:
-        out.append(_data_table(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], currency, lang))
-
-    out.append(f"<h2>{escape(t('weekly.section.at_risk', lang))}</h2>")
-    out.extend(_p(line, "note") for line in at_risk_text(document, lang))
-    out.append(
-        _table(
-            text_table(at_risk_table(document, lang), currency, lang),
-            t("weekly.at_risk.none", lang),
-        )
-    )
-
-    out.append(f"<h2>{escape(t('weekly.section.movements', lang))}</h2>")
-    for kind in MOVEMENT_KINDS:
-        frame = document["movements"][kind]
-        out.append(f"<h3>{escape(t(f'weekly.movement.{kind}', lang))} ({len(frame)})</h3>")
-        out.append(_data_table(frame, currency, lang))
-    out.append(f"<h3>{escape(t('weekly.section.lost_reasons', lang))}</h3>")
-    out.append(_data_table(document["lost_reasons"], currency, lang))
-
-    out.append(f"<h2>{escape(t('weekly.section.comparison', lang))}</h2>")
-    out.extend(_p(line, "note") for line in comparison_text(document, lang))
-    comparison = document["comparison"]
-    if comparison is not None:
-        ccy = comparison["currency"]
-        out.append(_data_table(comparison["summary"], ccy, lang))
-        steps = comparison["waterfall"]
-        labels = [step_label(s, lang) for s in steps["step"]]
-        texts = [format_amount(v, ccy, lang) for v in steps["value"]]
-        out.append(waterfall_svg(steps, labels, texts, t("weekly.comparison.waterfall", lang)))
-        out.append(f"<h3>{escape(t('weekly.comparison.deals', lang))}</h3>")
-        for category in CATEGORIES:
-            deals = comparison["deals"][category]
-            if deals.empty:
-                continue
-            out.append(f"<h3>{escape(t(f'weekly.cat.{category}', lang))} ({len(deals)})</h3>")
-            out.append(_data_table(deals, ccy, lang))
-
-    out.append(f"<h2>{escape(t('weekly.section.definitions', lang))}</h2><dl>")
-    out.extend(
-        f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>"
-        for term, text in definitions(document, lang)
-    )
-    out.append("</dl>")
-    out.append(
-        _p(
-            t("weekly.generated", lang, dataset=meta["dataset"], dataset_id=meta["dataset_id"]),
-            "note",
-        )
-    )
-    out.append("</body></html>")
-    return "\n".join(out)
+    writer = _HtmlWriter(lang)
+    write_report(document, lang, writer)
+    return "\n".join([*writer.out, "</body></html>"])
