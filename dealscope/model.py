@@ -147,9 +147,22 @@ def arrow_strings(values: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 = missing) and distinct values of a text column, in order of first appearance.
+
+    One hash pass over the column's object array: at a million rows it is several times faster
+    than pandas' string-dtype isna / == / value_counts, each of which reads every string again.
+    """
+    return pd.factorize(np.asarray(values.array, dtype=object))
+
+
+def _arrow_backed(text: pd.Series) -> bool:
+    return isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+
+
 def shared_strings(values: pd.Series) -> pd.Series:
     """`values` as pandas' string dtype, equal values sharing one str object (see SHARED_TEXT_COLUMNS)."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+    if _arrow_backed(values):
         # Dictionary-encode in Arrow and make one str per distinct value: cheaper than making
         # a str per row and then hashing them.
         encoded = pc.dictionary_encode(arrow_strings(values))
@@ -160,7 +173,7 @@ def shared_strings(values: pd.Series) -> pd.Series:
         text = values.astype("string")
         if not isinstance(text.array, pd.arrays.StringArray):
             return text
-        codes, uniques = pd.factorize(np.asarray(text.array, dtype=object))
+        codes, uniques = text_codes(text)
         if len(uniques) in (0, len(text)):  # all missing, or nothing repeats: nothing to share
             return text
         shared = uniques.take(codes)
@@ -242,7 +255,7 @@ def open_stage_order(stages: pd.DataFrame) -> list[str]:
 def _compare_neighbours(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(text[i+1] > text[i], text[i+1] == text[i]) for a column without missing values; in Arrow
     for Arrow-backed text, which saves making a Python str per row."""
-    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+    if _arrow_backed(text):
         values = arrow_strings(text)
         after, before = values[1:], values[:-1]
         later, same = pc.greater(after, before), pc.equal(after, before)

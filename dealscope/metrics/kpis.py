@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dealscope.metrics.stats import safe_ratio
-from dealscope.model import LOST, OPEN, WON
+from dealscope.model import LOST, OPEN, WON, text_codes
 
 DATE_FIELDS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
 
@@ -28,15 +28,6 @@ def infer_as_of(
         latest.append(stage_events["entered_at"].max())
     latest = [ts for ts in latest if pd.notna(ts)]
     return max(latest) if latest else pd.Timestamp.now().floor("s")
-
-
-def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 = missing) and distinct values of a text column, in order of first appearance.
-
-    One hash pass over the column's object array: at a million rows it is several times faster
-    than pandas' string-dtype isna / == / value_counts, each of which reads every string again.
-    """
-    return pd.factorize(np.asarray(values.array, dtype=object))
 
 
 def main_currency(opportunities: pd.DataFrame) -> str | None:
