@@ -11,7 +11,7 @@ from dealscope.metrics.cycle import close_outcomes, km_summary
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.metrics.stall import compute_stage_intervals, compute_stall_lines, flag_open_deals
 
-VIEW = "views/cycle_time.py"
+VIEW = "pages/cycle_time.py"
 
 
 def metric(at, label: str) -> str:

@@ -1,6 +1,6 @@
 """AppTest of the Data page: the stored datasets with source files, counts and import time."""
 
-VIEW = "views/data.py"
+VIEW = "pages/data.py"
 
 
 def test_lists_the_stored_demo_dataset(open_app, demo_db_url):

@@ -11,7 +11,7 @@ from dealscope.ingest.persist import save_result
 from dealscope.ingest.pipeline import SourceFile, ingest_files
 from tests.unit.ingest_fixtures import csv_bytes, maven_dir
 
-VIEW = "views/data.py"
+VIEW = "pages/data.py"
 MAVEN_DIR = maven_dir()
 ROWS = [
     ["商机编号", "商机名称", "负责人", "商机金额", "商机阶段", "创建时间", "结单日期"],
@@ -141,7 +141,7 @@ def test_maven_pipeline_on_the_overview(open_app, empty_db_url):
     engine = store.get_engine(empty_db_url)
     save_result(engine, "maven", result)
     engine.dispose()
-    at = open_app(empty_db_url, "views/overview.py", query={"lang": "en"})
+    at = open_app(empty_db_url, "pages/overview.py", query={"lang": "en"})
     shown = metrics(at)
     assert shown["Win rate (count)"] == "63.2%"
     assert shown["Average won deal"] in {"$2,361", "2,361"}

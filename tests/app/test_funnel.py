@@ -15,7 +15,7 @@ from dealscope.demo import generate_demo
 from dealscope.i18n import t
 from dealscope.model import LOST, OPEN, WON
 
-VIEW = "views/funnel.py"
+VIEW = "pages/funnel.py"
 
 
 def stage_positions(dataset) -> dict[str, int]:

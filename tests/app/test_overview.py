@@ -5,7 +5,7 @@ import pyarrow as pa
 from dealscope.formatting import format_amount, format_count, format_days, format_pct
 from dealscope.metrics.kpis import compute_summary, infer_as_of
 
-VIEW = "views/overview.py"
+VIEW = "pages/overview.py"
 
 
 def metrics(at) -> dict[str, str]:

@@ -7,7 +7,7 @@ import pytest
 
 from dealscope.metrics.kpis import infer_as_of
 
-VIEW = "views/reps.py"
+VIEW = "pages/reps.py"
 
 
 def direct_counts(opps: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pytest
 from dealscope.model import OPEN
 from dealscope.risk import registry, train
 
-VIEW = "views/risk.py"
+VIEW = "pages/risk.py"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from dealscope.cli import main as cli_main
 from dealscope.demo import DEMO_DATASET, write_demo
 from dealscope.model import demo_stage_table
 
-VIEW = "views/weekly.py"
+VIEW = "pages/weekly.py"
 
 
 def _week_figures(opps: pd.DataFrame, events: pd.DataFrame, start: pd.Timestamp) -> dict:

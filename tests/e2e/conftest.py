@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -44,19 +45,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory) -> str:
-    """Start `streamlit run app.py` on the demo database; yield its base URL."""
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
-    write_demo(store.get_engine(db_url))
+@contextlib.contextmanager
+def running_server(db_url: str, workdir: Path):
+    """`streamlit run app.py` on db_url and a free port; yields its base URL, stops it after."""
     port = free_port()
-    models = tmp_path_factory.mktemp("models")
+    models = workdir / "models"
+    models.mkdir(exist_ok=True)
     env = os.environ | {
         "DEALSCOPE_DB_URL": db_url,
         "DEALSCOPE_MODEL_DIR": str(models),
         "OMP_NUM_THREADS": "1",
     }
-    log = (tmp_path_factory.mktemp("log") / "server.log").open("w")
+    log = (workdir / "server.log").open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -78,23 +78,39 @@ def server_url(tmp_path_factory) -> str:
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"streamlit did not start; see {log.name}")
-        time.sleep(0.5)
-    yield base
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db_file_url(tmp_path_factory) -> str:
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    write_demo(store.get_engine(db_url))
+    return db_url
+
+
+@pytest.fixture(scope="session")
+def server_url(demo_db_file_url, tmp_path_factory) -> str:
+    """The app on the demo database, shared by the browser tests; yields its base URL."""
+    with running_server(demo_db_file_url, tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -10,23 +9,15 @@ from playwright.sync_api import expect
 
 from dealscope.i18n import LANGUAGES, t
 from tests.e2e.conftest import wait_for_app
+from ui.nav import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def registered_pages() -> list[tuple[str, str]]:
-    """(url path, title key) of every page in app.py's PAGES."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", "") == "PAGES" for t in node.targets
-        ):
-            entries = [ast.literal_eval(e) for e in node.value.elts]
-            # The default (first) page is served at the root URL, not at its url_path.
-            return [
-                ("" if i == 0 else path, title) for i, (_, title, path, _) in enumerate(entries)
-            ]
-    raise AssertionError("no PAGES in app.py")
+    """(url path, title key) of every page in ui.nav.PAGES."""
+    # The default (first) page is served at the root URL, not at its url_path.
+    return [("" if i == 0 else spec.url_path, spec.title_key) for i, spec in enumerate(PAGES)]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dealscope"
-STREAMLIT_DIRS = (ROOT / "views", ROOT / "ui")
+PAGES_DIR = ROOT / "pages"
+STREAMLIT_DIRS = (PAGES_DIR, ROOT / "ui")
 MAX_VIEW_LINES = 80
 
 
@@ -24,20 +25,16 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def registered_views() -> list[str]:
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", "") == "PAGES" for t in node.targets
-        ):
-            return [ast.literal_eval(entry)[0] for entry in node.value.elts]
-    raise AssertionError("app.py defines no PAGES")
+    from ui.nav import PAGES
+
+    return [spec.script for spec in PAGES]
 
 
 @pytest.mark.parametrize(
     "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
 )
 def test_the_package_never_imports_streamlit_or_the_ui(path):
-    assert imported_modules(path).isdisjoint({"streamlit", "ui", "views"})
+    assert imported_modules(path).isdisjoint({"streamlit", "ui", "pages", "app"})
 
 
 def test_every_registered_view_exists_and_has_an_apptest():
@@ -55,11 +52,11 @@ def test_every_registered_view_exists_and_has_an_apptest():
 
 def test_every_view_file_is_registered():
     registered = set(registered_views())
-    on_disk = {f"views/{p.name}" for p in (ROOT / "views").glob("*.py")}
+    on_disk = {f"pages/{p.name}" for p in PAGES_DIR.glob("*.py")}
     assert on_disk == registered
 
 
-@pytest.mark.parametrize("view", sorted((ROOT / "views").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("view", sorted(PAGES_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_views_are_thin(view):
     code = [
         line
@@ -123,3 +120,24 @@ def test_requirements_are_pinned():
                 assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), (
                     f"{name}: {line} is not pinned"
                 )
+
+
+@pytest.mark.parametrize("view", sorted(PAGES_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_every_page_calls_the_frame_guard_first(view):
+    """The legacy pages/ shim may run a page without app.py; require_frame() must run first."""
+    tree = ast.parse(view.read_text(encoding="utf-8"))
+    statements = [
+        node
+        for node in tree.body
+        if not isinstance(node, ast.Import | ast.ImportFrom)
+        and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    first = statements[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Call), view.name
+    assert getattr(first.value.func, "id", "") == "require_frame", (
+        f"{view.name}: the first statement must be require_frame()"
+    )
+
+
+def test_no_views_folder_is_left():
+    assert not (ROOT / "views").exists()

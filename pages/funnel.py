@@ -16,8 +16,11 @@ from ui.funnel_sections import (
     render_summary,
     render_transitions,
 )
+from ui.nav import require_frame
 from ui.render import require_view
 from ui.state import tr
+
+require_frame()
 
 st.header(tr("funnel.title"))
 view = require_view()

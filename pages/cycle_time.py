@@ -22,8 +22,11 @@ from ui.cycle_sections import (
     render_time_to_close,
     render_watchlists,
 )
+from ui.nav import require_frame
 from ui.render import require_view
 from ui.state import tr
+
+require_frame()
 
 st.header(tr("cycle.title"))
 view = require_view()

@@ -3,9 +3,12 @@ model card (out-of-time figures beside a stage-only baseline)."""
 
 import streamlit as st
 
+from ui.nav import require_frame
 from ui.render import require_view
 from ui.risk import load_risk_scores, render_model_card, render_scores, resolve_model
 from ui.state import tr
+
+require_frame()
 
 st.header(tr("risk.title"))
 view = require_view()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.nav import require_frame
 from ui.render import require_view
 from ui.state import current_lang, tr
 from ui.weekly import (
@@ -20,6 +21,8 @@ from ui.weekly import (
     select_comparison,
     select_week,
 )
+
+require_frame()
 
 st.header(tr("weekly.title"))
 view = require_view()

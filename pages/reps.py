@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING
+from ui.nav import require_frame
 from ui.render import require_view
 from ui.reps import (
     leaderboard_styler,
@@ -17,6 +18,8 @@ from ui.reps import (
     select_owner,
 )
 from ui.state import tr
+
+require_frame()
 
 st.header(tr("reps.title"))
 view = require_view()

@@ -15,7 +15,10 @@ from ui.ingest_review import (
 )
 from ui.ingest_source import choose_source
 from ui.loaders import database_url, load_dataset_list
+from ui.nav import require_frame
 from ui.state import tr
+
+require_frame()
 
 st.header(tr("data.title"))
 st.subheader(tr("ingest.title"))
