@@ -22,7 +22,7 @@ from ui.cycle_sections import (
     render_time_to_close,
     render_watchlists,
 )
-from ui.nav import require_frame
+from ui.frame import require_frame
 from ui.render import require_view
 from ui.state import tr
 

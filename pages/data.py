@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.data import datasets_table
+from ui.frame import require_frame
 from ui.ingest_review import (
     render_counts,
     render_files,
@@ -15,7 +16,6 @@ from ui.ingest_review import (
 )
 from ui.ingest_source import choose_source
 from ui.loaders import database_url, load_dataset_list
-from ui.nav import require_frame
 from ui.state import tr
 
 require_frame()

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dealscope.metrics.funnel import COHORT, SNAPSHOT
+from ui.frame import require_frame
 from ui.funnel import load_funnel, render_controls
 from ui.funnel_sections import (
     render_cohorts,
@@ -16,7 +17,6 @@ from ui.funnel_sections import (
     render_summary,
     render_transitions,
 )
-from ui.nav import require_frame
 from ui.render import require_view
 from ui.state import tr
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dealscope.charts.overview import build_weekly_flow_chart
 from dealscope.formatting import escape_markdown
-from ui.nav import require_frame
+from ui.frame import require_frame
 from ui.overview import build_kpis, load_overview
 from ui.render import render_chart, render_kpi_row, require_view
 from ui.state import tr

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING
-from ui.nav import require_frame
+from ui.frame import require_frame
 from ui.render import require_view
 from ui.reps import (
     leaderboard_styler,

@@ -3,7 +3,7 @@ model card (out-of-time figures beside a stage-only baseline)."""
 
 import streamlit as st
 
-from ui.nav import require_frame
+from ui.frame import require_frame
 from ui.render import require_view
 from ui.risk import load_risk_scores, render_model_card, render_scores, resolve_model
 from ui.state import tr

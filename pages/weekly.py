@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.nav import require_frame
+from ui.frame import require_frame
 from ui.render import require_view
 from ui.state import current_lang, tr
 from ui.weekly import (

@@ -1,4 +1,4 @@
-"""The page table and the frame guard: the one place that knows which pages exist.
+"""The page table: the one place that knows which pages exist (app.py, the guard and tests use it).
 
 Why a guard: with a folder named `pages/` beside `app.py`, Streamlit 1.67 decides before any script
 runs whether to use its legacy multipage shim (`PagesManager.uses_pages_directory`). While it is on,
@@ -6,10 +6,7 @@ a deep link such as `/funnel` opened first on a freshly started server runs `pag
 directly, without `app.py`: no sidebar, no filters, no language, a stale view. AppTest builds a
 fresh PagesManager on every run, so it re-arms the flag each time.
 
-`app.py` sets a session flag around `page.run()`. Every page script calls `require_frame()` first;
-when the flag is missing the page is running outside the frame, so the guard calls
-`st.navigation(..., position="hidden")` (which turns the shim off for the whole process) and
-`st.rerun()`, which runs the same page again, this time through `app.py`.
+The guard that makes the shim harmless lives in `ui/frame.py` (`require_frame`).
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ import streamlit as st
 from ui.state import tr
 
 ROOT = Path(__file__).resolve().parents[1]
-_IN_FRAME_KEY = "_dealscope_in_frame"
 
 
 @dataclass(frozen=True)
@@ -59,20 +55,3 @@ def build_pages() -> list[st.Page]:
         )
         for index, spec in enumerate(PAGES)
     ]
-
-
-def run_in_frame(page: st.Page) -> None:
-    """Run the selected page with the frame flag set (app.py's only way to run a page)."""
-    st.session_state[_IN_FRAME_KEY] = True
-    try:
-        page.run()
-    finally:
-        st.session_state[_IN_FRAME_KEY] = False
-
-
-def require_frame() -> None:
-    """First call of every page script: rerun through app.py when the legacy shim ran us directly."""
-    if st.session_state.get(_IN_FRAME_KEY):
-        return
-    st.navigation(build_pages(), position="hidden")
-    st.rerun()
