@@ -3,25 +3,19 @@
 A feature is allowed only if it is known at prediction time. The amount is checked on the data
 itself (filled only on closed deals, or zeroed on lost ones, means it is set at the close); fields
 that look like probabilities / forecasts / scores are listed and never used; final-state fields
-are never read at all (features.py does not touch them).
+are never read at all (features.py does not touch them). Rows carry reason codes; a presenter
+renders them in words (risk.avail.<code>).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from dealscope.i18n import LANGUAGES, t
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
-from dealscope.risk.features import (
-    FALLBACK,
-    FALLBACK_NUMERIC,
-    HISTORY,
-    HISTORY_NUMERIC,
-    OWNER_PRIOR_STRENGTH,
-    SEGMENT_FEATURES,
-    FeatureSpec,
-)
+from dealscope.risk.features import DATED, HISTORY, SEGMENT_FEATURES, UNDATED, FeatureSpec
 
 # Canonical fields that describe the final state of a deal: never features.
 FINAL_STATE_FIELDS = (
@@ -74,42 +68,42 @@ def excluded_fields(opportunities: pd.DataFrame) -> list[str]:
 def choose_spec(
     opportunities: pd.DataFrame, stage_events: pd.DataFrame, as_of: pd.Timestamp
 ) -> FeatureSpec:
-    """The feature set this dataset supports: with stage history, or the creation-time fallback."""
-    has_history = not stage_events.empty
+    """The feature set this dataset supports: with stage history, dated without it, or undated
+    (no creation or close dates to place deals in time)."""
+    dated = (
+        opportunities["created_at"].notna().mean() >= 0.5
+        and opportunities["closed_at"].notna().any()
+    )
+    mode = (HISTORY if not stage_events.empty else DATED) if dated else UNDATED
     segments = tuple(
         c for c in SEGMENT_FEATURES if c in opportunities.columns and opportunities[c].notna().any()
     )
-    numeric = HISTORY_NUMERIC if has_history else FALLBACK_NUMERIC
-    if amount_availability(opportunities, as_of)[0]:
-        numeric = (*numeric, "log_amount")
-    categorical = (("stage",) if has_history else ()) + segments
-    return FeatureSpec(HISTORY if has_history else FALLBACK, categorical, numeric)
+    return FeatureSpec(mode, segments, amount_availability(opportunities, as_of)[0])
+
+
+@dataclass(frozen=True)
+class AvailabilityRow:
+    """One line of the model card's feature-availability table; `code` names the reason."""
+
+    feature: str
+    used: bool
+    code: str
 
 
 def availability_table(
     spec: FeatureSpec, amount_reason: str, excluded: list[str]
-) -> list[dict[str, object]]:
-    """For every candidate feature and excluded field: used?, and why it is (not) known at
-    prediction time, in both languages (the model card's feature-availability table)."""
-    rows = []
-
-    def add(name: str, used: bool, code: str, **kw: object) -> None:
-        kw = {"prior": int(OWNER_PRIOR_STRENGTH), **kw}
-        why = {lang: t(f"risk.avail.{code}", lang, **kw) for lang in LANGUAGES}
-        rows.append({"feature": name, "used": used, "why": why})
-
-    for name in spec.columns:
-        if name != "log_amount":
-            add(name, True, name if name not in SEGMENT_FEATURES else "segment")
-    add("amount", "log_amount" in spec.numeric, amount_reason)
-    if spec.mode == FALLBACK:
-        add("stage", False, "stage_no_history")
-        add("days_in_stage", False, "days_in_stage_no_history")
-    add("last_activity_at", False, "silence")
+) -> tuple[AvailabilityRow, ...]:
+    """For every candidate feature and excluded field: used?, and the code of why it is (not)
+    known at prediction time (rendered as risk.avail.<code>)."""
+    rows = [AvailabilityRow(name, True, name) for name in spec.columns if name != "log_amount"]
+    rows.append(AvailabilityRow("amount", spec.use_amount, amount_reason))
+    if spec.mode != HISTORY:
+        rows.append(AvailabilityRow("stage", False, "stage_no_history"))
+        rows.append(AvailabilityRow("days_in_stage", False, "days_in_stage_no_history"))
+    rows.append(AvailabilityRow("last_activity_at", False, "silence"))
+    rows.append(AvailabilityRow("decision_maker", False, "decision_maker"))
     for name in ("closed_at", "lost_reason", "expected_close_at", "next_step", "extra"):
-        add(name, False, "final_state")
-    add("probability", False, "probability")  # the canonical 0–1 column (ingest A8)
-    for name in excluded:
-        if name != "probability":
-            add(name, False, "leaky_name")
-    return rows
+        rows.append(AvailabilityRow(name, False, "final_state"))
+    rows.append(AvailabilityRow("probability", False, "probability"))
+    rows += [AvailabilityRow(n, False, "leaky_name") for n in excluded if n != "probability"]
+    return tuple(rows)

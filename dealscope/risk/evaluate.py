@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from dealscope.risk.card import Metrics, ReliabilityBin
+
 RELIABILITY_BINS = 10
 TOP_SHARE = 0.10
 BASELINE_PRIOR = 5.0
@@ -30,37 +32,37 @@ def top_decile_lift(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float | None
     return float((top_lost / top_weight) / (lost / total))
 
 
-def reliability_curve(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> list[dict]:
+def reliability_curve(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[ReliabilityBin, ...]:
     """Per probability bin (tenths): mean predicted, observed lost rate and weight (deals)."""
     bins = np.minimum((p * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
     frame = pd.DataFrame({"bin": bins, "wp": p * w, "wy": y * w, "w": w})
     agg = frame.groupby("bin").sum()
     agg = agg.loc[agg["w"] > 0]
-    table = pd.DataFrame(
-        {
-            "bin": agg.index.astype(int),
-            "mean_predicted": agg["wp"] / agg["w"],
-            "observed": agg["wy"] / agg["w"],
-            "weight": agg["w"],
-        }
+    return tuple(
+        ReliabilityBin(int(b), float(wp / w_), float(wy / w_), float(w_))
+        for b, wp, wy, w_ in zip(
+            agg.index, agg["wp"], agg["wy"], agg["w"], strict=True
+        )
     )
-    return table.to_dict("records")
 
 
-def evaluate(y: np.ndarray, p: np.ndarray, w: np.ndarray, curve: bool = True) -> dict:
+def evaluate(
+    y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None, curve: bool = True
+) -> Metrics:
     """Weighted ROC AUC, PR AUC (average precision), Brier, top-decile lift, base rate, curve."""
+    y = np.asarray(y)
+    p = np.asarray(p, dtype="float64")
+    w = np.ones(len(y)) if w is None else np.asarray(w, dtype="float64")
     two_classes = len(np.unique(y)) == 2
-    out = {
-        "auc": float(roc_auc_score(y, p, sample_weight=w)) if two_classes else None,
-        "pr_auc": float(average_precision_score(y, p, sample_weight=w)) if two_classes else None,
-        "brier": float(brier_score_loss(y, p, sample_weight=w)),
-        "lift_top_decile": top_decile_lift(y, p, w),
-        "base_rate": float((y * w).sum() / w.sum()),
-        "n": len(y),
-    }
-    if curve:
-        out["reliability"] = reliability_curve(y, p, w)
-    return out
+    return Metrics(
+        auc=float(roc_auc_score(y, p, sample_weight=w)) if two_classes else None,
+        pr_auc=float(average_precision_score(y, p, sample_weight=w)) if two_classes else None,
+        brier=float(brier_score_loss(y, p, sample_weight=w)) if len(y) else float("nan"),
+        lift_top_decile=top_decile_lift(y, p, w),
+        base_rate=float((y * w).sum() / w.sum()) if len(y) else float("nan"),
+        n=len(y),
+        reliability=reliability_curve(y, p, w) if curve and len(y) else (),
+    )
 
 
 def stage_baseline(fit_rows: pd.DataFrame, test_rows: pd.DataFrame, mode: str) -> np.ndarray:

@@ -1,93 +1,69 @@
-"""Per-deal reasons: which features raise and which lower each deal's risk, in plain words.
+"""Per-deal reasons as codes and numbers: each feature's exact share of the model's log-odds.
 
-Method ("replace with the typical value"): a feature's effect on a deal is the deal's calibrated
-probability minus the probability with that one feature set to its typical training value
-(median, or most common level). It works the same for the tree and the logistic model, is exact
-in the sense of "what if this deal were ordinary in this respect", and costs one vectorised
-predict per feature over all deals at once.
+Method (exact, see estimator.py): the model is additive in its features on the log-odds scale, so
+a feature's contribution to a deal is slope · (raw(x) − raw(x with that feature at its reference
+value)); the contributions add up to the deal's calibrated log-odds minus the reference's.
+exp(contribution) is the factor by which the feature multiplies the deal's odds of ending lost.
+References: the overall lost rate for segment rates (a segment raises the risk only when it lost
+more often than deals overall), training medians for numbers, the most common stage. A missing
+amount is reported as missing (code "log_amount" with value NaN), never as an amount of 0.
+No words here: the presenters (ui, report) render codes in either language.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
 
-from dealscope.i18n import t
-from dealscope.risk.features import FeatureSpec
+from dealscope.risk import estimator as E
+from dealscope.risk.card import ModelCard
 
-# Effects smaller than this (1 percentage point) are not worth a reason.
-MIN_EFFECT = 0.01
+# Contributions smaller than this (log-odds; odds × 1.05) are not worth a reason.
+MIN_LOG_ODDS = 0.05
 TOP_RAISING, TOP_LOWERING = 2, 2
-INTEGER_FEATURES = ("age_days", "days_in_stage", "stage_changes", "regressions", "owner_closed")
+REASON_COLUMNS = ("opportunity_id", "feature", "log_odds", "value", "rank")
 
 
-def _value_text(column: str, values: pd.Series) -> pd.Series:
-    """Display text of one feature's values (days and counts as integers, rates as %)."""
-    if column in INTEGER_FEATURES:
-        numbers = values.astype("float64").round()
-        text = numbers.astype("Int64").astype("string")
-    elif column == "owner_win_rate":
-        text = (values.astype("float64") * 100).round().astype("Int64").astype("string") + "%"
-    elif column == "log_amount":
-        amount = np.expm1(values.astype("float64")).round(-2)
-        text = amount.map("{:,.0f}".format, na_action="ignore").astype("string")
-    else:
-        text = values.astype("string")
-    return text.fillna("—")
-
-
-def _phrases(column: str, values: pd.Series, lang: str) -> np.ndarray:
-    head, _, tail = t(f"risk.reason.{column}", lang).partition("{value}")
-    return (head + _value_text(column, values) + tail).to_numpy(dtype=object)
-
-
-def _join(parts: list[np.ndarray], sep: str) -> np.ndarray:
-    out = parts[0]
-    for part in parts[1:]:
-        out = np.where(part == "", out, np.where(out == "", part, out + sep + part))
-    return out
-
-
-def contributions(
-    estimator: ClassifierMixin, X: pd.DataFrame, spec: FeatureSpec, typical: dict
-) -> np.ndarray:
-    """Matrix (deals × spec.columns): p(deal) − p(deal with that feature at its typical value)."""
-    p = estimator.predict_proba(X)[:, 1]
-    effects = np.zeros((len(X), len(spec.columns)))
-    for j, column in enumerate(spec.columns):  # one vectorised predict per feature
-        if typical.get(column) is None:
-            continue
+def contributions(estimator, card: ModelCard, X: np.ndarray) -> np.ndarray:
+    """Matrix (deals × spec.columns) of exact calibrated log-odds contributions."""
+    raw = E.raw_logit(estimator, X)
+    out = np.zeros(X.shape)
+    for j, column in enumerate(card.spec.columns):  # one vectorised predict per feature
+        ref = card.reference.get(column)
+        if ref is None:
+            ref = np.nan
         replaced = X.copy()
-        replaced[column] = typical[column]
-        effects[:, j] = p - estimator.predict_proba(replaced)[:, 1]
-    return effects
+        replaced[:, j] = ref
+        out[:, j] = raw - E.raw_logit(estimator, replaced)
+    return out * card.calibration.slope
 
 
-def explain(
-    estimator: ClassifierMixin, X: pd.DataFrame, spec: FeatureSpec, typical: dict, lang: str
+def reason_frame(
+    ids: np.ndarray, effects: np.ndarray, values: np.ndarray, card: ModelCard
 ) -> pd.DataFrame:
-    """Reasons per deal (rows of X, the model matrix): risk_up and risk_down texts, e.g.
-    "42 days in the current stage (+12 pts)", the strongest first; index as X."""
-    effects = contributions(estimator, X, spec, typical)
-    n = len(X)
-    if n == 0:
-        return pd.DataFrame({"risk_up": [], "risk_down": []}, index=X.index)
-    phrases = np.column_stack([_phrases(c, X[c], lang) for c in spec.columns])
-    points = np.char.mod("%+d", np.rint(effects * 100).astype(int)).astype(object)
-    texts = (
-        phrases + t("risk.reason.effect_open", lang) + points + t("risk.reason.effect_close", lang)
-    )
+    """Long frame of the strongest reasons per deal: opportunity_id, feature (code), log_odds,
+    value (the deal's model value), rank (1 = strongest raising; −1 = strongest lowering)."""
+    n, k = effects.shape
+    if n == 0 or k == 0:
+        return pd.DataFrame({c: [] for c in REASON_COLUMNS})
+    columns = np.asarray(card.spec.columns, dtype=object)
     rows = np.arange(n)[:, None]
-    up_idx = np.argsort(-effects, axis=1, kind="stable")[:, :TOP_RAISING]
-    down_idx = np.argsort(effects, axis=1, kind="stable")[:, :TOP_LOWERING]
-    up = np.where(effects[rows, up_idx] >= MIN_EFFECT, texts[rows, up_idx], "")
-    down = np.where(effects[rows, down_idx] <= -MIN_EFFECT, texts[rows, down_idx], "")
-    sep = t("risk.reason.sep", lang)
-    return pd.DataFrame(
-        {
-            "risk_up": _join(list(up.T), sep),
-            "risk_down": _join(list(down.T), sep),
-        },
-        index=X.index,
-    )
+    up = np.argsort(-effects, axis=1, kind="stable")[:, :TOP_RAISING]
+    down = np.argsort(effects, axis=1, kind="stable")[:, :TOP_LOWERING]
+    parts = []
+    for idx, sign in ((up, 1), (down, -1)):
+        e = effects[rows, idx]
+        keep = e * sign >= MIN_LOG_ODDS
+        r, c = np.nonzero(keep)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "opportunity_id": ids[r],
+                    "feature": columns[idx[r, c]],
+                    "log_odds": e[r, c],
+                    "value": values[r, idx[r, c]],
+                    "rank": sign * (c + 1),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

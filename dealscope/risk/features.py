@@ -1,17 +1,22 @@
 """Point-in-time features for the churn-risk model (DESIGN §5, METHODS §6.5).
 
-Every feature of a row "deal d at time t" is computed from what was known at t: the stage events
-entered at or before t, the deal's creation fields, and the outcomes of *other* deals that closed
-strictly before t. Final-state fields (final stage, status, close date, days to close, lost reason,
-next step, expected close date, last activity, anything in `extra`, probability / forecast / score
-columns) are never read. Which features a dataset supports is decided in availability.py. Training rows are snapshots of deals closed before the as-of date, taken
-at fixed ages so every deal is seen at the same points of its life; each deal's snapshots share a
-total weight of 1 so long deals do not dominate.
+A row is "deal d, open at moment s": every feature is computed from what was known at s — stage
+entries at or before s, the deal's creation fields, and the outcomes of *other* deals that closed
+strictly before s. Norms (a stage's usual duration, the pipeline's cycle) come from what was known
+at the training cut-off `known_at` ≥ s, never later. Final-state fields (status, final stage,
+close date, lost reason, next step, expected close, last activity, `extra`, probability columns)
+are never read.
+
+Segments (owner, region, team, industry, source, customer type, account) enter as their lost rate
+as of s, shrunk toward the overall lost rate of that moment (SEGMENT_PRIOR_STRENGTH pseudo-deals):
+a rare level stays near the overall rate in its own direction instead of being pooled into an
+"(other)" level whose effect may point the wrong way for it. A missing amount stays NaN (the model
+handles missing values natively); it is never read as 0.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,140 +24,211 @@ import pandas as pd
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
 
-HISTORY, FALLBACK = "history", "fallback"
-# Ages (days since creation) at which a closed deal is snapshotted while it was still open.
-SNAPSHOT_AGES_DAYS = (0, 7, 14, 21, 30, 45, 60, 90, 120, 150, 180, 240, 300, 365, 450, 540, 730)
-# Pseudo-deals at the global win rate added to every owner's record (shrinks small samples).
-OWNER_PRIOR_STRENGTH = 10.0
-# Categorical levels seen on fewer training deals than this are pooled into OTHER.
-MIN_CATEGORY_DEALS = 30
-MAX_CATEGORIES = 40
-OTHER, MISSING = "(other)", "(missing)"
-SEGMENT_FEATURES = ("region", "team", "industry", "source", "customer_type", "account")
-HISTORY_NUMERIC = (
-    "age_days",
-    "days_in_stage",
-    "stage_changes",
-    "regressions",
-    "owner_win_rate",
-)
-# The owner's count of closed deals is left out on purpose: it only grows with calendar time, so
-# open deals (scored at the as-of date) sit beyond every training value — a trend, not a signal.
-FALLBACK_NUMERIC = ("owner_win_rate",)
+HISTORY, DATED, UNDATED = "history", "dated", "undated"
+SEGMENT_FEATURES = ("owner", "region", "team", "industry", "source", "customer_type", "account")
+SEGMENT_PRIOR_STRENGTH = 20.0
+MISSING_LEVEL = "\0missing"
 SECONDS_PER_DAY = 86_400.0
+HISTORY_NUMERIC = ("days_in_stage", "stage_time_ratio", "stage_changes", "regressions")
+DATED_NUMERIC = ("age_days", "age_ratio")
+
+
+def te_column(segment: str) -> str:
+    """Model column of a segment's as-of lost rate."""
+    return f"te_{segment}"
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Which features a model uses and the categorical levels it was trained with."""
+    """Which features a model uses. `stage_levels` orders the stage codes (history mode)."""
 
     mode: str
-    categorical: tuple[str, ...]
-    numeric: tuple[str, ...]
-    categories: dict[str, list[str]] = field(default_factory=dict)
+    segments: tuple[str, ...]
+    use_amount: bool
+    stage_levels: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return ("stage",) if self.mode == HISTORY else ()
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        cols: tuple[str, ...] = ()
+        if self.mode == HISTORY:
+            cols += HISTORY_NUMERIC
+        if self.mode in (HISTORY, DATED):
+            cols += DATED_NUMERIC
+        cols += tuple(te_column(s) for s in self.segments)
+        if self.use_amount:
+            cols += ("log_amount",)
+        return cols
 
     @property
     def columns(self) -> list[str]:
-        """Model input column names: categoricals first, then numbers."""
+        """Model input columns: categoricals first, then numbers."""
         return [*self.categorical, *self.numeric]
 
     def to_json(self) -> dict:
-        """A JSON-serialisable dict (stored in the model card)."""
-        return asdict(self)
+        return {
+            "mode": self.mode,
+            "segments": list(self.segments),
+            "use_amount": self.use_amount,
+            "stage_levels": list(self.stage_levels),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> FeatureSpec:
-        """The spec stored by to_json."""
         return cls(
             mode=data["mode"],
-            categorical=tuple(data["categorical"]),
-            numeric=tuple(data["numeric"]),
-            categories={k: list(v) for k, v in data["categories"].items()},
+            segments=tuple(data["segments"]),
+            use_amount=bool(data["use_amount"]),
+            stage_levels=tuple(data.get("stage_levels", ())),
         )
 
 
-def _owner_records(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Closed deals by close time with running won / closed counts, per owner and overall."""
-    status = status_as_of(opportunities, as_of)
-    closed = status.isin([WON, LOST]) & opportunities["closed_at"].notna()
+@dataclass(frozen=True)
+class Norms:
+    """What was typical as of a cut-off: median days per open stage, median deal cycle (days)."""
+
+    stage_days: dict[str, float]
+    cycle_days: float | None
+
+
+def _events_sorted(stage_events: pd.DataFrame) -> pd.DataFrame:
+    return stage_events.loc[:, ["opportunity_id", "stage", "entered_at"]].sort_values(
+        ["opportunity_id", "entered_at"], kind="stable"
+    )
+
+
+def compute_norms(
+    opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame, known_at
+) -> Norms:
+    """Norms from what was known at `known_at`: stage stays that had ended by then, and the
+    created→closed days of deals closed by then."""
+    stage_days: dict[str, float] = {}
+    if not stage_events.empty:
+        ev = _events_sorted(stage_events.loc[stage_events["entered_at"] <= known_at])
+        same = ev["opportunity_id"].eq(ev["opportunity_id"].shift(-1))
+        nxt = ev["entered_at"].shift(-1).where(same)
+        days = (nxt - ev["entered_at"]).dt.total_seconds() / SECONDS_PER_DAY
+        kind = ev["stage"].map(stages.set_index("stage")["kind"])
+        ok = days.notna() & kind.eq(OPEN)
+        med = days[ok].groupby(ev.loc[ok, "stage"].astype(str)).median()
+        stage_days = {str(k): float(v) for k, v in med.items() if v > 0}
+    status = status_as_of(opportunities, known_at)
+    closed = status.isin([WON, LOST]) & opportunities["closed_at"].le(known_at)
+    life = (
+        opportunities.loc[closed, "closed_at"] - opportunities.loc[closed, "created_at"]
+    ).dt.total_seconds() / SECONDS_PER_DAY
+    life = life[life > 0]
+    return Norms(stage_days, float(life.median()) if len(life) else None)
+
+
+def _outcome_records(opportunities: pd.DataFrame, known_at) -> pd.DataFrame:
+    """Deals closed (with a close date) by `known_at`, by close time: row, closed_at, lost."""
+    status = status_as_of(opportunities, known_at)
+    closed = status.isin([WON, LOST]) & opportunities["closed_at"].le(known_at)
     rec = pd.DataFrame(
         {
-            "owner": opportunities.loc[closed, "owner"].astype("string"),
-            "closed_at": opportunities.loc[closed, "closed_at"].astype("datetime64[ns]"),
-            "won": status[closed].eq(WON).astype("int64"),
+            "row": np.flatnonzero(closed.to_numpy()),
+            "closed_at": opportunities.loc[closed, "closed_at"].to_numpy(dtype="datetime64[ns]"),
+            "lost": status[closed].eq(LOST).to_numpy(dtype="int64"),
         }
-    ).sort_values("closed_at", kind="stable")
-    rec["g_won"] = rec["won"].cumsum()
+    )
+    return rec.sort_values("closed_at", kind="stable").reset_index(drop=True)
+
+
+def segment_key(values: pd.Series) -> pd.Series:
+    """A segment column as plain object keys, missing values as one level of their own."""
+    return values.astype(object).where(values.notna(), MISSING_LEVEL).astype(str)
+
+
+def as_of_rates(
+    opportunities: pd.DataFrame, point_rows: np.ndarray, moments: pd.Series, segment: str, known_at
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shrunk lost rate, closed count of the level, overall prior) at each point's moment,
+    from deals that closed strictly before it. A vectorised as-of join (merge_asof)."""
+    rec = _outcome_records(opportunities, known_at)
+    rec["g_lost"] = rec["lost"].cumsum()
     rec["g_n"] = np.arange(1, len(rec) + 1)
-    by_owner = rec.groupby("owner", dropna=True, sort=False)
-    rec["o_won"] = by_owner["won"].cumsum()
-    rec["o_n"] = by_owner.cumcount() + 1
-    return rec.reset_index(drop=True)
-
-
-def _owner_rate_at(points: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    """owner_win_rate and owner_closed at each point's time, from deals closed strictly before it.
-
-    Takes points (row, owner, snapshot_at) and _owner_records; a vectorised as-of join.
-    """
-    pts = points.loc[:, ["row", "owner", "snapshot_at"]].sort_values("snapshot_at", kind="stable")
+    keys = segment_key(opportunities[segment])
+    rec["key"] = keys.to_numpy()[rec["row"].to_numpy()]
+    grouped = rec.groupby("key", sort=False)
+    rec["l_lost"] = grouped["lost"].cumsum()
+    rec["l_n"] = grouped.cumcount() + 1
+    pts = pd.DataFrame(
+        {
+            "i": np.arange(len(point_rows)),
+            "key": keys.to_numpy()[point_rows],
+            "at": pd.to_datetime(np.asarray(moments)).astype("datetime64[ns]"),
+        }
+    ).sort_values("at", kind="stable")
     glob = pd.merge_asof(
         pts,
-        records.loc[:, ["closed_at", "g_won", "g_n"]],
-        left_on="snapshot_at",
+        rec.loc[:, ["closed_at", "g_lost", "g_n"]],
+        left_on="at",
         right_on="closed_at",
-        direction="backward",
         allow_exact_matches=False,
     )
-    owned = records.dropna(subset=["owner"]).loc[:, ["owner", "closed_at", "o_won", "o_n"]]
-    # merge_asof's `by` needs one dtype and no nulls: deals without an owner get a key nobody has.
-    pts_key = pts.assign(owner=pts["owner"].astype(object).where(pts["owner"].notna(), "\0none"))
     own = pd.merge_asof(
-        pts_key,
-        owned.assign(owner=owned["owner"].astype(object)),
-        left_on="snapshot_at",
+        pts,
+        rec.loc[:, ["key", "closed_at", "l_lost", "l_n"]],
+        left_on="at",
         right_on="closed_at",
-        by="owner",
-        direction="backward",
+        by="key",
         allow_exact_matches=False,
     )
-    g_won = glob["g_won"].fillna(0).to_numpy()
-    g_n = glob["g_n"].fillna(0).to_numpy()
-    global_rate = (g_won + 1.0) / (g_n + 2.0)
-    o_won = own["o_won"].fillna(0).to_numpy()
-    o_n = own["o_n"].fillna(0).to_numpy()
-    rate = (o_won + OWNER_PRIOR_STRENGTH * global_rate) / (o_n + OWNER_PRIOR_STRENGTH)
-    return pd.DataFrame({"row": pts["row"].to_numpy(), "owner_win_rate": rate, "owner_closed": o_n})
+    prior = (glob["g_lost"].fillna(0).to_numpy() + 1.0) / (glob["g_n"].fillna(0).to_numpy() + 2.0)
+    n = own["l_n"].fillna(0).to_numpy()
+    rate = (own["l_lost"].fillna(0).to_numpy() + SEGMENT_PRIOR_STRENGTH * prior) / (
+        n + SEGMENT_PRIOR_STRENGTH
+    )
+    order = pts["i"].to_numpy()
+    out_rate, out_n, out_prior = (np.empty(len(pts)) for _ in range(3))
+    out_rate[order], out_n[order], out_prior[order] = rate, n, prior
+    return out_rate, out_n, out_prior
 
 
-def _event_table(
-    stage_events: pd.DataFrame, stages: pd.DataFrame, codes: pd.Index, as_of: pd.Timestamp
+def _stage_state(
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    codes: np.ndarray,
+    opp_index: pd.Index,
+    moments: pd.Series,
 ) -> pd.DataFrame:
-    """Stage entries up to `as_of` with the stage-change and regression counts so far."""
-    ev = stage_events.loc[stage_events["entered_at"] <= as_of]
-    ev = ev.sort_values(["opportunity_id", "entered_at"], kind="stable")
-    code = codes.get_indexer(ev["opportunity_id"])
-    position = ev["stage"].map(stages.set_index("stage")["position"]).astype("float64")
-    kind = ev["stage"].map(stages.set_index("stage")["kind"])
-    is_open = kind.eq(OPEN).to_numpy()
+    """Stage at each point's moment, when it was entered, stage changes and regressions so far."""
+    ev = _events_sorted(stage_events)
+    code = opp_index.get_indexer(ev["opportunity_id"])
+    table = stages.set_index("stage")
+    position = ev["stage"].map(table["position"]).astype("float64").to_numpy()
+    is_open = ev["stage"].map(table["kind"]).eq(OPEN).to_numpy()
     same = np.r_[False, code[1:] == code[:-1]]
-    prev_pos = np.r_[np.nan, position.to_numpy()[:-1]]
-    prev_open = np.r_[False, is_open[:-1]]
-    regressed = same & is_open & prev_open & (position.to_numpy() < prev_pos)
-    out = pd.DataFrame(
+    regressed = same & is_open & np.r_[False, is_open[:-1]] & (position < np.r_[np.nan, position[:-1]])
+    events = pd.DataFrame(
         {
             "code": code,
             "entered_at": ev["entered_at"].to_numpy(dtype="datetime64[ns]"),
-            "stage_at": ev["stage"].to_numpy(),
-            "stage_kind": kind.to_numpy(),
+            "stage_at": ev["stage"].astype(str).to_numpy(),
+            "open_stage": is_open,
             "regressed": regressed.astype("int64"),
         }
     )
-    out = out.loc[out["code"] >= 0]
-    grouped = out.groupby("code", sort=False)
-    out["stage_changes"] = grouped.cumcount()
-    out["regressions"] = grouped["regressed"].cumsum()
-    return out.sort_values("entered_at", kind="stable").reset_index(drop=True)
+    events = events.loc[events["code"] >= 0]
+    grouped = events.groupby("code", sort=False)
+    events["stage_changes"] = grouped.cumcount()
+    events["regressions"] = grouped["regressed"].cumsum()
+    events = events.sort_values("entered_at", kind="stable")
+    pts = pd.DataFrame(
+        {
+            "i": np.arange(len(codes)),
+            "code": codes,
+            "at": pd.to_datetime(np.asarray(moments)).astype("datetime64[ns]"),
+        }
+    ).sort_values("at", kind="stable")
+    joined = pd.merge_asof(
+        pts, events, left_on="at", right_on="entered_at", by="code", allow_exact_matches=True
+    )
+    return joined.set_index("i").sort_index()
 
 
 def features_at(
@@ -160,124 +236,77 @@ def features_at(
     opportunities: pd.DataFrame,
     stage_events: pd.DataFrame,
     stages: pd.DataFrame,
-    as_of: pd.Timestamp,
     spec: FeatureSpec,
+    norms: Norms,
+    known_at,
 ) -> pd.DataFrame:
-    """Raw features of each (opportunity_id, snapshot_at) point, using only what was known then.
+    """Raw features of each point (opportunity_id, snapshot_at), known at its snapshot_at.
 
-    Takes points (opportunity_id, snapshot_at) and the canonical frames; returns the points with
-    spec.columns added (same row order), plus stage_kind (kind of the stage at the point).
+    Returns opportunity_id, snapshot_at, open_stage (False when the history says the deal had
+    already closed then) and spec.columns, in the points' order. Undated points (snapshot_at NaT,
+    undated mode) get the rates over every closed deal.
     """
-    opps = opportunities.drop_duplicates("opportunity_id").set_index("opportunity_id")
-    codes = pd.Index(opps.index)
-    pts = points.loc[:, ["opportunity_id", "snapshot_at"]].reset_index(drop=True)
-    # One resolution for every as-of join key (generated frames may carry seconds).
-    pts["snapshot_at"] = pts["snapshot_at"].astype("datetime64[ns]")
-    pts["row"] = np.arange(len(pts))
-    pts["code"] = codes.get_indexer(pts["opportunity_id"])
-    base = opps.iloc[pts["code"].to_numpy()]
-    pts["owner"] = base["owner"].to_numpy()
-    out = pts.loc[:, ["opportunity_id", "snapshot_at"]].copy()
-    created = pd.Series(base["created_at"].to_numpy(dtype="datetime64[ns]"), index=pts.index)
-    out["age_days"] = (pts["snapshot_at"] - created).dt.total_seconds() / SECONDS_PER_DAY
-    for column in SEGMENT_FEATURES:
-        if column in spec.categorical:
-            out[column] = base[column].to_numpy()
-    if "log_amount" in spec.numeric:
-        out["log_amount"] = np.log1p(base["amount"].clip(lower=0).to_numpy())
-    rates = _owner_rate_at(pts, _owner_records(opportunities, as_of)).set_index("row")
-    out["owner_win_rate"] = rates["owner_win_rate"].reindex(pts["row"]).to_numpy()
-    out["owner_closed"] = rates["owner_closed"].reindex(pts["row"]).to_numpy()
-    if spec.mode == HISTORY:
-        wanted = pts["opportunity_id"].unique()
-        if len(wanted) < len(codes) // 2:  # scoring open deals: skip the closed deals' history
-            stage_events = stage_events.loc[stage_events["opportunity_id"].isin(wanted)]
-        events = _event_table(stage_events, stages, codes, as_of)
-        joined = pd.merge_asof(
-            pts.loc[:, ["row", "code", "snapshot_at"]].sort_values("snapshot_at", kind="stable"),
-            events,
-            left_on="snapshot_at",
-            right_on="entered_at",
-            by="code",
-            direction="backward",
-            allow_exact_matches=True,
-        ).set_index("row")
-        joined = joined.reindex(pts["row"])
-        out["stage"] = joined["stage_at"].to_numpy()
-        out["stage_kind"] = joined["stage_kind"].to_numpy()
-        entered = pd.Series(joined["entered_at"].to_numpy(), index=pts.index)
-        out["days_in_stage"] = (pts["snapshot_at"] - entered).dt.total_seconds() / SECONDS_PER_DAY
-        out["stage_changes"] = joined["stage_changes"].to_numpy(dtype="float64")
-        out["regressions"] = joined["regressions"].to_numpy(dtype="float64")
-    else:
-        out["stage_kind"] = OPEN
-    return out.loc[:, ["opportunity_id", "snapshot_at", "stage_kind", *spec.columns]]
-
-
-def closed_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Deals closed (won/lost) by `as_of` with a usable life: opportunity_id, created_at,
-    closed_at, lost (1/0). Deals without dates or closed before creation are left out."""
-    status = status_as_of(opportunities, as_of)
-    ok = (
-        status.isin([WON, LOST])
-        & opportunities["created_at"].notna()
-        & opportunities["closed_at"].notna()
-        & (opportunities["closed_at"] > opportunities["created_at"])
+    opp_index = pd.Index(opportunities["opportunity_id"])
+    rows = opp_index.get_indexer(points["opportunity_id"])
+    moments = pd.Series(points["snapshot_at"].to_numpy(dtype="datetime64[ns]"))
+    base = opportunities.iloc[rows]
+    out = pd.DataFrame(
+        {
+            "opportunity_id": points["opportunity_id"].to_numpy(),
+            "snapshot_at": moments.to_numpy(),
+            "open_stage": True,
+        }
     )
+    if spec.mode in (HISTORY, DATED):
+        created = pd.Series(base["created_at"].to_numpy(dtype="datetime64[ns]"))
+        age = (moments - created).dt.total_seconds() / SECONDS_PER_DAY
+        out["age_days"] = age.to_numpy()
+        out["age_ratio"] = (age / norms.cycle_days).to_numpy() if norms.cycle_days else np.nan
+    if spec.mode == HISTORY:
+        state = _stage_state(stage_events, stages, rows, opp_index, moments)
+        out["stage"] = state["stage_at"].to_numpy(dtype=object)
+        out["open_stage"] = state["open_stage"].fillna(True).to_numpy(dtype=bool)
+        entered = pd.Series(state["entered_at"].to_numpy(dtype="datetime64[ns]"))
+        in_stage = (moments - entered).dt.total_seconds() / SECONDS_PER_DAY
+        out["days_in_stage"] = in_stage.to_numpy()
+        norm = pd.Series(out["stage"]).map(norms.stage_days).astype("float64")
+        out["stage_time_ratio"] = (in_stage / norm).to_numpy()
+        out["stage_changes"] = state["stage_changes"].to_numpy(dtype="float64")
+        out["regressions"] = state["regressions"].to_numpy(dtype="float64")
+    undated_moment = moments.isna().all()
+    rate_moments = (
+        pd.Series(np.repeat(np.datetime64(pd.Timestamp.max.floor("D"), "ns"), len(moments)))
+        if undated_moment
+        else moments
+    )
+    for segment in spec.segments:
+        rate, _, _ = as_of_rates(opportunities, rows, rate_moments, segment, known_at)
+        out[te_column(segment)] = rate
+    if spec.use_amount:
+        amount = base["amount"].astype("float64").to_numpy()
+        out["log_amount"] = np.where(amount >= 0, np.log1p(np.where(amount >= 0, amount, 0)), np.nan)
+    return out
+
+
+def model_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    """The estimator's float matrix: stage as its code in spec.stage_levels (unknown → NaN)."""
+    parts = []
+    if spec.mode == HISTORY:
+        code = pd.Index(spec.stage_levels).get_indexer(frame["stage"].astype(object))
+        parts.append(np.where(code >= 0, code, np.nan).astype("float64"))
+    parts += [frame[c].to_numpy(dtype="float64") for c in spec.numeric]
+    if not parts:
+        return np.empty((len(frame), 0))
+    return np.column_stack(parts)
+
+
+def closed_deals(opportunities: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Deals closed (won/lost) by `as_of`: opportunity_id, lost (1/0)."""
+    status = status_as_of(opportunities, as_of)
+    ok = status.isin([WON, LOST])
     return pd.DataFrame(
         {
-            "opportunity_id": opportunities.loc[ok, "opportunity_id"],
-            "created_at": opportunities.loc[ok, "created_at"],
-            "closed_at": opportunities.loc[ok, "closed_at"],
-            "lost": status[ok].eq(LOST).astype("int64"),
+            "opportunity_id": opportunities.loc[ok, "opportunity_id"].to_numpy(),
+            "lost": status[ok].eq(LOST).to_numpy(dtype="int64"),
         }
-    ).reset_index(drop=True)
-
-
-def snapshot_counts(deals: pd.DataFrame, mode: str) -> np.ndarray:
-    """How many snapshots snapshot_points would give each deal (without building them)."""
-    if mode != HISTORY:
-        return np.ones(len(deals), dtype="int64")
-    life = (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / SECONDS_PER_DAY
-    return np.searchsorted(
-        np.asarray(SNAPSHOT_AGES_DAYS, dtype=float), life.to_numpy(), side="left"
     )
-
-
-def snapshot_points(
-    deals: pd.DataFrame, mode: str, ages: tuple[int, ...] = SNAPSHOT_AGES_DAYS
-) -> pd.DataFrame:
-    """Snapshot times of closed deals: at each age in `ages` while still open (history mode),
-    or at creation only (fallback). Takes closed_deals' frame; returns its columns plus
-    snapshot_at and weight (1 / snapshots of the deal)."""
-    grid = np.asarray(ages if mode == HISTORY else (0,), dtype="int64")
-    rep = deals.loc[deals.index.repeat(len(grid))].reset_index(drop=True)
-    rep["snapshot_at"] = rep["created_at"] + pd.to_timedelta(np.tile(grid, len(deals)), unit="D")
-    rep = rep.loc[rep["snapshot_at"] < rep["closed_at"]].reset_index(drop=True)
-    rep["weight"] = 1.0 / rep.groupby("opportunity_id")["opportunity_id"].transform("size")
-    return rep
-
-
-def fit_categories(frame: pd.DataFrame, spec: FeatureSpec) -> FeatureSpec:
-    """The spec with its categorical levels: those seen on ≥ MIN_CATEGORY_DEALS training deals."""
-    categories = {}
-    for column in spec.categorical:
-        per_deal = frame.drop_duplicates(["opportunity_id", column])[column].dropna()
-        counts = per_deal.astype(str).value_counts()
-        keep = counts[counts >= MIN_CATEGORY_DEALS].index[:MAX_CATEGORIES]
-        categories[column] = sorted(keep.tolist())
-    return FeatureSpec(spec.mode, spec.categorical, spec.numeric, categories)
-
-
-def model_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """The model's input: spec.columns, categoricals as strings limited to the trained levels."""
-    out = pd.DataFrame(index=frame.index)
-    for column in spec.categorical:
-        values = frame[column].astype(object)
-        known = values.isin(spec.categories.get(column, []))
-        out[column] = np.where(values.isna(), MISSING, np.where(known, values, OTHER)).astype(
-            object
-        )
-    for column in spec.numeric:
-        out[column] = frame[column].astype("float64")
-    return out

@@ -1,14 +1,14 @@
-"""Score every open deal: calibrated probability of ending lost, tier, reasons and rule signals."""
+"""Score open deals: calibrated probability of ending lost, tier, expected lost value, reason
+codes and rule signals. Numbers and codes only; presenters render words (one scoring serves
+both languages)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
 
-from dealscope.i18n import t
 from dealscope.metrics.kpis import status_as_of
 from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
@@ -17,8 +17,10 @@ from dealscope.metrics.stall import (
     flag_open_deals,
 )
 from dealscope.model import OPEN
+from dealscope.risk import estimator as E
 from dealscope.risk import features as F
-from dealscope.risk.explain import explain
+from dealscope.risk.card import ModelCard
+from dealscope.risk.explain import contributions, reason_frame
 
 TIERS = ("high", "medium", "low")
 # Keys of `extra` (or columns) that record a change of the customer's decision maker.
@@ -31,36 +33,41 @@ SCORE_COLUMNS = (
     "stage",
     "amount",
     "p_lost",
+    "expected_lost_value",
     "tier",
-    "tag",
-    "risk_up",
-    "risk_down",
-    "reasons",
     "stalled",
     "days_in_stage",
     "stall_days",
     "silent",
     "days_silent",
     "decision_maker_changed",
-    "signals",
 )
+ORDERS = ("p_lost", "expected_lost_value")
 
 
-def assign_tier(p_lost: pd.Series, thresholds: dict) -> pd.Series:
-    """high when p ≥ thresholds['high'], low when p < thresholds['low'], else medium."""
+@dataclass(frozen=True)
+class RiskScores:
+    """deals: SCORE_COLUMNS per open deal, by p_lost (highest first). reasons: explain's long
+    frame plus `segment_lost_rate` / `segment_closed` (the segment's lost share and closed
+    deals before the scoring moment) and `level` (the deal's segment value or stage)."""
+
+    deals: pd.DataFrame
+    reasons: pd.DataFrame
+    moment: pd.Timestamp
+
+
+def assign_tier(p_lost: pd.Series, high: float, low: float) -> pd.Series:
+    """high when p ≥ high, low when p < low, else medium."""
     return pd.Series(
-        np.where(
-            p_lost >= thresholds["high"],
-            "high",
-            np.where(p_lost < thresholds["low"], "low", "medium"),
-        ),
+        np.where(p_lost >= high, "high", np.where(p_lost < low, "low", "medium")),
         index=p_lost.index,
     )
 
 
 def decision_maker_changed(opportunities: pd.DataFrame) -> pd.Series | None:
     """Per deal: True when a decision-maker-changed column / extra key says so; None when the
-    data has no such field at all (then the signal is not shown)."""
+    data has no such field at all (then the signal is not shown). Only its value at the export
+    is known, so it is a rule signal, never a model feature."""
     names = pd.Index(opportunities.columns.astype(str))
     columns = names[names.str.contains("(?i)" + DECISION_MAKER_KEY, regex=True)]
     if len(columns):
@@ -76,88 +83,81 @@ def decision_maker_changed(opportunities: pd.DataFrame) -> pd.Series | None:
     return extra.str.contains("(?i)" + pattern, regex=True).fillna(False).astype(bool)
 
 
-def open_points(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Every deal open at `as_of` (created by then, or undated) as a point: opportunity_id,
-    snapshot_at = as_of."""
+def open_points(opportunities: pd.DataFrame, as_of: pd.Timestamp, undated: bool) -> pd.DataFrame:
+    """Every deal open at `as_of` (created by then, or undated): opportunity_id, snapshot_at."""
     is_open = status_as_of(opportunities, as_of).eq(OPEN) & ~opportunities["created_at"].gt(as_of)
     ids = opportunities.loc[is_open, "opportunity_id"]
-    return pd.DataFrame({"opportunity_id": ids.to_numpy(), "snapshot_at": as_of})
+    return pd.DataFrame(
+        {"opportunity_id": ids.to_numpy(), "snapshot_at": pd.NaT if undated else as_of}
+    )
 
 
-def _signals_text(frame: pd.DataFrame, lang: str) -> pd.Series:
-    """Evidence of each rule signal in words, e.g. "stalled: 40 days in stage (line 21)"."""
-
-    def part(mask: pd.Series, key: str, **columns: pd.Series) -> pd.Series:
-        # "a {days} b {line}" -> ["a ", "days", " b ", "line", ""]: literals and column names.
-        pieces = re.split(r"\{(\w+)\}", t(key, lang))
-        text = pd.Series("", index=frame.index, dtype="string")
-        for i, piece in enumerate(pieces):
-            text = text + (columns[piece] if i % 2 else piece)
-        return text.where(mask, "")
-
-    days = frame["days_in_stage"].round().astype("Int64").astype("string").fillna("—")
-    line = frame["stall_days"].round().astype("Int64").astype("string").fillna("—")
-    silent = frame["days_silent"].round().astype("Int64").astype("string").fillna("—")
-    parts = [
-        part(frame["stalled"], "risk.signal.stalled_text", days=days, line=line),
-        part(frame["silent"], "risk.signal.silent_text", days=silent),
-        part(frame["decision_maker_changed"].fillna(False).astype(bool), "risk.signal.dm_text"),
-    ]
-    sep = t("risk.reason.sep", lang)
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.where(p.eq(""), out.where(out.eq(""), out + sep) + p)
-    return out
+def _segment_history(
+    opportunities: pd.DataFrame, reasons: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Add level, segment_lost_rate and segment_closed to segment / stage reasons (raw shares of
+    deals closed by `as_of`, unshrunk: what the user can check against the data)."""
+    status = status_as_of(opportunities, as_of)
+    closed = status.isin(["won", "lost"])
+    lost = status.eq("lost")
+    by_id = opportunities.set_index("opportunity_id")
+    reasons = reasons.assign(level=pd.NA, segment_lost_rate=np.nan, segment_closed=np.nan)
+    for feature in reasons["feature"].unique():
+        if not str(feature).startswith("te_"):
+            continue
+        segment = str(feature)[3:]
+        keys = F.segment_key(opportunities[segment])
+        table = pd.DataFrame({"k": keys[closed], "lost": lost[closed]}).groupby("k")["lost"]
+        mask = reasons["feature"].eq(feature)
+        level = F.segment_key(by_id[segment].reindex(reasons.loc[mask, "opportunity_id"]))
+        reasons.loc[mask, "level"] = level.where(level.ne(F.MISSING_LEVEL), pd.NA).to_numpy()
+        reasons.loc[mask, "segment_lost_rate"] = level.map(table.mean()).to_numpy()
+        reasons.loc[mask, "segment_closed"] = level.map(table.size()).fillna(0).to_numpy()
+    return reasons
 
 
 def score_open_deals(
-    estimator: ClassifierMixin,
-    card: dict,
+    estimator,
+    card: ModelCard,
     opportunities: pd.DataFrame,
     stage_events: pd.DataFrame,
     stages: pd.DataFrame,
     as_of: pd.Timestamp,
-    lang: str,
     silence_days: float = DEFAULT_SILENCE_DAYS,
-) -> pd.DataFrame:
-    """One row per open deal with SCORE_COLUMNS: p_lost, tier (high/medium/low), tag (易流失 /
-    需跟进 / 高意向 or English), reasons up/down, and the stalled / silent / decision-maker
-    signals with their evidence; sorted by p_lost, highest first."""
-    spec = F.FeatureSpec.from_json(card["spec"])
-    points = open_points(opportunities, as_of)
-    raw = F.features_at(points, opportunities, stage_events, stages, as_of, spec)
+) -> RiskScores:
+    """Score every deal open at `as_of` with the model (features as known at `as_of`)."""
+    spec = card.spec
+    opportunities = opportunities.reset_index(drop=True)
+    points = open_points(opportunities, as_of, spec.mode == F.UNDATED)
+    norms = F.Norms(
+        {str(k): float(v) for k, v in card.norms.get("stage_days", {}).items()},
+        card.norms.get("cycle_days"),
+    )
+    if spec.mode != F.UNDATED:
+        norms = F.compute_norms(opportunities, stage_events, stages, as_of)
+    raw = F.features_at(points, opportunities, stage_events, stages, spec, norms, as_of)
     X = F.model_matrix(raw, spec)
-    p = pd.Series(estimator.predict_proba(X)[:, 1] if len(X) else [], index=X.index, dtype=float)
-    reasons = explain(estimator, X, spec, card["typical"], lang)
+    p = E.predict(estimator, card.calibration, X) if len(X) else np.empty(0)
     base = opportunities.drop_duplicates("opportunity_id").set_index("opportunity_id")
     base = base.reindex(points["opportunity_id"])
+    amount = base["amount"].to_numpy(dtype="float64")
     out = pd.DataFrame(
         {
             "opportunity_id": points["opportunity_id"].to_numpy(),
             "name": base["name"].to_numpy(),
             "owner": base["owner"].to_numpy(),
             "stage": base["stage"].to_numpy(),
-            "amount": base["amount"].to_numpy(),
-            "p_lost": p.to_numpy(),
+            "amount": amount,
+            "p_lost": p,
+            "expected_lost_value": p * amount,  # NaN when the amount is missing
         }
     )
-    out["tier"] = assign_tier(out["p_lost"], card["thresholds"])
-    out["tag"] = out["tier"].map({tier: t(f"risk.tier.{tier}", lang) for tier in TIERS})
-    out["risk_up"] = reasons["risk_up"].to_numpy()
-    out["risk_down"] = reasons["risk_down"].to_numpy()
-    up_label, down_label = t("risk.reason.up", lang), t("risk.reason.down", lang)
-    out["reasons"] = np.where(out["risk_up"] != "", up_label + out["risk_up"], "")
-    out["reasons"] = np.where(
-        out["risk_down"] != "",
-        np.where(out["reasons"] != "", out["reasons"] + " | ", "") + down_label + out["risk_down"],
-        out["reasons"],
-    )
+    out["tier"] = assign_tier(out["p_lost"], card.thresholds.high, card.thresholds.low)
     out = out.merge(
         _rule_signals(opportunities, stage_events, stages, as_of, silence_days),
         on="opportunity_id",
         how="left",
     )
-    # Deals without a created date are not in flag_open_deals: no evidence, so no flag.
     out["stalled"] = out["stalled"].eq(True)
     out["silent"] = out["silent"].eq(True)
     dm = decision_maker_changed(opportunities)
@@ -168,12 +168,28 @@ def score_open_deals(
         .map(pd.Series(dm.to_numpy(), index=opportunities["opportunity_id"]))
         .astype("boolean")
     )
-    out["signals"] = _signals_text(out, lang)
-    return (
+    effects = contributions(estimator, card, X) if len(X) else np.zeros((0, len(spec.columns)))
+    values = np.column_stack(
+        [raw["stage"].to_numpy(dtype=object)] * (spec.mode == F.HISTORY)
+        + [raw[c].to_numpy(dtype=object) for c in spec.numeric]
+    ) if len(X) else np.zeros((0, len(spec.columns)), dtype=object)
+    reasons = reason_frame(points["opportunity_id"].to_numpy(), effects, values, card)
+    reasons = _segment_history(opportunities, reasons, as_of)
+    deals = (
         out.loc[:, list(SCORE_COLUMNS)]
         .sort_values("p_lost", ascending=False, kind="stable")
         .reset_index(drop=True)
     )
+    return RiskScores(deals, reasons, pd.Timestamp(as_of))
+
+
+def order_deals(deals: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Deals ordered by p_lost or by expected_lost_value (missing amounts last), highest first."""
+    if by not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}")
+    return deals.sort_values(
+        [by, "p_lost"], ascending=False, na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
 def _rule_signals(opportunities, stage_events, stages, as_of, silence_days) -> pd.DataFrame:
@@ -185,9 +201,9 @@ def _rule_signals(opportunities, stage_events, stages, as_of, silence_days) -> p
     ]
 
 
-def tier_counts(scores: pd.DataFrame) -> pd.DataFrame:
+def tier_counts(deals: pd.DataFrame) -> pd.DataFrame:
     """Open deals per tier: tier, count, amount (summed as given), in TIERS order."""
-    grouped = scores.groupby("tier")
+    grouped = deals.groupby("tier")
     return (
         pd.DataFrame({"count": grouped.size(), "amount": grouped["amount"].sum()})
         .reindex(list(TIERS), fill_value=0)
