@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="output file: FILE.html or FILE.md")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print the key figures as JSON")
+    parser.add_argument(
+        "--model-dir", help="risk model folder (default: $DEALSCOPE_MODEL_DIR, else models/)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -42,7 +45,10 @@ def run(args) -> int:
     engine = store.get_engine(args.db)
     dataset = store.read_dataset(engine, args.dataset)
     compare = store.read_dataset(engine, args.compare_to) if args.compare_to else None
-    document = build_weekly_report(dataset, args.week, compare)
+    risk_model, risk_status = _stored_model(dataset, args.model_dir)
+    document = build_weekly_report(
+        dataset, args.week, compare, risk_model=risk_model, risk_status=risk_status
+    )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(renderer(document, args.lang), encoding="utf-8")
@@ -56,3 +62,17 @@ def run(args) -> int:
         for key, value in figures.items():
             print(f"{key:>18}: {value}")
     return 0
+
+
+def _stored_model(dataset, model_dir):
+    """(estimator, card) of the model stored for this dataset, or (None, reason code): the CLI
+    loads the model and passes it into the report (which never reads model files)."""
+    from dealscope.risk import registry, service
+
+    try:
+        model = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
+    except registry.ModelMissing:
+        return None, service.RISK_NO_MODEL
+    except registry.ModelUnavailable:
+        return None, service.RISK_UNAVAILABLE
+    return model, service.RISK_OK

@@ -8,10 +8,10 @@ from pathlib import Path
 from dealscope import store
 from dealscope.export import to_safe_csv
 from dealscope.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
+from dealscope.risk.score import ORDERS, order_deals
 from dealscope.risk.service import load_or_train, score_dataset, train_and_save
 from dealscope.risk.train import train_summary
-
-SCORE_EXPORT_COLUMNS = ("opportunity_id", "p_lost", "tier", "reasons", "tag", "signals")
 
 
 def register(subparsers) -> None:
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser("risk", help="train the churn-risk model or score open deals")
     commands = parser.add_subparsers(dest="risk_command", required=True)
-    train = commands.add_parser("train", help="train, validate out of time and save the model")
+    train = commands.add_parser("train", help="backtest, train and save the model")
     score = commands.add_parser("score", help="write p_lost, tier and reasons of every open deal")
     for sub in (train, score):
         sub.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     score.add_argument(
         "--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="reasons' language"
     )
+    score.add_argument(
+        "--order", choices=ORDERS, default="p_lost", help="row order (default: p_lost)"
+    )
     score.set_defaults(handler=run_score)
 
 
@@ -45,15 +48,15 @@ def run_train(args) -> int:
         print_json(summary)
     else:
         for key in (
+            "validation",
             "auc",
             "baseline_auc",
-            "pr_auc",
             "brier",
             "lift_top_decile",
-            "n_train",
-            "n_test",
+            "closed_split_auc",
+            "unresolved_share",
         ):
-            print(f"{key:>16}: {summary[key]}")
+            print(f"{key:>18}: {summary[key]}")
     return 0
 
 
@@ -62,7 +65,13 @@ def run_score(args) -> int:
     estimator, card, trained = load_or_train(dataset, args.model_dir)
     if trained:
         print("no usable model was stored: trained a new one", file=sys.stderr)
-    scores = score_dataset(dataset, estimator, card, args.lang)
-    Path(args.out).write_bytes(to_safe_csv(scores.loc[:, list(SCORE_EXPORT_COLUMNS)]))
-    print(f"wrote {len(scores)} open opportunities to {args.out}", file=sys.stderr)
+    table = scores_table(score_dataset(dataset, estimator, card), args.lang)
+    table = order_deals(table, args.order)
+    try:
+        Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))
+    except OSError as exc:
+        from dealscope.errors import DealScopeError
+
+        raise DealScopeError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    print(f"wrote {len(table)} open opportunities to {args.out}", file=sys.stderr)
     return 0

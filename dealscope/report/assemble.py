@@ -11,7 +11,7 @@ import pandas as pd
 from dealscope.metrics.kpis import infer_as_of, main_currency
 from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS, compute_stage_intervals
 from dealscope.model import Dataset
-from dealscope.report.at_risk import RISK_OK, load_model_risk, rank_at_risk
+from dealscope.report.at_risk import model_risk_at, rank_at_risk
 from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
@@ -60,11 +60,15 @@ def build_weekly_report(
     opportunities: pd.DataFrame | None = None,
     stage_events: pd.DataFrame | None = None,
     silence_days: float = DEFAULT_SILENCE_DAYS,
+    risk_model: tuple[object, object] | None = None,
+    risk_status: str = "no_model",
 ) -> dict:
     """The weekly report of `dataset` for ISO week `week` ('YYYY-Www'; default the last complete).
 
     `opportunities` / `stage_events` default to the whole dataset (the page passes its
-    segment-filtered frames). `compare_to` adds the two-snapshot comparison. Raises WeekError for a
+    segment-filtered frames). `compare_to` adds the two-snapshot comparison. `risk_model` is the
+    (estimator, card) the caller loaded for this dataset (None: rule signals only, and
+    `risk_status` says why: no_model / unavailable / training). Raises WeekError for a
     malformed week or one outside the data.
     """
     opps = dataset.opportunities if opportunities is None else opportunities
@@ -107,7 +111,9 @@ def build_weekly_report(
         "movements": movements,
         "lost_reasons": summarise_lost_reasons(movements["lost"]),
         "bottleneck": _bottleneck_section(opps, events, stages, weeks, monday),
-        "at_risk": _at_risk_section(dataset, opps, intervals, stages, end, silence_days),
+        "at_risk": _at_risk_section(
+            dataset, opps, intervals, stages, end, silence_days, risk_model, risk_status
+        ),
         "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
     }
     return document
@@ -122,16 +128,25 @@ def _bottleneck_section(opps, events, stages, weeks, monday) -> dict:
     return {"status": "ok" if found else "none", "stage": found, "table": table}
 
 
-def _at_risk_section(dataset, opps, intervals, stages, end, silence_days) -> dict:
+def _at_risk_section(
+    dataset, opps, intervals, stages, end, silence_days, risk_model, risk_status
+) -> dict:
     flags = flags_at(opps, intervals, stages, end, silence_days)
-    model_risk, risk_status = load_model_risk(dataset, end)
+    model_risk = model_risk_at(dataset, *risk_model, end) if risk_model is not None else None
+    table = rank_at_risk(flags, model_risk)
+    reasons = None
+    if model_risk is not None:
+        reasons = model_risk.reasons.loc[
+            model_risk.reasons["opportunity_id"].isin(table["opportunity_id"])
+        ].reset_index(drop=True)
     return {
         "moment": end,
-        "model": risk_status == RISK_OK,
-        "model_status": risk_status,
+        "model": model_risk is not None,
+        "model_status": "model" if model_risk is not None else risk_status,
         "open_deals": len(flags),
         "flagged": int((flags["stalled"] | flags["silent"]).sum()),
-        "table": rank_at_risk(flags, model_risk),
+        "table": table,
+        "reasons": reasons,
     }
 
 

@@ -15,7 +15,7 @@ from dealscope.report.week import week_label
 
 # Report tables show at most this many rows each; the page offers the full lists as downloads.
 REPORT_ROW_LIMIT = 20
-AMOUNT_COLUMNS = {"amount", "value", "old_amount", "new_amount"}
+AMOUNT_COLUMNS = {"amount", "value", "old_amount", "new_amount", "expected_lost_value"}
 DATE_COLUMNS = {
     "moved_at",
     "closed_at",
@@ -212,17 +212,18 @@ def at_risk_text(document: dict, lang: str) -> list[str]:
 
 
 def at_risk_table(document: dict, lang: str) -> pd.DataFrame:
-    """The at-risk table for `lang`: model columns (p_lost, tier, reasons in `lang`) only when a
-    model scored the deals; tier codes translated."""
+    """The at-risk table for `lang`: model columns (p_lost, expected lost value, tier, reasons
+    rendered in `lang`) only when a model scored the deals; tier names as on the Risk page."""
+    from dealscope.report.risk_present import reasons_by_deal, tier_labels
+
     table = document["at_risk"]["table"]
-    model_only = ["p_lost", "tier", *[c for c in table.columns if c.startswith("reasons_")]]
+    model_only = ["p_lost", "expected_lost_value", "tier"]
     if not document["at_risk"]["model"]:
         return table.drop(columns=model_only)
-    out = table.drop(columns=[c for c in model_only if c.startswith("reasons_")])
-    out["reasons"] = table[f"reasons_{lang}"]
-    out["tier"] = table["tier"].map(
-        {k: t(f"weekly.tier.{k}", lang) for k in ("high", "medium", "low")}
-    )
+    out = table.copy()
+    words = reasons_by_deal(document["at_risk"]["reasons"], lang).set_index("opportunity_id")
+    out["reasons"] = out["opportunity_id"].map(words["reasons"]).fillna("")
+    out["tier"] = table["tier"].map(tier_labels(lang))
     return out
 
 

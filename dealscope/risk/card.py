@@ -150,8 +150,6 @@ class ModelCard:
             closed_split=metrics(data.get("closed_split")),
             beats_baseline=bool(data["beats_baseline"]),
             rows={k: int(x) for k, x in data["rows"].items()},
-            feature_availability=tuple(
-                AvailabilityRow(**r) for r in data["feature_availability"]
-            ),
+            feature_availability=tuple(AvailabilityRow(**r) for r in data["feature_availability"]),
             norms=dict(data.get("norms", {})),
         )

@@ -40,9 +40,7 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[Reli
     agg = agg.loc[agg["w"] > 0]
     return tuple(
         ReliabilityBin(int(b), float(wp / w_), float(wy / w_), float(w_))
-        for b, wp, wy, w_ in zip(
-            agg.index, agg["wp"], agg["wy"], agg["w"], strict=True
-        )
+        for b, wp, wy, w_ in zip(agg.index, agg["wp"], agg["wy"], agg["w"], strict=True)
     )
 
 

@@ -203,7 +203,9 @@ def _stage_state(
     position = ev["stage"].map(table["position"]).astype("float64").to_numpy()
     is_open = ev["stage"].map(table["kind"]).eq(OPEN).to_numpy()
     same = np.r_[False, code[1:] == code[:-1]]
-    regressed = same & is_open & np.r_[False, is_open[:-1]] & (position < np.r_[np.nan, position[:-1]])
+    regressed = (
+        same & is_open & np.r_[False, is_open[:-1]] & (position < np.r_[np.nan, position[:-1]])
+    )
     events = pd.DataFrame(
         {
             "code": code,
@@ -284,7 +286,9 @@ def features_at(
         out[te_column(segment)] = rate
     if spec.use_amount:
         amount = base["amount"].astype("float64").to_numpy()
-        out["log_amount"] = np.where(amount >= 0, np.log1p(np.where(amount >= 0, amount, 0)), np.nan)
+        out["log_amount"] = np.where(
+            amount >= 0, np.log1p(np.where(amount >= 0, amount, 0)), np.nan
+        )
     return out
 
 

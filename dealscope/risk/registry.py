@@ -11,9 +11,12 @@ never a crash, and no file is ever unpickled (pickle/joblib are never called on 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import tempfile
+import threading
 import warnings
 import zipfile
 from pathlib import Path
@@ -25,6 +28,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 
 from dealscope.errors import DealScopeError
 from dealscope.model import OPPORTUNITY_COLUMNS, STAGE_COLUMNS, STAGE_EVENT_COLUMNS
+from dealscope.risk.card import ModelCard
 
 MODEL_DIR_ENV = "DEALSCOPE_MODEL_DIR"
 DEFAULT_MODEL_DIR = "models"
@@ -32,12 +36,10 @@ MODEL_FILE, CARD_FILE, MANIFEST_FILE = "model.skops", "card.json", "manifest.jso
 MANIFEST_WRITER = "DealScope"
 MANIFEST_FORMAT = "dealscope-risk-model/1"
 # The only types beyond skops' defaults a DealScope risk model contains (found with
-# skops.io.get_untrusted_types on both candidate pipelines). Never trusted=True.
+# skops.io.get_untrusted_types on the fitted additive HistGradientBoostingClassifier). Never trusted=True.
 TRUSTED_TYPES = (
     "functools.partial",
     "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 )
@@ -93,28 +95,91 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(estimator: object, card: dict, directory: str | os.PathLike | None = None) -> Path:
-    """Write model.skops, card.json and the manifest for card['dataset'] {id, data_hash}."""
-    folder = model_path(card["dataset"]["id"], card["dataset"]["data_hash"], directory)
+# One lock per process for the threads of the app, plus an flock for other processes (the CLI).
+_SAVE_LOCK = threading.Lock()
+LOCK_FILE = ".lock"
+
+
+class ModelFolderError(DealScopeError):
+    """The model folder cannot be written safely (a symlink or a directory is in the way)."""
+
+
+def _safe_folder(folder: Path) -> Path:
+    """Create the folder; refuse a symlink anywhere we write (the folder or its parent)."""
+    for path in (folder.parent, folder):
+        if path.is_symlink():
+            raise ModelFolderError(
+                f"{path} is a symbolic link: model files are never written through links; "
+                "remove it and train again."
+            )
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (MODEL_FILE + ".tmp")
-    sio.dump(estimator, tmp)
-    untrusted = set(sio.get_untrusted_types(file=tmp)) - set(TRUSTED_TYPES)
+    return folder
+
+
+def _write_temp(folder: Path, suffix: str, write) -> Path:
+    """A new uniquely named temp file in `folder` filled by write(path); returns its path."""
+    handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(handle)
+    try:
+        write(Path(name))
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Rename atomically over `target`; a symlink there is replaced (never followed), a
+    directory in the way is a clear error."""
+    if target.is_dir() and not target.is_symlink():
+        tmp.unlink(missing_ok=True)
+        raise ModelFolderError(
+            f"{target} is a directory, where the model file belongs: remove it and train again."
+        )
+    os.replace(tmp, target)
+
+
+def save_model(
+    estimator: object, card: ModelCard, directory: str | os.PathLike | None = None
+) -> Path:
+    """Write model.skops, card.json and the manifest for card.dataset {id, data_hash}.
+
+    Each file is written to a unique temp name and renamed over the old one (os.replace, which
+    replaces a symlink rather than following it); the renames of one save happen under a lock,
+    so concurrent saves never fail and the manifest always matches the files it names.
+    """
+    folder = _safe_folder(model_path(card.dataset.id, card.dataset.data_hash, directory))
+    model_tmp = _write_temp(folder, ".skops", lambda p: sio.dump(estimator, p))
+    untrusted = set(sio.get_untrusted_types(file=model_tmp)) - set(TRUSTED_TYPES)
     if untrusted:  # a new sklearn internals type: refuse to write what we could not load
-        tmp.unlink()
+        model_tmp.unlink()
         raise ModelUnavailable(
             f"model contains types outside the trusted list: {sorted(untrusted)}"
         )
-    tmp.replace(folder / MODEL_FILE)
-    (folder / CARD_FILE).write_text(
-        json.dumps(card, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
+    text = json.dumps(card.to_json(), ensure_ascii=False, indent=2, default=str)
+    card_tmp = _write_temp(folder, ".json", lambda p: p.write_text(text, encoding="utf-8"))
     manifest = {
         "writer": MANIFEST_WRITER,
         "format": MANIFEST_FORMAT,
-        "files": {name: _sha256(folder / name) for name in (MODEL_FILE, CARD_FILE)},
+        "files": {MODEL_FILE: _sha256(model_tmp), CARD_FILE: _sha256(card_tmp)},
     }
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    manifest_tmp = _write_temp(
+        folder, ".json", lambda p: p.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    )
+    lock_path = folder / LOCK_FILE
+    try:
+        with _SAVE_LOCK:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                _replace(model_tmp, folder / MODEL_FILE)
+                _replace(card_tmp, folder / CARD_FILE)
+                _replace(manifest_tmp, folder / MANIFEST_FILE)
+            finally:
+                os.close(fd)
+    finally:
+        for tmp in (model_tmp, card_tmp, manifest_tmp):
+            tmp.unlink(missing_ok=True)
     return folder
 
 
@@ -129,7 +194,7 @@ def model_token(
     return _sha256(manifest) if manifest.is_file() else "no-manifest"
 
 
-def _verified_card(folder: Path, dataset_id: int, hash_: str) -> dict:
+def _verified_card(folder: Path, dataset_id: int, hash_: str) -> ModelCard:
     manifest_path = folder / MANIFEST_FILE
     if not folder.exists():
         raise ModelMissing("No risk model trained for this dataset yet: train one.")
@@ -160,21 +225,26 @@ def _verified_card(folder: Path, dataset_id: int, hash_: str) -> dict:
             f"The model was trained with scikit-learn {version}, this is {sklearn.__version__}: "
             "retrain the model."
         )
-    return card
+    try:
+        return ModelCard.from_json(card)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelUnavailable("The model card is of an older format: retrain the model.") from exc
 
 
-def load_card(dataset_id: int, hash_: str, directory: str | os.PathLike | None = None) -> dict:
+def load_card(dataset_id: int, hash_: str, directory: str | os.PathLike | None = None) -> ModelCard:
     """The verified model card of a dataset version (raises ModelMissing / ModelUnavailable)."""
     return _verified_card(model_path(dataset_id, hash_, directory), dataset_id, hash_)
 
 
 def load_model(
     dataset_id: int, hash_: str, directory: str | os.PathLike | None = None
-) -> tuple[object, dict]:
+) -> tuple[object, ModelCard]:
     """(estimator, card) of a dataset version, verified and loaded with the trusted list only."""
     folder = model_path(dataset_id, hash_, directory)
     card = _verified_card(folder, dataset_id, hash_)
     path = folder / MODEL_FILE
+    if path.is_symlink():
+        raise ModelUnavailable("The model file is a symbolic link: retrain the model.")
     if not zipfile.is_zipfile(path):
         raise ModelUnavailable("The model file is not a skops archive: retrain the model.")
     try:

@@ -169,10 +169,14 @@ def score_open_deals(
         .astype("boolean")
     )
     effects = contributions(estimator, card, X) if len(X) else np.zeros((0, len(spec.columns)))
-    values = np.column_stack(
-        [raw["stage"].to_numpy(dtype=object)] * (spec.mode == F.HISTORY)
-        + [raw[c].to_numpy(dtype=object) for c in spec.numeric]
-    ) if len(X) else np.zeros((0, len(spec.columns)), dtype=object)
+    values = (
+        np.column_stack(
+            [raw["stage"].to_numpy(dtype=object)] * (spec.mode == F.HISTORY)
+            + [raw[c].to_numpy(dtype=object) for c in spec.numeric]
+        )
+        if len(X)
+        else np.zeros((0, len(spec.columns)), dtype=object)
+    )
     reasons = reason_frame(points["opportunity_id"].to_numpy(), effects, values, card)
     reasons = _segment_history(opportunities, reasons, as_of)
     deals = (

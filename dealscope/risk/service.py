@@ -1,17 +1,23 @@
-"""The entry points the CLI and the UI share: train-and-save, load-or-train, score a dataset."""
+"""The entry points the CLI and the UI share: train-and-save, load-or-train, score a dataset,
+and the model risk of a weekly report (loaded here, passed into the report)."""
 
 from __future__ import annotations
 
 import os
 
 import pandas as pd
-from sklearn.base import ClassifierMixin
 
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.model import Dataset
 from dealscope.risk import registry
-from dealscope.risk.score import score_open_deals
+from dealscope.risk.card import DatasetRef, ModelCard
+from dealscope.risk.score import RiskScores, score_open_deals
 from dealscope.risk.train import Progress, TrainedModel, train_risk_model
+
+# Why a report has no model column (i18n keys weekly.risk.<code>).
+RISK_NO_MODEL = "no_model"
+RISK_UNAVAILABLE = "unavailable"
+RISK_OK = "model"
 
 
 def dataset_as_of(dataset: Dataset) -> pd.Timestamp:
@@ -37,18 +43,16 @@ def train_and_save(
         dataset.stage_events,
         dataset.stages,
         dataset_as_of(dataset),
-        dataset={"id": dataset.id, "name": dataset.name, "data_hash": hash_},
+        dataset=DatasetRef(dataset.id, dataset.name, hash_),
         progress=progress,
     )
-    trained.card["rows"]["opportunities"] = len(dataset.opportunities)
-    trained.card["rows"]["stage_events"] = len(dataset.stage_events)
     registry.save_model(trained.estimator, trained.card, directory)
     return trained
 
 
 def load_or_train(
     dataset: Dataset, directory: str | os.PathLike | None = None
-) -> tuple[object, dict, bool]:
+) -> tuple[object, ModelCard, bool]:
     """(estimator, card, trained_now): the stored model, or a new one when missing/unusable."""
     hash_ = dataset_hash(dataset)
     try:
@@ -60,15 +64,28 @@ def load_or_train(
 
 
 def score_dataset(
-    dataset: Dataset, estimator: ClassifierMixin, card: dict, lang: str
-) -> pd.DataFrame:
-    """score_open_deals on a stored dataset as of its own analysis date."""
+    dataset: Dataset, estimator, card: ModelCard, moment: pd.Timestamp | None = None
+) -> RiskScores:
+    """score_open_deals on a stored dataset as of `moment` (default: its own analysis date)."""
     return score_open_deals(
         estimator,
         card,
         dataset.opportunities,
         dataset.stage_events,
         dataset.stages,
-        dataset_as_of(dataset),
-        lang,
+        dataset_as_of(dataset) if moment is None else moment,
     )
+
+
+def stored_model_risk(
+    dataset: Dataset, moment: pd.Timestamp, directory: str | os.PathLike | None = None
+) -> tuple[RiskScores | None, str]:
+    """The stored model's scores of the deals open at `moment`, or (None, reason code) when no
+    model is stored for this exact data or it cannot be used. Never trains."""
+    try:
+        estimator, card = registry.load_model(dataset.id, dataset_hash(dataset), directory)
+    except registry.ModelMissing:
+        return None, RISK_NO_MODEL
+    except registry.ModelUnavailable:
+        return None, RISK_UNAVAILABLE
+    return score_dataset(dataset, estimator, card, moment), RISK_OK

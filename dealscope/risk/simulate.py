@@ -34,7 +34,9 @@ class SimulatedPipeline:
     quality: pd.Series  # latent quality per deal id (higher = likelier to win)
 
 
-def simulate_pipeline(n: int = 6000, days: int = 900, seed: int = 0, rare: int = 6) -> SimulatedPipeline:
+def simulate_pipeline(
+    n: int = 6000, days: int = 900, seed: int = 0, rare: int = 6
+) -> SimulatedPipeline:
     rng = np.random.default_rng(seed)
     created = rng.uniform(0, days, n)
     regions = np.array(list(REGION_EFFECT))
@@ -75,7 +77,11 @@ def simulate_pipeline(n: int = 6000, days: int = 900, seed: int = 0, rare: int =
     known = reached & (entry <= days)
     rows, cols = np.nonzero(known)
     events = pd.DataFrame(
-        {"opportunity_id": ids[rows], "stage": np.asarray(STAGES)[cols], "entered_at": to_ts(entry[rows, cols])}
+        {
+            "opportunity_id": ids[rows],
+            "stage": np.asarray(STAGES)[cols],
+            "entered_at": to_ts(entry[rows, cols]),
+        }
     )
     closed_rows = np.flatnonzero(~is_open)
     closing = pd.DataFrame(

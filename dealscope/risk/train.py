@@ -262,9 +262,7 @@ def _backtest(frames, spec, tl, as_of, horizon, first, say):
         scored = scored.loc[resolved]
         y = scored["lost"].to_numpy()
         p = E.predict(fitted.estimator, fitted.calibration, F.model_matrix(scored, spec))
-        base = stage_baseline(
-            fitted.frame.assign(weight=1.0), scored.assign(weight=1.0), spec.mode
-        )
+        base = stage_baseline(fitted.frame.assign(weight=1.0), scored.assign(weight=1.0), spec.mode)
         m = evaluate(y, p, curve=False)
         results.append(
             CutoffResult(
@@ -373,8 +371,19 @@ def train_risk_model(
 
 
 def _card(
-    spec, estimator, calibration, frame, opps, as_of, dataset, metrics, baseline, validation,
-    closed_split, rows, norms,
+    spec,
+    estimator,
+    calibration,
+    frame,
+    opps,
+    as_of,
+    dataset,
+    metrics,
+    baseline,
+    validation,
+    closed_split,
+    rows,
+    norms,
 ) -> ModelCard:
     return ModelCard(
         format=CARD_FORMAT,
@@ -438,7 +447,12 @@ def _train_undated(frames, spec, as_of, dataset, counts, say) -> TrainedModel:
     points = closed.assign(snapshot_at=pd.NaT)
     raw = F.features_at(points, opportunities, frames[1], frames[2], spec, F.Norms({}, None), as_of)
     y = closed["lost"].to_numpy()
-    keys = {s: F.segment_key(opportunities.set_index("opportunity_id")[s].reindex(closed["opportunity_id"])) for s in spec.segments}
+    keys = {
+        s: F.segment_key(
+            opportunities.set_index("opportunity_id")[s].reindex(closed["opportunity_id"])
+        )
+        for s in spec.segments
+    }
     keys = {s: k.reset_index(drop=True) for s, k in keys.items()}
     outer = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=E.RANDOM_STATE)
     oof = np.empty(len(y))
@@ -467,9 +481,19 @@ def _train_undated(frames, spec, as_of, dataset, counts, say) -> TrainedModel:
         folds=CV_FOLDS,
     )
     card = _card(
-        spec, estimator, calibration, frame, opportunities, as_of, dataset, metrics, baseline,
-        validation, None,
-        {"closed_won": counts[0], "closed_lost": counts[1], "training_rows": len(y)}, None,
+        spec,
+        estimator,
+        calibration,
+        frame,
+        opportunities,
+        as_of,
+        dataset,
+        metrics,
+        baseline,
+        validation,
+        None,
+        {"closed_won": counts[0], "closed_lost": counts[1], "training_rows": len(y)},
+        None,
     )
     return TrainedModel(estimator, card)
 
