@@ -1,5 +1,5 @@
 """Risk: every open deal's calibrated chance of ending lost, with reasons, rule signals and the
-model card (out-of-time figures beside a stage-only baseline)."""
+model card (backtest figures beside a stage-only baseline). The model trains in the background."""
 
 import streamlit as st
 
@@ -17,9 +17,9 @@ if view is not None:
     resolved = resolve_model(view)
     if resolved is not None:
         estimator, card, key = resolved
-        if card["mode"] == "fallback":
+        if card.mode != "history":
             st.warning(tr("risk.fallback"))
-        if not card["beats_baseline"]:
+        if not card.beats_baseline:
             st.warning(tr("risk.no_skill"))
         scores = load_risk_scores(key, view.dataset, estimator, card)
         render_scores(view, scores, card)

@@ -24,6 +24,7 @@ from ui.ingest_source import PendingSource
 from ui.loaders import clear_caches, get_engine
 from ui.render import render_downloads
 from ui.state import current_lang, tr
+from ui.training import start_training
 
 _SETTINGS = "_ingest_settings"
 _RESULT = "_ingest_result"
@@ -251,6 +252,7 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
             status.update(label=tr("ingest.progress.saved"), state="complete")
         clear_caches()
         st.session_state[_SAVED] = {"name": name.strip(), "id": dataset_id, **result.counts}
+        start_training(db_url, dataset_id)
     saved = st.session_state.get(_SAVED)
     if saved:
         st.success(tr("ingest.saved", **saved))

@@ -1,21 +1,25 @@
-"""Risk page helpers: cached model loading and scoring, training with progress, the model card."""
+"""Risk page helpers: the dataset's model (trained in the background when missing), cached
+scoring, the scored table with words from the presenter, and the model card."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dealscope.charts.risk import build_reliability_chart, build_tier_chart, reliability_frame
+from dealscope.charts.risk import build_reliability_chart, build_tier_chart
 from dealscope.errors import DealScopeError
 from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS
 from dealscope.model import Dataset
+from dealscope.report.risk_present import scores_table, tier_labels
 from dealscope.risk import registry, service
+from dealscope.risk.card import BACKTEST, ModelCard
 from dealscope.risk.features import closed_deals
-from dealscope.risk.score import TIERS, tier_counts
+from dealscope.risk.score import ORDERS, TIERS, RiskScores, order_deals, tier_counts
 from dealscope.risk.train import MIN_CLOSED_PER_CLASS
 from ui.context import ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
+from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, training_registry
 
 TABLE_COLUMNS = (
     "opportunity_id",
@@ -24,12 +28,14 @@ TABLE_COLUMNS = (
     "stage",
     "amount",
     "p_lost",
+    "expected_lost_value",
     "tag",
     "risk_up",
     "risk_down",
     "signals",
 )
 METRICS = ("auc", "pr_auc", "brier", "lift_top_decile", "base_rate")
+POLL_SECONDS = 1.0
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
@@ -53,75 +59,95 @@ def load_risk_model(dataset_id: int, data_hash: str, directory: str, token: str)
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: dict) -> pd.DataFrame:
-    """Scores of every open deal of the dataset; `key` = (url, id, hash, token, lang)."""
-    return service.score_dataset(_dataset, _estimator, _card, key[-1])
+def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: ModelCard) -> RiskScores:
+    """Scores of every open deal of the dataset (numbers and codes, any language);
+    `key` = (url, id, hash, token)."""
+    return service.score_dataset(_dataset, _estimator, _card)
 
 
-def _train(view: ViewContext, data_hash: str) -> bool:
-    with st.status(tr("risk.training"), expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(fraction: float, step: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=tr(f"risk.step.{step}"))
-
-        try:
-            service.train_and_save(view.dataset, progress=progress, data_hash=data_hash)
-        except DealScopeError as exc:
-            status.update(label=tr("risk.train_failed", error=str(exc)), state="error")
-            return False
-        bar.progress(1.0, text=tr("risk.trained"))
-        status.update(label=tr("risk.trained"), state="complete", expanded=False)
-    return True
-
-
-def resolve_model(view: ViewContext) -> tuple[object, dict, tuple] | None:
-    """The dataset's model, or None after explaining why not (too little data, none yet,
-    unusable) with a train button. Returns (estimator, card, scores cache key)."""
+def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
+    """The stored, usable model of the view's dataset and its cache key, else None."""
     dataset = view.dataset
-    won, lost = load_outcome_counts(view.db_url, dataset.id, dataset)
-    if won < MIN_CLOSED_PER_CLASS or lost < MIN_CLOSED_PER_CLASS:
-        st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
-        return None
     data_hash = load_data_hash(view.db_url, dataset.id, dataset)
     directory = str(registry.model_dir())
     token = registry.model_token(dataset.id, data_hash, directory)
     if token is None:
-        st.info(tr("risk.no_model"))
-        if not st.button(tr("risk.train"), key="risk_train", type="primary"):
-            return None
-        if _train(view, data_hash):
-            st.rerun()  # redraw without the "no model yet" note and button
         return None
-    if st.button(tr("risk.retrain"), key="risk_retrain") and not _train(view, data_hash):
-        return None
-    token = registry.model_token(dataset.id, data_hash, directory)
     try:
         estimator, card = load_risk_model(dataset.id, data_hash, directory, token)
-    except DealScopeError as exc:
-        st.warning(tr("risk.unavailable"))
-        st.text(str(exc))  # the reason may quote file contents: plain text, never markdown
-        if st.button(tr("risk.train"), key="risk_train_again", type="primary"):
-            _train(view, data_hash)
-            st.rerun()
+    except DealScopeError:
         return None
-    return estimator, card, (view.db_url, dataset.id, data_hash, token, current_lang())
+    return estimator, card, (view.db_url, dataset.id, data_hash, token)
 
 
-def render_scores(view: ViewContext, scores: pd.DataFrame, card: dict) -> None:
-    """KPIs per tier, the tier filter, the scored table with reasons and signals, downloads."""
-    shown = scores.loc[scores["opportunity_id"].isin(view.opportunities["opportunity_id"])]
+def model_status(view: ViewContext) -> tuple[tuple | None, str]:
+    """((estimator, card, key) or None, status): 'model', 'training', 'failed', 'insufficient'.
+
+    Starts background training when the dataset has enough outcomes and no usable model."""
+    found = stored_model(view)
+    if found is not None:
+        return found, "model"
+    won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+    if won < MIN_CLOSED_PER_CLASS or lost < MIN_CLOSED_PER_CLASS:
+        return None, INSUFFICIENT
+    jobs = training_registry()
+    job = jobs.get(view.db_url, view.dataset.id)
+    if job is not None and job.state == DONE:
+        jobs.forget(view.db_url, view.dataset.id)  # done, yet nothing usable stored: again
+        job = None
+    if job is None:
+        job = jobs.start(view.db_url, view.dataset.id)
+    return None, job.state if job.state != RUNNING else "training"
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def render_training(view: ViewContext) -> None:
+    """'Training…' with progress; reruns the page once the model is ready."""
+    job = training_registry().get(view.db_url, view.dataset.id)
+    if job is None or job.state == DONE:
+        st.rerun(scope="app")
+        return
+    if job.state == FAILED:
+        st.warning(tr("risk.training_failed_bg", error=job.error or ""))
+        return
+    if job.state == INSUFFICIENT:
+        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+        st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
+        return
+    st.info(
+        tr("risk.training_bg", step=tr(f"risk.step.{job.step}"), percent=round(job.fraction * 100))
+    )
+    st.progress(job.fraction)
+
+
+def resolve_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
+    """The dataset's model, or None after showing why not (too little data, training…)."""
+    found, status = model_status(view)
+    if found is not None:
+        return found
+    if status == INSUFFICIENT:
+        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+        st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
+        return None
+    render_training(view)
+    return None
+
+
+def render_scores(view: ViewContext, scores: RiskScores, card: ModelCard) -> None:
+    """KPIs per tier, the tier filter and order, the scored table with reasons, downloads."""
+    lang = current_lang()
+    table = scores_table(scores, lang)
+    shown = table.loc[table["opportunity_id"].isin(view.opportunities["opportunity_id"])]
     counts = tier_counts(shown).set_index("tier")["count"]
     flagged = shown["stalled"] | shown["silent"] | shown["decision_maker_changed"].fillna(False)
     st.subheader(tr("risk.scores.title"))
-    thresholds = card["thresholds"]
     st.caption(
         tr(
             "risk.scores.caption",
             count=len(shown),
-            as_of=view.as_of.strftime("%Y-%m-%d"),
-            high=thresholds["high"],
-            low=thresholds["low"],
+            as_of=scores.moment.strftime("%Y-%m-%d"),
+            high=card.thresholds.high,
+            low=card.thresholds.low,
         )
     )
     kpis = [Kpi(tr("risk.kpi.scored"), f"{len(shown):,}")]
@@ -131,48 +157,92 @@ def render_scores(view: ViewContext, scores: pd.DataFrame, card: dict) -> None:
     if shown.empty:
         st.info(tr("risk.scores.empty"))
         return
-    picked = st.segmented_control(
-        tr("risk.filter_tier"),
-        list(TIERS),
-        selection_mode="multi",
-        default=list(TIERS),
-        format_func=lambda tier: tr(f"risk.tier.{tier}"),
-        key="risk_tiers",
-    )
-    table = shown.loc[shown["tier"].isin(picked or [])]
+    labels = tier_labels(lang)
+    left, right = st.columns(2)
+    with left:
+        picked = st.segmented_control(
+            tr("risk.filter_tier"),
+            list(TIERS),
+            selection_mode="multi",
+            default=list(TIERS),
+            format_func=labels.get,
+            key="risk_tiers",
+        )
+    with right:
+        order = st.radio(
+            tr("risk.order"),
+            list(ORDERS),
+            format_func=lambda o: tr(f"risk.order.{o}"),
+            horizontal=True,
+            key="risk_order",
+        )
+    table = order_deals(shown.loc[shown["tier"].isin(picked or [])], order)
     display = table.loc[:, list(TABLE_COLUMNS)].assign(p_lost=table["p_lost"] * 100)
     st.dataframe(
         display.rename(columns={c: tr(f"risk.col.{c}") for c in TABLE_COLUMNS}),
         hide_index=True,
-        column_config={tr("risk.col.p_lost"): st.column_config.NumberColumn(format="%.1f%%")},
+        column_config={
+            tr("risk.col.p_lost"): st.column_config.NumberColumn(format="%.1f%%"),
+            tr("risk.col.expected_lost_value"): st.column_config.NumberColumn(format="%.0f"),
+        },
     )
-    render_downloads(table, "risk_scores", "risk")
-    labels = {tier: tr(f"risk.tier.{tier}") for tier in TIERS}
-    labels |= {"tier": tr("risk.tiers_chart.tier"), "count": tr("risk.tiers_chart.count")}
-    render_chart(build_tier_chart(tier_counts(shown), labels))
+    render_downloads(
+        table.loc[:, [c for c in table.columns if c not in ("tier",)]], "risk_scores", "risk"
+    )
+    chart_labels = dict(labels)
+    chart_labels |= {"tier": tr("risk.tiers_chart.tier"), "count": tr("risk.tiers_chart.count")}
+    render_chart(build_tier_chart(tier_counts(shown), chart_labels))
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def render_model_card(card: dict) -> None:
-    """The model card: figures beside the baseline, reliability, choice, feature availability."""
-    lang = current_lang()
-    metrics, baseline, rows = card["metrics"], card["baseline"], card["rows"]
-    validation = card["validation"]
-    st.subheader(tr("risk.card.title"))
-    st.caption(
-        tr(
-            "risk.card.caption",
-            test_from=validation["test_closed_from"][:10],
-            test_to=validation["test_closed_to"][:10],
-            deals_test=rows["deals_test"],
+def _reliability_frame(card: ModelCard, labels: dict[str, str]) -> pd.DataFrame:
+    rows = [{"series": labels["metrics"], **vars(b)} for b in card.metrics.reliability] + [
+        {"series": labels["baseline"], **vars(b)} for b in card.baseline.reliability
+    ]
+    columns = ["series", "bin", "mean_predicted", "observed", "weight"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def render_validation(card: ModelCard) -> None:
+    """How the headline figures were obtained: the backtest (or cross-validation)."""
+    v = card.validation
+    if v.kind == BACKTEST:
+        st.text(
+            tr(
+                "risk.card.backtest",
+                cutoffs=len(v.cutoffs),
+                first=v.cutoffs[-1].cutoff[:10],
+                last=v.cutoffs[0].cutoff[:10],
+                scored=card.metrics.n,
+                unresolved=v.unresolved,
+                share=f"{(v.unresolved_share or 0) * 100:.1f}%",
+                horizon=round(v.horizon_days or 0),
+            )
         )
-    )
+    else:
+        st.text(tr("risk.card.cross_validation", folds=v.folds))
+    if card.closed_split is not None:
+        st.text(
+            tr(
+                "risk.card.closed_split",
+                auc=_fmt(card.closed_split.auc),
+                brier=_fmt(card.closed_split.brier),
+            )
+        )
+
+
+def render_model_card(card: ModelCard) -> None:
+    """The model card: backtest figures beside the baseline, reliability, cut-offs, features."""
+    lang = current_lang()
+    metrics, baseline = card.metrics, card.baseline
+    st.subheader(tr("risk.card.title"))
+    render_validation(card)
     kpis = []
     for name, inverse in (("auc", False), ("pr_auc", False), ("brier", True)):
-        model_value, base_value = metrics[name], baseline[name]
+        model_value, base_value = getattr(metrics, name), getattr(baseline, name)
         delta = None
         if model_value is not None and base_value is not None:
             delta = tr("risk.metric.baseline_delta", delta=f"{model_value - base_value:+.3f}")
@@ -185,30 +255,28 @@ def render_model_card(card: dict) -> None:
                 inverse,
             )
         )
-    lift = metrics["lift_top_decile"]
     kpis.append(
-        Kpi(tr("risk.metric.lift_top_decile"), _fmt(lift, 2), None, tr("risk.metrics.help"))
-    )
-    render_kpi_row(kpis, per_row=4)
-    candidates = card["candidates"]
-    st.text(
-        tr(
-            "risk.card.chosen",
-            model=tr(f"risk.card.model.{card['chosen']}"),
-            hgb=_fmt(candidates["hgb"]["calibration_auc"]),
-            logistic=_fmt(candidates["logistic"]["calibration_auc"]),
+        Kpi(
+            tr("risk.metric.lift_top_decile"),
+            _fmt(metrics.lift_top_decile, 2),
+            None,
+            tr("risk.metrics.help"),
         )
     )
-    st.text(tr("risk.card.thresholds", **card["thresholds"]))
+    render_kpi_row(kpis, per_row=4)
+    st.text(tr("risk.card.method"))
+    st.text(tr("risk.card.thresholds", high=card.thresholds.high, low=card.thresholds.low))
     st.markdown(f"**{tr('risk.card.metrics')}**")
-    table = pd.DataFrame(
-        {
-            tr("risk.metrics.metric"): [tr(f"risk.metric.{m}") for m in METRICS],
-            tr("risk.metrics.model"): [_fmt(metrics[m]) for m in METRICS],
-            tr("risk.metrics.baseline"): [_fmt(baseline[m]) for m in METRICS],
-        }
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("risk.metrics.metric"): [tr(f"risk.metric.{m}") for m in METRICS],
+                tr("risk.metrics.model"): [_fmt(getattr(metrics, m)) for m in METRICS],
+                tr("risk.metrics.baseline"): [_fmt(getattr(baseline, m)) for m in METRICS],
+            }
+        ),
+        hide_index=True,
     )
-    st.dataframe(table, hide_index=True)
     st.markdown(f"**{tr('risk.card.reliability')}**")
     labels = {
         "metrics": tr("risk.metrics.model"),
@@ -218,46 +286,52 @@ def render_model_card(card: dict) -> None:
         "series": tr("risk.reliability.series"),
         "weight": tr("risk.reliability.weight"),
     }
-    render_chart(build_reliability_chart(reliability_frame(card, labels), labels))
-    st.markdown(f"**{tr('risk.card.candidates')}**")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                tr("risk.metrics.model"): [tr(f"risk.card.model.{n}") for n in candidates],
-                **{
-                    tr(f"risk.metric.{m}"): [_fmt(c["test"][m]) for c in candidates.values()]
-                    for m in ("auc", "pr_auc", "brier", "lift_top_decile")
-                },
-            }
-        ),
-        hide_index=True,
-    )
+    render_chart(build_reliability_chart(_reliability_frame(card, labels), labels))
+    if card.validation.cutoffs:
+        st.markdown(f"**{tr('risk.card.cutoffs')}**")
+        cutoffs = pd.DataFrame([vars(c) for c in card.validation.cutoffs])
+        cutoffs["cutoff"] = cutoffs["cutoff"].str[:10]
+        cols = ("cutoff", "open_deals", "resolved", "unresolved", "training_rows", "auc", "brier")
+        st.dataframe(
+            cutoffs.loc[:, list(cols)].rename(
+                columns={
+                    c: tr(f"risk.card.col.{c}")
+                    if c not in ("auc", "brier")
+                    else tr(f"risk.metric.{c}")
+                    for c in cols
+                }
+            ),
+            hide_index=True,
+        )
     st.markdown(f"**{tr('risk.card.availability')}**")
-    availability = pd.DataFrame(card["feature_availability"])
     st.dataframe(
         pd.DataFrame(
             {
-                tr("risk.avail.feature"): availability["feature"],
-                tr("risk.avail.used"): availability["used"],
-                tr("risk.avail.why"): availability["why"].map(lambda why: why[lang]),
+                tr("risk.avail.feature"): [r.feature for r in card.feature_availability],
+                tr("risk.avail.used"): [r.used for r in card.feature_availability],
+                tr("risk.avail.why"): [
+                    tr("risk.avail.te" if r.code.startswith("te_") else f"risk.avail.{r.code}")
+                    for r in card.feature_availability
+                ],
             }
         ),
         hide_index=True,
     )
-    dataset = card["dataset"]
+    dataset = card.dataset
     st.text(
         tr(
             "risk.card.meta",
-            dataset=dataset.get("name", "—"),
-            id=dataset.get("id", "—"),
-            hash=str(dataset.get("data_hash", ""))[:16],
-            won=rows["closed_won"],
-            lost=rows["closed_lost"],
-            trained_at=card["trained_at"],
-            sklearn=card["sklearn_version"],
+            dataset=dataset.name or "—",
+            id=dataset.id if dataset.id is not None else "—",
+            hash=str(dataset.data_hash or "")[:16],
+            won=card.rows.get("closed_won", 0),
+            lost=card.rows.get("closed_lost", 0),
+            trained_at=card.trained_at,
+            sklearn=card.sklearn_version,
         )
     )
     with st.expander(tr("app.definitions")):
         for term in ("model", "stalled", "silent"):
-            text = tr(f"risk.definitions.{term}_text", days=DEFAULT_SILENCE_DAYS)
+            text = tr(f"risk.definitions.{term}_text", days=DEFAULT_SILENCE_DAYS, prior=20)
             st.text(f"{tr(f'risk.definitions.{term}')}: {text}")
+    del lang

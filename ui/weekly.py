@@ -24,11 +24,10 @@ from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
-from dealscope.risk import registry
 from ui.context import ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
-from ui.risk import load_data_hash
+from ui.risk import model_status
 from ui.state import current_lang, tr
 
 _WEEK_KEY = "weekly_week"
@@ -84,11 +83,16 @@ def select_comparison(view: ViewContext) -> int | None:
     )
 
 
-def risk_model_token(view: ViewContext) -> str | None:
-    """Changes whenever a risk model is (re)trained for the view's dataset, so a cached weekly
-    report picks up a model trained on the Risk page (None while none is stored)."""
-    data_hash = load_data_hash(view.db_url, view.dataset.id, view.dataset)
-    return registry.model_token(view.dataset.id, data_hash)
+def risk_model_token(view: ViewContext) -> tuple:
+    """(cache key of the stored model or None, status): changes when the dataset's model is
+    trained, so a cached weekly report picks it up. Starts background training when missing."""
+    found, status = model_status(view)
+    return (found[2] if found is not None else None, status)
+
+
+def _risk_model(view: ViewContext) -> tuple[tuple | None, str]:
+    found, status = model_status(view)
+    return (None if found is None else (found[0], found[1])), status
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
@@ -96,12 +100,15 @@ def load_weekly_report(key: tuple, week: str, compare_id: int | None, _view: Vie
     """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`];
     `key` = (view.cache_key, risk_model_token(view))."""
     compare = load_dataset(_view.db_url, compare_id) if compare_id is not None else None
+    risk_model, risk_status = _risk_model(_view)
     return build_weekly_report(
         _view.dataset,
         week,
         compare,
         opportunities=_view.opportunities,
         stage_events=_view.stage_events,
+        risk_model=risk_model,
+        risk_status=risk_status,
     )
 
 

@@ -169,13 +169,11 @@ def score_open_deals(
         .astype("boolean")
     )
     effects = contributions(estimator, card, X) if len(X) else np.zeros((0, len(spec.columns)))
+    value_columns = [raw[c].to_numpy(dtype=object) for c in spec.columns]
     values = (
-        np.column_stack(
-            [raw["stage"].to_numpy(dtype=object)] * (spec.mode == F.HISTORY)
-            + [raw[c].to_numpy(dtype=object) for c in spec.numeric]
-        )
-        if len(X)
-        else np.zeros((0, len(spec.columns)), dtype=object)
+        np.column_stack(value_columns)
+        if len(X) and value_columns
+        else np.zeros((len(X), len(spec.columns)), dtype=object)
     )
     reasons = reason_frame(points["opportunity_id"].to_numpy(), effects, values, card)
     reasons = _segment_history(opportunities, reasons, as_of)

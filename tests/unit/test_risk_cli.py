@@ -18,10 +18,11 @@ def test_train_json_then_score_csv(demo_db_url, demo_dataset, tmp_path, capsys):
     )
     assert code == 0
     document = json.loads(capsys.readouterr().out)
-    for key in ("auc", "pr_auc", "brier", "baseline_auc", "n_train", "n_test", "validation"):
+    for key in ("auc", "pr_auc", "brier", "baseline_auc", "closed_split_auc", "validation"):
         assert key in document
     assert document["auc"] > document["baseline_auc"]
-    assert document["validation"]["kind"] == "out-of-time"
+    assert document["validation"] == "backtest"
+    assert 0 <= document["unresolved_share"] < 1
 
     out = tmp_path / "scores.csv"
     code = main(
@@ -45,7 +46,10 @@ def test_train_json_then_score_csv(demo_db_url, demo_dataset, tmp_path, capsys):
     scores = pd.read_csv(
         io.BytesIO(out.read_bytes()), encoding="utf-8-sig", dtype={"opportunity_id": str}
     )
-    assert list(scores.columns[:4]) == ["opportunity_id", "p_lost", "tier", "reasons"]
+    assert list(scores.columns) == [
+        "opportunity_id", "p_lost", "expected_lost_value", "tier", "tag", "reasons", "signals"
+    ]  # fmt: skip
+    assert set(scores["tag"]) <= {"At risk", "Follow up", "Likely to win"}
     open_ids = set(
         demo_dataset.opportunities.loc[
             demo_dataset.opportunities["status"].eq(OPEN), "opportunity_id"
