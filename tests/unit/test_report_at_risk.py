@@ -1,16 +1,15 @@
-"""Top at-risk deals: rule-signal ranking, model ranking, and the model's absence said plainly."""
+"""Top at-risk deals: rule-signal ranking, model ranking (by probability or expected lost value),
+and the model passed in by the caller (the report never loads one)."""
 
 import numpy as np
 import pandas as pd
 
 from dealscope.metrics.stall import FLAG_COLUMNS
-from dealscope.report.at_risk import (
-    RISK_NO_MODEL,
-    RISK_OK,
-    load_model_risk,
-    rank_at_risk,
-)
+from dealscope.report.assemble import build_weekly_report
+from dealscope.report.at_risk import rank_at_risk
+from dealscope.report.present import at_risk_table
 from dealscope.risk import service
+from dealscope.risk.score import RiskScores
 
 
 def flags(rows):
@@ -28,6 +27,20 @@ FLAGS = flags(
 )
 
 
+def scores(p_lost: list[float]) -> RiskScores:
+    amount = FLAGS["amount"].to_numpy()
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": FLAGS["opportunity_id"],
+            "p_lost": p_lost,
+            "expected_lost_value": np.asarray(p_lost) * amount,
+            "tier": ["high", "low", "medium", "medium", "low"],
+        }
+    )
+    reasons = pd.DataFrame(columns=["opportunity_id", "feature", "log_odds", "value", "rank"])
+    return RiskScores(deals, reasons, pd.Timestamp("2026-01-01"))
+
+
 def test_without_a_model_only_flagged_deals_rank_by_signals_then_evidence():
     ranked = rank_at_risk(FLAGS, None)
     # Two signals first; then one signal by days past the line (3×, 1.2×, none) then silence.
@@ -35,38 +48,30 @@ def test_without_a_model_only_flagged_deals_rank_by_signals_then_evidence():
     assert ranked["p_lost"].isna().all()
 
 
-def test_with_a_model_every_open_deal_ranks_by_probability():
-    model = pd.DataFrame(
-        {
-            "opportunity_id": ["calm", "stalled", "slow", "both", "silent"],
-            "p_lost": [0.9, 0.2, 0.5, 0.4, 0.1],
-            "tier": ["high", "low", "medium", "medium", "low"],
-            "reasons_zh-CN": ["原因"] * 5,
-            "reasons_en": ["reason"] * 5,
-        }
-    )
+def test_with_a_model_every_open_deal_ranks_by_probability_or_expected_loss():
+    model = scores([0.9, 0.2, 0.5, 0.4, 0.1])
     ranked = rank_at_risk(FLAGS, model, top=3)
     assert ranked["opportunity_id"].tolist() == ["calm", "slow", "both"]
     assert ranked["tier"].tolist() == ["high", "medium", "medium"]
-    assert (ranked["reasons_en"] == "reason").all()
+    # Expected lost value by hand: calm 810, stalled 20, slow 250, both 20, silent 7; the tie
+    # (stalled, both) goes to the higher probability.
+    by_value = rank_at_risk(FLAGS, model, top=5, order="expected_lost_value")
+    assert by_value["opportunity_id"].tolist() == ["calm", "slow", "both", "stalled", "silent"]
 
 
-def test_model_status_is_explicit(demo_dataset, tmp_path):
-    frame, status = load_model_risk(demo_dataset, pd.Timestamp("2026-11-16"), str(tmp_path))
-    assert frame is None
-    assert status == RISK_NO_MODEL  # nothing stored in an empty model folder
-
-
-def test_a_stored_model_scores_the_week_end(demo_dataset, tmp_path):
-    service.train_and_save(demo_dataset, str(tmp_path))
-    moment = pd.Timestamp("2026-11-16")
-    frame, status = load_model_risk(demo_dataset, moment, str(tmp_path))
-    assert status == RISK_OK
-    assert frame["p_lost"].between(0, 1).all()
-    assert frame["reasons_en"].notna().all() and frame["reasons_zh-CN"].notna().all()
-    # Scored are the deals open at the week's end, not at the data's as-of date.
-    opps = demo_dataset.opportunities
-    open_then = (opps["created_at"] <= moment) & (
-        (opps["status"] == "open") | (opps["closed_at"] > moment)
-    )
-    assert set(frame["opportunity_id"]) == set(opps.loc[open_then, "opportunity_id"])
+def test_report_uses_the_model_passed_in_and_says_when_it_falls_back(demo_dataset, tmp_path):
+    without = build_weekly_report(demo_dataset, None, risk_status="training")
+    assert without["at_risk"]["model"] is False
+    assert without["at_risk"]["model_status"] == "training"
+    trained = service.train_and_save(demo_dataset, str(tmp_path))
+    document = build_weekly_report(demo_dataset, None, risk_model=(trained.estimator, trained.card))
+    section = document["at_risk"]
+    assert section["model"] is True and section["model_status"] == "model"
+    table = section["table"]
+    assert table["p_lost"].between(0, 1).all()
+    assert (np.diff(table["p_lost"].to_numpy()) <= 0).all()
+    # Scored are deals open at the week's end; reasons rendered in each language from one scoring.
+    en, zh = at_risk_table(document, "en"), at_risk_table(document, "zh-CN")
+    assert en["reasons"].str.len().gt(0).any()
+    assert set(en["tier"]) <= {"At risk", "Follow up", "Likely to win"}
+    assert set(zh["tier"]) <= {"易流失", "需跟进", "高意向"}

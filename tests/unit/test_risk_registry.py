@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import pickle
+import threading
 import warnings
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from dealscope.metrics.kpis import infer_as_of
 from dealscope.model import normalise_opportunities, normalise_stage_events
 from dealscope.risk import features as F
 from dealscope.risk import registry
+from dealscope.risk.card import DatasetRef
+from dealscope.risk.score import open_points
 from dealscope.risk.train import train_risk_model
 
 DATASET_ID = 7
@@ -42,11 +46,12 @@ def trained():
     as_of = infer_as_of(opps, events)
     hash_ = registry.data_hash(opps, events, stages)
     model = train_risk_model(
-        opps, events, stages, as_of, dataset={"id": DATASET_ID, "name": "t", "data_hash": hash_}
+        opps, events, stages, as_of, dataset=DatasetRef(DATASET_ID, "t", hash_)
     )
-    spec = F.FeatureSpec.from_json(model.card["spec"])
-    points = F.snapshot_points(F.closed_deals(opps, as_of), spec.mode).head(200)
-    X = F.model_matrix(F.features_at(points, opps, events, stages, as_of, spec), spec)
+    spec = model.card.spec
+    points = open_points(opps, as_of, undated=False)
+    norms = F.compute_norms(opps, events, stages, as_of)
+    X = F.model_matrix(F.features_at(points, opps, events, stages, spec, norms, as_of), spec)
     return model, hash_, X
 
 
@@ -65,9 +70,11 @@ def _forge_manifest(folder: Path) -> None:
 def test_round_trip_gives_the_same_probabilities(trained, tmp_path):
     model, hash_, X = trained
     folder = registry.save_model(model.estimator, model.card, tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == ["card.json", "manifest.json", "model.skops"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".lock", "card.json", "manifest.json", "model.skops"
+    ]  # fmt: skip
     estimator, card = registry.load_model(DATASET_ID, hash_, tmp_path)
-    assert card["metrics"]["auc"] == model.card["metrics"]["auc"]
+    assert card == model.card  # the dataclass card survives the JSON file
     assert (estimator.predict_proba(X) == model.estimator.predict_proba(X)).all()
 
 
@@ -143,7 +150,7 @@ def test_a_corrupt_archive_with_valid_zip_header_means_retrain(trained, tmp_path
 
 def test_another_sklearn_version_in_the_card_means_retrain(trained, tmp_path):
     model, hash_, _ = trained
-    card = dict(model.card, sklearn_version="0.24.2")
+    card = dataclasses.replace(model.card, sklearn_version="0.24.2")
     registry.save_model(model.estimator, card, tmp_path)
     with pytest.raises(registry.ModelUnavailable, match=r"scikit-learn 0\.24\.2.*retrain"):
         registry.load_model(DATASET_ID, hash_, tmp_path)
@@ -202,3 +209,62 @@ def test_the_data_hash_changes_with_the_data(trained):
     assert registry.data_hash(changed, events, stages) != first
     # Derived columns the UI adds (filters.index_events) do not change it: CLI and UI agree.
     assert registry.data_hash(opps, index_events(opps, events), stages) == first
+
+
+def test_thirty_concurrent_saves_all_succeed_and_leave_a_valid_model(trained, tmp_path):
+    model, hash_, X = trained
+    errors: list[BaseException] = []
+    start = threading.Barrier(30)
+
+    def save() -> None:
+        try:
+            start.wait()
+            registry.save_model(model.estimator, model.card, tmp_path)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    estimator, card = registry.load_model(DATASET_ID, hash_, tmp_path)
+    assert (estimator.predict_proba(X) == model.estimator.predict_proba(X)).all()
+    folder = registry.model_path(DATASET_ID, hash_, tmp_path)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_symlinked_model_file_is_replaced_never_followed(trained, tmp_path):
+    model, hash_, _ = trained
+    folder = registry.model_path(DATASET_ID, hash_, tmp_path / "models")
+    folder.mkdir(parents=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (folder / registry.MODEL_FILE).symlink_to(outside)
+    (folder / registry.CARD_FILE).symlink_to(outside)
+    registry.save_model(model.estimator, model.card, tmp_path / "models")
+    assert outside.read_text() == "keep me"
+    assert not (folder / registry.MODEL_FILE).is_symlink()
+    registry.load_model(DATASET_ID, hash_, tmp_path / "models")
+
+
+def test_a_symlinked_model_folder_is_refused(trained, tmp_path):
+    model, hash_, _ = trained
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = registry.model_path(DATASET_ID, hash_, tmp_path / "models")
+    folder.parent.mkdir(parents=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(registry.ModelFolderError, match="symbolic link"):
+        registry.save_model(model.estimator, model.card, tmp_path / "models")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_directory_named_like_the_model_file_is_a_clear_error(trained, tmp_path):
+    model, hash_, _ = trained
+    folder = registry.model_path(DATASET_ID, hash_, tmp_path)
+    (folder / registry.MODEL_FILE).mkdir(parents=True)
+    with pytest.raises(registry.ModelFolderError, match="is a directory"):
+        registry.save_model(model.estimator, model.card, tmp_path)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]
