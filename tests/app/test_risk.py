@@ -1,15 +1,21 @@
-"""Risk page: renders without a model, trains on click, shows every open deal and the card's AUC."""
+"""Risk page: a model without a button (after a save, or on opening a dataset), "training…" then
+the backtest card; tiers in both languages; a tampered model retrains instead of crashing."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from dealscope import store
 from dealscope.model import OPEN
-from dealscope.risk import registry, train
+from dealscope.risk import registry, service, train
+from dealscope.risk.simulate import simulate_pipeline
+from tests.unit.ingest_fixtures import csv_bytes
 
 VIEW = "pages/risk.py"
+TRAINING_WAIT_SECONDS = 600  # a generous bound on a loaded machine, not a speed assertion
 
 
 @pytest.fixture
@@ -29,49 +35,89 @@ def _open_count(dataset) -> int:
     return int((dataset.opportunities["status"] == OPEN).sum())
 
 
-def test_page_without_model_offers_training_then_scores_every_open_deal(
+def wait_for_model(model_dir, dataset, previous: str | None = None) -> None:
+    """Wait until the background thread has stored the dataset's model (a manifest other than
+    `previous`)."""
+    hash_ = service.dataset_hash(dataset)
+    deadline = time.monotonic() + TRAINING_WAIT_SECONDS
+    while registry.model_token(dataset.id, hash_, model_dir) in (None, "no-manifest", previous):
+        assert time.monotonic() < deadline, "background training never stored a model"
+        time.sleep(0.5)
+
+
+def test_opening_a_dataset_trains_in_the_background_then_shows_the_card(
     open_app, demo_db_url, demo_dataset, model_dir
 ):
     at = open_app(demo_db_url, VIEW, query={"lang": "en"})
-    assert "No risk model has been trained" in _texts(at)
-    assert not at.dataframe  # nothing scored before a model exists
-    at.button(key="risk_train").click().run(timeout=120)
+    assert "Training the risk model for this dataset in the background" in _texts(at)
+    assert not at.button  # no train button: training is not a deliberate act any more
+    wait_for_model(model_dir, demo_dataset)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "No risk model has been trained" not in _texts(at)
-    assert "does not beat the stage-only baseline" not in _texts(at)
-    assert at.button(key="risk_retrain")
-
     metrics = {m.label: m.value for m in at.metric}
     open_count = _open_count(demo_dataset)
     assert metrics["Open deals scored"] == f"{open_count:,}"
     tiers = sum(int(metrics[k].replace(",", "")) for k in ("At risk", "Follow up", "Likely to win"))
     assert tiers == open_count
     scores = at.dataframe[0].value
-    assert len(scores) == open_count
-    assert scores["Risk of loss"].between(0, 100).all()
-
+    assert len(scores) == open_count and scores["Risk of loss"].between(0, 100).all()
     folder = next(model_dir.iterdir())
     card = json.loads((folder / registry.CARD_FILE).read_text(encoding="utf-8"))
     assert metrics["ROC AUC"] == f"{card['metrics']['auc']:.3f}"
-    assert card["metrics"]["auc"] > card["baseline"]["auc"]
-    assert card["dataset"]["id"] == demo_dataset.id
+    assert card["validation"]["kind"] == "backtest"
+    assert "Backtest: at" in _texts(at)
+
+    # Chinese labels and the tier filter; English tier names carry no Chinese.
+    assert set(scores["Tier"]) <= {"At risk", "Follow up", "Likely to win"}
+    zh = open_app(demo_db_url, VIEW, query={"lang": "zh-CN"})
+    high = int({m.label: m.value for m in zh.metric}["易流失"].replace(",", ""))
+    zh.segmented_control(key="risk_tiers").set_value(["high"]).run()
+    table = zh.dataframe[0].value
+    assert len(table) == high and set(table["分级"]) <= {"易流失"}
+    # Ordered by expected lost value on request.
+    zh.radio(key="risk_order").set_value("expected_lost_value").run()
+    value = zh.dataframe[0].value["预期流失金额"].dropna()
+    assert value.is_monotonic_decreasing
 
 
-def test_tier_filter_and_chinese_labels(open_app, demo_db_url, demo_dataset, model_dir):
-    at = open_app(demo_db_url, VIEW, query={"lang": "zh-CN"})
-    at.button(key="risk_train").click().run(timeout=120)
-    assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    high = int(metrics["易流失"].replace(",", ""))
-    at.segmented_control(key="risk_tiers").set_value(["high"]).run()
-    table = at.dataframe[0].value
-    assert len(table) == high
-    assert set(table["分级"]) == {"易流失"}
-
-    # A new session (caches cleared) loads the saved model: scores at once, a retrain button.
-    again = open_app(demo_db_url, VIEW, query={"lang": "en"})
-    assert len(again.dataframe[0].value) == _open_count(demo_dataset)
-    assert again.button(key="risk_retrain")
+def test_a_saved_dataset_gets_a_model_without_pressing_a_button(open_app, empty_db_url, model_dir):
+    sim = simulate_pipeline(n=1500, days=900, seed=5)
+    o = sim.opportunities
+    rows = [["Opportunity ID", "Owner", "Region", "Amount", "Stage", "Created Date", "Close Date"]]
+    rows += [
+        [
+            i,
+            owner,
+            region,
+            "" if amount != amount else f"{amount:.0f}",
+            stage,
+            created.strftime("%Y-%m-%d"),
+            "" if closed != closed else closed.strftime("%Y-%m-%d"),
+        ]
+        for i, owner, region, amount, stage, created, closed in zip(
+            o["opportunity_id"], o["owner"], o["region"], o["amount"], o["stage"],
+            o["created_at"], o["closed_at"], strict=True,
+        )
+    ]  # fmt: skip
+    at = open_app(empty_db_url, "pages/data.py", query={"lang": "en"})
+    at.file_uploader(key="ingest_upload").set_value(
+        [("pipeline.csv", csv_bytes(rows), "text/csv")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="ingest_name").set_value("simulated").run()
+    at.button(key="ingest_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Saved dataset simulated" in s.value for s in at.success)
+    engine = store.get_engine(empty_db_url)
+    dataset = store.read_dataset(engine, "simulated")
+    engine.dispose()
+    # Nobody opens the Risk page or presses anything: the save itself started the training.
+    wait_for_model(model_dir, dataset)
+    estimator, card = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
+    assert card.dataset.id == dataset.id and card.metrics.auc is not None
+    risk = open_app(empty_db_url, VIEW, query={"lang": "en", "dataset": str(dataset.id)})
+    assert not risk.exception
+    assert len(risk.dataframe[0].value) == _open_count(dataset)
 
 
 def test_too_little_history_explains_instead_of_training(
@@ -79,7 +125,6 @@ def test_too_little_history_explains_instead_of_training(
 ):
     monkeypatch.setattr(train, "MIN_CLOSED_PER_CLASS", 100_000)
     monkeypatch.setattr("ui.risk.MIN_CLOSED_PER_CLASS", 100_000)
-    from dealscope import store
     from dealscope.demo import write_demo
 
     url = f"sqlite:///{tmp_path / 'small.db'}"
@@ -88,45 +133,23 @@ def test_too_little_history_explains_instead_of_training(
     engine.dispose()
     at = open_app(url, VIEW, query={"lang": "en"})
     assert "Too little history for a risk model" in _texts(at)
-    assert not at.button  # nothing to train
+    assert not at.button and not model_dir.exists()
 
 
-def test_a_tampered_model_shows_retrain_not_a_crash(open_app, demo_db_url, demo_dataset, model_dir):
-    at = open_app(demo_db_url, VIEW, query={"lang": "en"})
-    at.button(key="risk_train").click().run(timeout=120)
+def test_a_tampered_model_retrains_instead_of_crashing(
+    open_app, demo_db_url, demo_dataset, model_dir
+):
+    service.train_and_save(demo_dataset, model_dir)
     folder = next(model_dir.iterdir())
     canary = model_dir.parent / "canary"
     # A pickle whose unpickling would create the canary file, in place of the model.
     payload = b"c__builtin__\nopen\n(" + f"S'{canary}'\nS'w'\ntR.".encode()
     (folder / registry.MODEL_FILE).write_bytes(payload)
-
+    tampered = registry.model_token(demo_dataset.id, service.dataset_hash(demo_dataset), model_dir)
     at = open_app(demo_db_url, VIEW, query={"lang": "en"})
-    assert "The stored model cannot be used" in _texts(at)
-    assert "does not match its recorded hash" in _texts(at)  # the reason, as plain text
-    assert not at.dataframe
+    assert not at.exception
+    assert "Training the risk model" in _texts(at)
+    wait_for_model(model_dir, demo_dataset, previous=tampered)
+    at.run()
     assert not canary.exists()
-    at.button(key="risk_train_again").click().run(timeout=120)
-    assert not at.exception
     assert len(at.dataframe[0].value) == _open_count(demo_dataset)
-
-
-def test_without_stage_history_the_page_says_it_falls_back(
-    open_app, demo_dataset, tmp_path, model_dir
-):
-    from dealscope import store
-
-    url = f"sqlite:///{tmp_path / 'nohistory.db'}"
-    engine = store.get_engine(url)
-    no_events = demo_dataset.stage_events.iloc[0:0]
-    store.write_dataset(
-        engine, "export", demo_dataset.opportunities, no_events, demo_dataset.stages
-    )
-    engine.dispose()
-    at = open_app(url, VIEW, query={"lang": "en"})
-    at.button(key="risk_train").click().run(timeout=120)
-    assert not at.exception
-    assert "has no stage history" in _texts(at)
-    assert len(at.dataframe[0].value) == _open_count(demo_dataset)
-    card = json.loads((next(model_dir.iterdir()) / registry.CARD_FILE).read_text(encoding="utf-8"))
-    assert card["mode"] == "fallback"
-    assert "stage" not in card["features"]
