@@ -80,10 +80,12 @@ def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
     return estimator, card, (view.db_url, dataset.id, data_hash, token)
 
 
-def model_status(view: ViewContext) -> tuple[tuple | None, str]:
-    """((estimator, card, key) or None, status): 'model', 'training', 'failed', 'insufficient'.
+def model_status(view: ViewContext, start: bool = True) -> tuple[tuple | None, str]:
+    """((estimator, card, key) or None, status): 'model', 'training', 'failed', 'insufficient',
+    'no_model' (only when `start` is False).
 
-    Starts background training when the dataset has enough outcomes and no usable model."""
+    With `start`, starts background training when the dataset has enough outcomes and no usable
+    model (the Risk page); the Weekly page only reads (a save or the Risk page trains)."""
     found = stored_model(view)
     if found is not None:
         return found, "model"
@@ -96,6 +98,8 @@ def model_status(view: ViewContext) -> tuple[tuple | None, str]:
         jobs.forget(view.db_url, view.dataset.id)  # done, yet nothing usable stored: again
         job = None
     if job is None:
+        if not start:
+            return None, "no_model"
         job = jobs.start(view.db_url, view.dataset.id)
     return None, job.state if job.state != RUNNING else "training"
 

@@ -85,13 +85,13 @@ def select_comparison(view: ViewContext) -> int | None:
 
 def risk_model_token(view: ViewContext) -> tuple:
     """(cache key of the stored model or None, status): changes when the dataset's model is
-    trained, so a cached weekly report picks it up. Starts background training when missing."""
-    found, status = model_status(view)
+    trained, so a cached weekly report picks it up (it never starts a training itself)."""
+    found, status = model_status(view, start=False)
     return (found[2] if found is not None else None, status)
 
 
 def _risk_model(view: ViewContext) -> tuple[tuple | None, str]:
-    found, status = model_status(view)
+    found, status = model_status(view, start=False)
     return (None if found is None else (found[0], found[1])), status
 
 
