@@ -15,6 +15,7 @@ export date. Datasets without dates are validated by stratified cross-validation
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ MIN_AUC_GAIN = 0.02
 RESOLVED_TARGET = 0.85
 HORIZON_CANDIDATES_DAYS = (30, 45, 60, 90, 120, 150, 180, 240, 300, 365, 450, 540, 730)
 BACKTEST_CUTOFFS = 3
+# Training snapshots lie this share of the horizon before the training cut-off: nearer ones add
+# recent deals; their unresolved deals (more of them) are left out of the training labels.
+TRAINING_HORIZON_SHARE = 0.5
 MAX_TRAINING_ROWS = 300_000
 CALIBRATION_SHARE = 0.25
 CV_FOLDS = 5
@@ -144,7 +148,7 @@ def _training_points(
     """Snapshot rows for a model trained at `known_at`: (opportunity_id, snapshot_at, lost),
     and the count of rows left out because the deal had not resolved by `known_at`."""
     step = np.timedelta64(int(_step_days(horizon) * 86400), "s")
-    last = known_at - np.timedelta64(int(horizon * 86400), "s")
+    last = known_at - np.timedelta64(int(horizon * TRAINING_HORIZON_SHARE * 86400), "s")
     if last <= first:
         return pd.DataFrame(columns=["opportunity_id", "snapshot_at", "lost"]), 0
     count = int((last - first) // step) + 1
@@ -241,7 +245,7 @@ def _backtest(frames, spec, tl, as_of, horizon, first, say):
     """Per cut-off results and the pooled (y, p, baseline p) of the scored open deals."""
     opportunities, stage_events, stages = frames
     asof = np.datetime64(as_of, "ns")
-    bt_step = np.timedelta64(int(max(horizon / 2.0, 30.0) * 86400), "s")
+    bt_step = np.timedelta64(int(max(horizon / 4.0, 30.0) * 86400), "s")
     start = asof - np.timedelta64(int(horizon * 86400), "s")
     results, ys, ps, bs = [], [], [], []
     unresolved_total = open_total = 0
@@ -295,6 +299,27 @@ def _closed_split(frame: pd.DataFrame, spec: F.FeatureSpec, tl: _Timeline) -> Me
     return evaluate(y[test], 1 / (1 + np.exp(-E.raw_logit(model, X[test]))))
 
 
+def pooled_metrics(ys: list[np.ndarray], ps: list[np.ndarray]) -> Metrics:
+    """Backtest figures over the cut-offs. Brier, base rate and the reliability curve pool every
+    scored deal. Ranking figures (ROC AUC, PR AUC, top-decile lift) are each cut-off's own,
+    averaged with weights = resolved deals: the open deals at one moment are one ranking problem
+    (as at the export); pooling moments would mix their base rates into the ranking."""
+    pooled = evaluate(np.concatenate(ys), np.concatenate(ps))
+    per = [evaluate(y, p, curve=False) for y, p in zip(ys, ps, strict=True)]
+    weights = np.array([len(y) for y in ys], dtype=float)
+
+    def mean(name: str) -> float | None:
+        values = [getattr(m, name) for m in per]
+        ok = np.array([v is not None for v in values])
+        if not ok.any():
+            return None
+        return float(np.average([v for v in values if v is not None], weights=weights[ok]))
+
+    return dataclasses.replace(
+        pooled, auc=mean("auc"), pr_auc=mean("pr_auc"), lift_top_decile=mean("lift_top_decile")
+    )
+
+
 def beats_baseline(metrics: Metrics, baseline: Metrics) -> bool:
     """Real skill: ROC AUC ≥ MIN_AUC_GAIN above the baseline and a Brier score no worse."""
     if metrics.auc is None or baseline.auc is None:
@@ -339,8 +364,7 @@ def train_risk_model(
     final = _train_at(frames, spec, tl, asof, horizon, first)
     if final is None:
         raise InsufficientData("Too few resolved deals in the training snapshots for a model.")
-    y, p, b = np.concatenate(ys), np.concatenate(ps), np.concatenate(bs)
-    metrics, baseline = evaluate(y, p), evaluate(y, b)
+    metrics, baseline = pooled_metrics(ys, ps), pooled_metrics(ys, bs)
     norms = F.compute_norms(opportunities, stage_events, stages, as_of)
     say(0.9, "card")
     validation = Validation(
