@@ -70,10 +70,9 @@ def choose_spec(
 ) -> FeatureSpec:
     """The feature set this dataset supports: with stage history, dated without it, or undated
     (no creation or close dates to place deals in time)."""
-    dated = (
-        opportunities["created_at"].notna().mean() >= 0.5
-        and opportunities["closed_at"].notna().any()
-    )
+    created = opportunities.get("created_at", pd.Series(pd.NaT, index=opportunities.index))
+    closed = opportunities.get("closed_at", pd.Series(pd.NaT, index=opportunities.index))
+    dated = bool(len(created)) and created.notna().mean() >= 0.5 and closed.notna().any()
     mode = (HISTORY if not stage_events.empty else DATED) if dated else UNDATED
     segments = tuple(
         c for c in SEGMENT_FEATURES if c in opportunities.columns and opportunities[c].notna().any()

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from dealscope import store
+from dealscope.i18n import t
 from dealscope.ingest.parse_probability import FRACTION, MIXED, PERCENT, parse_probabilities
 from dealscope.ingest.persist import save_result
 from dealscope.ingest.synonyms import match_header
@@ -185,9 +186,10 @@ def test_probability_is_never_a_feature_and_is_listed_with_its_reason():
     )
     assert "probability" not in spec.columns
     table = A.availability_table(spec, "amount_absent", A.excluded_fields(opps))
-    rows = [r for r in table if r["feature"] == "probability"]
-    assert len(rows) == 1 and rows[0]["used"] is False  # listed once, with its own reason
-    assert "100% / 0%" in rows[0]["why"]["en"] and "赢率" in rows[0]["why"]["zh-CN"]
+    rows = [r for r in table if r.feature == "probability"]
+    assert len(rows) == 1 and rows[0].used is False  # listed once, with its own reason
+    why = {lang: t(f"risk.avail.{rows[0].code}", lang) for lang in ("en", "zh-CN")}
+    assert "100% / 0%" in why["en"] and "赢率" in why["zh-CN"]
 
 
 def test_xlsx_percent_cells_are_fractions_and_typed_percentages_are_percent():
