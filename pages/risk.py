@@ -17,8 +17,10 @@ if view is not None:
     resolved = resolve_model(view)
     if resolved is not None:
         estimator, card, key = resolved
-        if card.mode != "history":
+        if card.mode == "dated":
             st.warning(tr("risk.fallback"))
+        elif card.mode == "undated":
+            st.warning(tr("risk.card.cross_validation", folds=card.validation.folds))
         if not card.beats_baseline:
             st.warning(tr("risk.no_skill"))
         scores = load_risk_scores(key, view.dataset, estimator, card)

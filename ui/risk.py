@@ -240,7 +240,6 @@ def render_validation(card: ModelCard) -> None:
 
 def render_model_card(card: ModelCard) -> None:
     """The model card: backtest figures beside the baseline, reliability, cut-offs, features."""
-    lang = current_lang()
     metrics, baseline = card.metrics, card.baseline
     st.subheader(tr("risk.card.title"))
     render_validation(card)
@@ -338,4 +337,3 @@ def render_model_card(card: ModelCard) -> None:
         for term in ("model", "stalled", "silent"):
             text = tr(f"risk.definitions.{term}_text", days=DEFAULT_SILENCE_DAYS, prior=20)
             st.text(f"{tr(f'risk.definitions.{term}')}: {text}")
-    del lang

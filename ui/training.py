@@ -70,7 +70,11 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
         job.fraction, job.step = min(max(fraction, 0.0), 1.0), step
 
     try:
-        dataset = store.read_dataset(store.get_engine(db_url), dataset_id)
+        engine = store.get_engine(db_url)
+        try:
+            dataset = store.read_dataset(engine, dataset_id)
+        finally:
+            engine.dispose()
         service.train_and_save(dataset, model_dir, progress=progress)
         job.state = DONE
     except InsufficientData as exc:
