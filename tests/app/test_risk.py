@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import pandas as pd
 import pytest
 
 from dealscope import store
@@ -153,3 +154,29 @@ def test_a_tampered_model_retrains_instead_of_crashing(
     at.run()
     assert not canary.exists()
     assert len(at.dataframe[0].value) == _open_count(demo_dataset)
+
+
+@pytest.mark.parametrize("kind", ["undated", "no-history"])
+def test_undated_and_history_free_datasets_get_a_model_and_say_how_it_was_validated(
+    open_app, tmp_path, model_dir, kind
+):
+    sim = simulate_pipeline(n=2000, days=900, seed=4)
+    opps = sim.opportunities
+    if kind == "undated":
+        opps = opps.assign(created_at=pd.NaT, closed_at=pd.NaT)
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    engine = store.get_engine(url)
+    store.write_dataset(engine, kind, opps, sim.stage_events.iloc[0:0], sim.stages)
+    dataset = store.read_dataset(engine, kind)
+    engine.dispose()
+    at = open_app(url, VIEW, query={"lang": "en"})
+    assert not at.exception
+    wait_for_model(model_dir, dataset)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = _texts(at)
+    if kind == "undated":
+        assert "5-fold stratified cross-validation" in texts
+    else:
+        assert "has no stage history" in texts and "Backtest: at" in texts
+    assert len(at.dataframe[0].value) == _open_count(dataset)
