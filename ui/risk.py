@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dealscope.charts.risk import build_reliability_chart, build_tier_chart
+from dealscope.charts.risk import build_reliability_chart, build_tier_chart, reliability_frame
 from dealscope.errors import DealScopeError
 from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS
 from dealscope.model import Dataset
@@ -202,14 +202,6 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _reliability_frame(card: ModelCard, labels: dict[str, str]) -> pd.DataFrame:
-    rows = [{"series": labels["metrics"], **vars(b)} for b in card.metrics.reliability] + [
-        {"series": labels["baseline"], **vars(b)} for b in card.baseline.reliability
-    ]
-    columns = ["series", "bin", "mean_predicted", "observed", "weight"]
-    return pd.DataFrame(rows, columns=columns)
-
-
 def render_validation(card: ModelCard) -> None:
     """How the headline figures were obtained: the backtest (or cross-validation)."""
     v = card.validation
@@ -289,7 +281,7 @@ def render_model_card(card: ModelCard) -> None:
         "series": tr("risk.reliability.series"),
         "weight": tr("risk.reliability.weight"),
     }
-    render_chart(build_reliability_chart(_reliability_frame(card, labels), labels))
+    render_chart(build_reliability_chart(reliability_frame(card.to_json(), labels), labels))
     if card.validation.cutoffs:
         st.markdown(f"**{tr('risk.card.cutoffs')}**")
         cutoffs = pd.DataFrame([vars(c) for c in card.validation.cutoffs])
