@@ -44,8 +44,9 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 @dataclass(frozen=True)
 class ActivityFileReport:
     """What happened to one file: layout, counts (rows_in == loaded + rejected + excluded) and how
-    deals were linked. `name_match_rate` = rows linked by deal name / rows that needed the name
-    (no id, or an id the dataset does not hold); None when no row needed it."""
+    deals were linked (over all rows, whether or not they loaded). `name_match_rate` = rows linked
+    by deal name / rows that needed the name (no id, or an id the dataset does not hold); None when
+    no row needed it."""
 
     file: str
     layout: str
@@ -236,7 +237,11 @@ def activities_from_raw(
         }
     )
     settled = raw.settled.assign(file=raw.file)[list(REPORT_COLUMNS)]
-    report = pd.concat([report, settled], ignore_index=True)
+    report = (
+        pd.concat([f for f in (report, settled) if len(f)], ignore_index=True)
+        if (len(report) or len(settled))
+        else report
+    )
 
     kinds, unknown = _kinds(_cells(raw, roles.column("activity_type")))
     subject = _cells(raw, roles.column("subject")).fillna(_cells(raw, roles.column("content")))
@@ -277,8 +282,8 @@ def activities_from_raw(
     n_excluded = int(excluded.sum() + (raw.settled["outcome"] == EXCLUDED).sum())
     if n_loaded + n_rejected + n_excluded != raw.rows_in or len(outcomes) != raw.rows_in:
         raise AssertionError(f"{raw.file}: rows_in {raw.rows_in} != accounted rows")
-    by_id = int(((how == "id").to_numpy() & loaded).sum())
-    by_name = int(((how == "name").to_numpy() & loaded).sum())
+    by_id = int((how == "id").sum())  # linking is judged on every row, whatever else it failed
+    by_name = int((how == "name").sum())
     needed = int(((how != "id") & (how != "no-deal")).to_numpy().sum())
     file_report = ActivityFileReport(
         file=raw.file,

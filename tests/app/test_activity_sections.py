@@ -1,0 +1,63 @@
+"""Follow-up sections (issue 18) on the demo through the real app: Cycle, Weekly and Reps."""
+
+import pandas as pd
+
+from dealscope import store
+from dealscope.activity.store import read_activities
+from dealscope.metrics.kpis import infer_as_of
+
+
+def _log(demo_db_url, dataset):
+    engine = store.get_engine(demo_db_url)
+    try:
+        return read_activities(engine, dataset.id)
+    finally:
+        engine.dispose()
+
+
+def _frame_with(at, column: str) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with column {column!r}"
+    return frames[0]
+
+
+def test_cycle_lists_suddenly_silent_deals_against_own_rhythm(open_app, demo_db_url, demo_dataset):
+    at = open_app(demo_db_url, "pages/cycle_time.py", query={"lang": "en"})
+    assert any("Suddenly silent deals" in s.value for s in at.subheader)
+    table = _frame_with(at, "Silence ÷ rhythm")
+    # Independent check of one flagged row: days silent = as-of minus the last customer-facing
+    # touch day, counted straight from the stored log.
+    log = _log(demo_db_url, demo_dataset)
+    as_of = infer_as_of(demo_dataset.opportunities, demo_dataset.stage_events)
+    top = table.iloc[0]
+    touches = log.loc[
+        (log["opportunity_id"] == top["Deal ID"])
+        & log["activity_type"].isin(["call", "meeting", "email", "message"])
+    ]
+    last_day = touches["occurred_at"].max().normalize()
+    assert round((as_of - last_day) / pd.Timedelta(days=1), 1) == top["Days silent"]
+    multiple = float(
+        next(c.value for c in at.caption if "Rule:" in c.value).split("×")[0].split()[-1]
+    )
+    assert (table["Silence ÷ rhythm"] > multiple - 0.05).all()
+    assert any("Key contact changes" in t.value for t in at.text)
+
+
+def test_weekly_shows_follow_up_signals(open_app, demo_db_url):
+    at = open_app(demo_db_url, "pages/weekly.py", query={"lang": "en"})
+    assert any("Suddenly silent deals" in s.value for s in at.subheader)
+    assert len(_frame_with(at, "Silence ÷ rhythm")) <= 10
+
+
+def test_reps_activity_table_and_drill_down(open_app, demo_db_url, demo_dataset):
+    at = open_app(demo_db_url, "pages/reps.py", query={"lang": "en"})
+    table = _frame_with(at, "Touches per week").set_index("Owner")
+    assert len(table) == demo_dataset.opportunities["owner"].nunique()
+    log = _log(demo_db_url, demo_dataset)
+    facing = log.loc[log["activity_type"].isin(["call", "meeting", "email", "message"])]
+    busiest = facing["owner"].value_counts().idxmax()
+    assert table["Touches per week"].idxmax() == busiest
+    box = next(s for s in at.selectbox if s.label == "Owner's weekly touches")
+    box.set_value(busiest).run()
+    assert not at.exception
+    assert any(m.label == "Touches per week" for m in at.metric)
