@@ -56,9 +56,12 @@ def generate_demo_activities(opportunities: pd.DataFrame, seed: int) -> pd.DataF
     inside = cumulative < span[deal]
     deal, offset = deal[inside], cumulative[inside]
     # The first touch on creation and the last on the stored last activity.
-    deal = np.concatenate([np.arange(n), deal, np.flatnonzero(span > 0)])
-    offset = np.concatenate([np.zeros(n), offset, span[span > 0]])
-    at = created[deal] + (offset * 86_400e9).astype("timedelta64[ns]")
+    ending = np.flatnonzero(span > 0)
+    at = np.concatenate(
+        [created, created[deal] + (offset * 86_400e9).astype("timedelta64[ns]"), last[ending]]
+    )
+    deal = np.concatenate([np.arange(n), deal, ending])
+    offset = np.concatenate([np.zeros(n), offset, span[ending]])
     kind_idx = rng.choice(len(TYPES), size=len(deal), p=TYPE_SHARES)
     kind = np.array(TYPES)[kind_idx]
 
