@@ -31,28 +31,36 @@ def load_activity_log(url: str, dataset_id: int, token: int) -> pd.DataFrame:
     return activity_store.read_activities(get_engine(url), dataset_id)
 
 
-def _log(view: ViewContext) -> pd.DataFrame:
-    engine = get_engine(view.db_url)
-    token = activity_store.activity_count(engine, view.dataset.id)
+def _log_token(view: ViewContext) -> int:
+    return activity_store.activity_count(get_engine(view.db_url), view.dataset.id)
+
+
+def _key(view: ViewContext) -> tuple:
+    """The view's cache key plus the log's token (a reloaded log renews the derived figures)."""
+    return (view.cache_key, _log_token(view))
+
+
+def _log(view: ViewContext, token: int) -> pd.DataFrame:
     log = load_activity_log(view.db_url, view.dataset.id, token)
     return log.loc[log["opportunity_id"].isin(view.opportunities["opportunity_id"]).to_numpy()]
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def load_silence(key: tuple, _view: ViewContext) -> SilenceResult:
-    log = _log(_view)
-    return silence_table(_view.opportunities, log, _view.stage_events, _view.as_of)
+def load_silence(key: tuple, _view: ViewContext, as_of: pd.Timestamp) -> SilenceResult:
+    """Silence of the open deals at `as_of` (key = _key(view))."""
+    return silence_table(_view.opportunities, _log(_view, key[1]), _view.stage_events, as_of)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def load_contact_changes(key: tuple, _view: ViewContext) -> pd.DataFrame:
-    return contact_changes(_log(_view), _view.as_of)
+def load_contact_changes(key: tuple, _view: ViewContext, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Main-contact changes known at `as_of` (key = _key(view))."""
+    return contact_changes(_log(_view, key[1]), as_of)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def load_rep_activity(key: tuple, _view: ViewContext) -> RepActivity:
     start, _ = _view.period_bounds()
-    return rep_activity(_view.opportunities, _log(_view), start, _view.as_of)
+    return rep_activity(_view.opportunities, _log(_view, key[1]), start, _view.as_of)
 
 
 def _columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -77,10 +85,10 @@ def _rule_caption(result: SilenceResult) -> str:
 
 
 def _open_changes(view: ViewContext, silence: SilenceResult) -> pd.DataFrame:
-    changes = load_contact_changes(view.cache_key, view)
+    changes = load_contact_changes(_key(view), view, silence.as_of)
     recent = changes.loc[
         changes["opportunity_id"].isin(silence.table["opportunity_id"])
-        & (changes["changed_at"] > view.as_of - pd.Timedelta(days=RECENT_CHANGE_DAYS))
+        & (changes["changed_at"] > silence.as_of - pd.Timedelta(days=RECENT_CHANGE_DAYS))
     ]
     names = silence.table.set_index("opportunity_id")[["name", "owner"]]
     return recent.join(names, on="opportunity_id")[
@@ -89,11 +97,15 @@ def _open_changes(view: ViewContext, silence: SilenceResult) -> pd.DataFrame:
 
 
 def render_activity_silence(
-    view: ViewContext, key: str = "cycle", limit: int | None = None
+    view: ViewContext,
+    key: str = "cycle",
+    limit: int | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> None:
-    """Suddenly silent deals (own rhythm, or the fixed rule without a log) and contact changes."""
+    """Suddenly silent deals (own rhythm, or the fixed rule without a log) and contact changes,
+    as of `as_of` (default: the view's)."""
     st.subheader(tr("activity.silence.title"))
-    silence = load_silence(view.cache_key, view)
+    silence = load_silence(_key(view), view, view.as_of if as_of is None else as_of)
     st.caption(_rule_caption(silence))
     table = silence.table
     flagged = table.loc[table["suddenly_silent"]]
@@ -138,7 +150,7 @@ def render_activity_silence(
 def render_rep_activity(view: ViewContext) -> None:
     """Rep activity beside win rate, and one owner's weekly touches by type."""
     st.subheader(tr("activity.reps.title"))
-    result = load_rep_activity(view.cache_key, view)
+    result = load_rep_activity(_key(view), view)
     if result.weekly.empty and result.table["touches_per_week"].sum() == 0:
         st.info(tr("activity.reps.no_log"))
         return
@@ -176,3 +188,24 @@ def _pct(value: float) -> str:
 
 def _num(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.1f}"
+
+
+def render_weekly_follow_up(view: ViewContext, document: dict) -> None:
+    """The week's at-risk deals with their follow-up signals at the week's end, then the week's
+    suddenly silent deals and contact changes (the report's own at-risk ranking is unchanged)."""
+    moment = min(document["at_risk"]["moment"], view.as_of)  # the current week: not beyond data
+    at_risk = document["at_risk"]["table"]
+    silence = load_silence(_key(view), view, moment)
+    if silence.has_log and not at_risk.empty:
+        st.text(tr("activity.weekly.at_risk", date=moment.strftime("%Y-%m-%d %H:%M")))
+        changes = load_contact_changes(_key(view), view, moment)
+        last_change = changes.groupby("opportunity_id", sort=False)[
+            ["changed_at", "new_contact"]
+        ].last()
+        signals = silence.table.set_index("opportunity_id")[
+            ["days_silent", "rhythm_gap", "ratio", "suddenly_silent"]
+        ]
+        shown = at_risk[["opportunity_id", "name", "owner"]].join(signals, on="opportunity_id")
+        shown = shown.join(last_change, on="opportunity_id").round(1)
+        st.dataframe(_columns(shown), hide_index=True)
+    render_activity_silence(view, key="weekly", limit=10, as_of=moment)

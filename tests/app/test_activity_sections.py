@@ -43,10 +43,25 @@ def test_cycle_lists_suddenly_silent_deals_against_own_rhythm(open_app, demo_db_
     assert any("Key contact changes" in t.value for t in at.text)
 
 
-def test_weekly_shows_follow_up_signals(open_app, demo_db_url):
+def test_weekly_shows_follow_up_signals_of_the_at_risk_deals(open_app, demo_db_url, demo_dataset):
     at = open_app(demo_db_url, "pages/weekly.py", query={"lang": "en"})
     assert any("Suddenly silent deals" in s.value for s in at.subheader)
     assert len(_frame_with(at, "Silence ÷ rhythm")) <= 10
+    signals = _frame_with(at, "Suddenly silent")
+    at_risk = next(d.value for d in at.dataframe if "Stall line (days)" in d.value.columns)
+    assert signals.iloc[:, 0].tolist() == at_risk.iloc[:, 0].tolist()  # the same deals, in order
+    # Days silent at the week's moment, recounted from the stored log for one at-risk deal.
+    moment_text = next(t.value for t in at.text if "at-risk deals at the end" in t.value)
+    moment = pd.Timestamp(moment_text.split("(")[1].split(")")[0])
+    log = _log(demo_db_url, demo_dataset)
+    row = signals.dropna(subset=["Days silent"]).iloc[0]
+    touches = log.loc[
+        (log["opportunity_id"] == row["Deal ID"])
+        & (log["occurred_at"] <= moment)
+        & log["activity_type"].isin(["call", "meeting", "email", "message"])
+    ]
+    last_day = touches["occurred_at"].max().normalize()
+    assert round((moment - last_day) / pd.Timedelta(days=1), 1) == row["Days silent"]
 
 
 def test_reps_activity_table_and_drill_down(open_app, demo_db_url, demo_dataset):
