@@ -15,7 +15,7 @@ from dealscope.activity.model import ACTIVITY_TYPES
 from dealscope.activity.reps import TOUCHED_WINDOW_DAYS, RepActivity, rep_activity
 from dealscope.activity.rhythm import MIN_GAPS, SilenceResult, silence_table
 from dealscope.charts.activity import build_weekly_touches_chart
-from dealscope.formatting import format_count
+from dealscope.formatting import format_count, format_pct
 from ui.context import ViewContext
 from ui.loaders import get_engine
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
@@ -110,7 +110,7 @@ def render_activity_silence(
     table = silence.table
     flagged = table.loc[table["suddenly_silent"]]
     kpis = [
-        Kpi(tr("activity.kpi.open"), format_count(len(table))),
+        Kpi(tr("activity.kpi.open"), format_count(len(table)), help=tr("activity.kpi.open.help")),
         Kpi(
             tr("activity.kpi.silent"),
             format_count(len(flagged)),
@@ -136,7 +136,8 @@ def render_activity_silence(
         )
         shown = _columns(shown.head(limit) if limit else shown)
         st.dataframe(shown, hide_index=True)
-        render_downloads(shown, "dealscope_suddenly_silent", key=f"{key}_activity_silent")
+        if limit is None:  # the full list only (the Weekly page has its report downloads)
+            render_downloads(shown, "dealscope_suddenly_silent", key=f"{key}_activity_silent")
     if not silence.has_log:
         return
     st.text(tr("activity.contact.title", days=RECENT_CHANGE_DAYS))
@@ -167,10 +168,10 @@ def render_rep_activity(view: ViewContext) -> None:
     row = result.table.loc[result.table["owner"] == owner].iloc[0]
     render_kpi_row(
         [
-            Kpi(tr("activity.col.touches_per_week"), f"{row['touches_per_week']:.1f}"),
-            Kpi(tr("activity.col.touched_share"), _pct(row["touched_share"])),
-            Kpi(tr("activity.col.median_gap"), _num(row["median_gap"])),
-            Kpi(tr("activity.col.win_rate"), _pct(row["win_rate"])),
+            Kpi(tr("activity.kpi.touches_per_week"), f"{row['touches_per_week']:.1f}"),
+            Kpi(tr("activity.kpi.touched_share"), format_pct(row["touched_share"])),
+            Kpi(tr("activity.kpi.median_gap"), _num(row["median_gap"])),
+            Kpi(tr("activity.kpi.win_rate"), format_pct(row["win_rate"])),
         ],
         per_row=4,
     )
@@ -180,10 +181,6 @@ def render_rep_activity(view: ViewContext) -> None:
     )
     labels = {k: tr(f"activity.chart.{k}") for k in ("week", "touches", "type")}
     render_chart(build_weekly_touches_chart(weekly[["week", "type", "touches"]], labels))
-
-
-def _pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{value:.0%}"
 
 
 def _num(value: float) -> str:

@@ -35,7 +35,7 @@ def test_cycle_lists_suddenly_silent_deals_against_own_rhythm(open_app, demo_db_
         & log["activity_type"].isin(["call", "meeting", "email", "message"])
     ]
     last_day = touches["occurred_at"].max().normalize()
-    assert round((as_of - last_day) / pd.Timedelta(days=1), 1) == top["Days silent"]
+    assert round((as_of - last_day) / pd.Timedelta(days=1), 1) == top["Days since last touch"]
     multiple = float(
         next(c.value for c in at.caption if "Rule:" in c.value).split("×")[0].split()[-1]
     )
@@ -54,14 +54,14 @@ def test_weekly_shows_follow_up_signals_of_the_at_risk_deals(open_app, demo_db_u
     moment_text = next(t.value for t in at.text if "at-risk deals at the end" in t.value)
     moment = pd.Timestamp(moment_text.split("(")[1].split(")")[0])
     log = _log(demo_db_url, demo_dataset)
-    row = signals.dropna(subset=["Days silent"]).iloc[0]
+    row = signals.dropna(subset=["Days since last touch"]).iloc[0]
     touches = log.loc[
         (log["opportunity_id"] == row["Deal ID"])
         & (log["occurred_at"] <= moment)
         & log["activity_type"].isin(["call", "meeting", "email", "message"])
     ]
     last_day = touches["occurred_at"].max().normalize()
-    assert round((moment - last_day) / pd.Timedelta(days=1), 1) == row["Days silent"]
+    assert round((moment - last_day) / pd.Timedelta(days=1), 1) == row["Days since last touch"]
 
 
 def test_reps_activity_table_and_drill_down(open_app, demo_db_url, demo_dataset):
@@ -75,4 +75,9 @@ def test_reps_activity_table_and_drill_down(open_app, demo_db_url, demo_dataset)
     box = next(s for s in at.selectbox if s.label == "Owner's weekly touches")
     box.set_value(busiest).run()
     assert not at.exception
-    assert any(m.label == "Touches per week" for m in at.metric)
+    metric = next(m for m in at.metric if m.label == "Owner's touches per week")
+    weeks = (
+        pd.Timestamp(infer_as_of(demo_dataset.opportunities, demo_dataset.stage_events))
+        - demo_dataset.opportunities["created_at"].min().normalize()
+    ) / pd.Timedelta(days=7)
+    assert metric.value == f"{(facing['owner'] == busiest).sum() / weeks:.1f}"
