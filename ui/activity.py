@@ -59,8 +59,9 @@ def load_contact_changes(key: tuple, _view: ViewContext, as_of: pd.Timestamp) ->
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def load_rep_activity(key: tuple, _view: ViewContext) -> RepActivity:
-    start, _ = _view.period_bounds()
-    return rep_activity(_view.opportunities, _log(_view, key[1]), start, _view.as_of)
+    start, end = _view.period_bounds()  # end is exclusive: the period's last moment, or as-of
+    until = min(end - pd.Timedelta(microseconds=1), _view.as_of)
+    return rep_activity(_view.opportunities, _log(_view, key[1]), start, until)
 
 
 def _columns(frame: pd.DataFrame) -> pd.DataFrame:

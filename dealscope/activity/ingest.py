@@ -226,13 +226,19 @@ def activities_from_raw(
     for reason, source in value_by_reason.items():
         hit = (reasons == reason).to_numpy(dtype=bool)
         values[hit] = source.to_numpy()[kept][hit]
+    column = reasons.map(reason_column).astype("string")
+    # A deal looked up by name (no id on the row) is reported on the name column.
+    by_name_column = (reasons == "deal-not-found").to_numpy(dtype=bool) & deal_id.isna().to_numpy()[
+        kept
+    ]
+    column[by_name_column] = roles.column("deal_name")
     report = pd.DataFrame(
         {
             "file": raw.file,
             "line": raw.lines[kept],
             "outcome": np.where(rejected[kept], REJECTED, EXCLUDED),
             "reason": reasons,
-            "column": reasons.map(reason_column).astype("string"),
+            "column": column,
             "value": values,
         }
     )

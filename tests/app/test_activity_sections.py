@@ -81,3 +81,24 @@ def test_reps_activity_table_and_drill_down(open_app, demo_db_url, demo_dataset)
         - demo_dataset.opportunities["created_at"].min().normalize()
     ) / pd.Timedelta(days=7)
     assert metric.value == f"{(facing['owner'] == busiest).sum() / weeks:.1f}"
+
+
+def test_without_a_log_the_fixed_rule_is_stated(open_app, tmp_path):
+    from dealscope.demo import generate_demo
+
+    url = f"sqlite:///{tmp_path / 'nolog.db'}"
+    engine = store.get_engine(url)
+    opps, events, stages = generate_demo(n=400)
+    store.write_dataset(engine, "nolog", opps, events, stages)  # no follow-up log
+    engine.dispose()
+    at = open_app(url, "pages/cycle_time.py", query={"lang": "en", "dataset": "nolog"})
+    assert any("the fixed rule applies" in c.value for c in at.caption)
+    as_of = infer_as_of(opps, events)
+    open_now = opps.loc[opps["status"] == "open"]
+    silent = (as_of - open_now["last_activity_at"].fillna(open_now["created_at"])) > pd.Timedelta(
+        days=14
+    )
+    metric = next(m for m in at.metric if m.label == "Suddenly silent")
+    assert metric.value == str(int(silent.sum()))
+    reps = open_app(url, "pages/reps.py", query={"lang": "en", "dataset": "nolog"})
+    assert any("No follow-up log" in i.value for i in reps.info)

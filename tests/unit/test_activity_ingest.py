@@ -57,6 +57,7 @@ def test_salesforce_activity_history_links_by_related_to_name(opps):
     rows = result.rows.set_index("line")
     assert rows.loc[5, "reason"] == "not-done" and rows.loc[5, "outcome"] == "excluded"
     assert rows.loc[6, "reason"] == "deal-not-found" and rows.loc[6, "value"] == "Nope Inc"
+    assert rows.loc[6, "column"] == "Related To"
 
 
 def test_salesforce_task_export_links_by_what_id(opps):
