@@ -1,6 +1,6 @@
 """Backtest: does the follow-up log help predict losses? AUC with vs without activity features.
 
-Run: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_activity.py [--n 6000]
+Run: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_activity.py [--n 6000] [--timing 100000]
 
 Snapshots every SNAPSHOT_DAYS: the deals open at each cut-off, labelled by their outcome after it
 (lost = 1, won = 0; deals still open at the data's end are left out). Out of time: the model is fit
@@ -87,8 +87,39 @@ ACTIVITY = [
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=6000)
+    parser.add_argument("--timing", type=int, default=0, help="also time the rules at this size")
     args = parser.parse_args()
-    opps, events, _ = generate_demo(n=args.n)
+    backtest(args.n)
+    if args.timing:
+        timing(args.timing)
+
+
+def timing(n: int) -> None:
+    """Wall-clock seconds of each activity computation on a demo of n deals (one thread)."""
+    import time
+
+    from dealscope.activity.contacts import contact_changes
+    from dealscope.activity.reps import rep_activity
+    from dealscope.activity.rhythm import silence_table
+
+    opps, events, _ = generate_demo(n=n)
+    acts = generate_demo_activities(opps, DEMO_SEED)
+    as_of = infer_as_of(opps, events)
+    steps = {
+        "silence_table": lambda: silence_table(opps, acts, events, as_of),
+        "contact_changes": lambda: contact_changes(acts),
+        "activity_features": lambda: activity_features(acts, opps["opportunity_id"], as_of),
+        "rep_activity": lambda: rep_activity(opps, acts, opps["created_at"].min(), as_of),
+    }
+    print(f"timing at {n} deals, {len(acts)} activities:")
+    for name, step in steps.items():
+        started = time.perf_counter()
+        step()
+        print(f"  {name:>17}: {time.perf_counter() - started:.2f} s")
+
+
+def backtest(n: int) -> None:
+    opps, events, _ = generate_demo(n=n)
     acts = generate_demo_activities(opps, DEMO_SEED)
     end = infer_as_of(opps, events)
     start = opps["created_at"].min() + pd.Timedelta(days=FIRST_AFTER_START_DAYS)

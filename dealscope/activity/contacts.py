@@ -22,20 +22,31 @@ CHANGE_COLUMNS = ("opportunity_id", "changed_at", "previous_contact", "new_conta
 
 
 def _named_touches(activities: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """Customer-facing touches that name a contact, in (deal, time) order, with integer codes:
+    `deal` (per deal), `key` (per contact, compared trimmed and case-folded)."""
     seen = activities if as_of is None else activities.loc[activities["occurred_at"] <= as_of]
     touches = customer_touches(seen)
-    contact = touches["contact"].astype("string").str.strip()
+    deal_code, _ = pd.factorize(touches["opportunity_id"])
+    contact_code, contacts = pd.factorize(touches["contact"])
+    # Trim and fold once per distinct contact, not per row.
+    folded = pd.Series(contacts, dtype="string").str.strip()
+    key_of_contact, keys = pd.factorize(folded.str.casefold().mask(folded == ""))
+    key = np.where(contact_code >= 0, key_of_contact[np.maximum(contact_code, 0)], -1)
     named = pd.DataFrame(
         {
-            "opportunity_id": touches["opportunity_id"].astype(str).to_numpy(),
+            "opportunity_id": touches["opportunity_id"].to_numpy(),
             "at": touches["occurred_at"].to_numpy(),
-            "contact": contact.to_numpy(),
-            "key": contact.str.casefold().to_numpy(),
+            "contact": folded.to_numpy(dtype=object)[np.maximum(contact_code, 0)],
+            "deal": deal_code,
+            "key": key,
         }
-    )
-    named = named.loc[named["key"].notna() & (named["key"] != "")]
-    named = named.sort_values(["opportunity_id", "at"], kind="stable").reset_index(drop=True)
-    named["touch"] = named.index
+    ).loc[key >= 0]
+    # Canonical logs are already in (deal, time) order; sort only when they are not.
+    order = np.lexsort((named["at"].to_numpy(), named["deal"].to_numpy()))
+    if not (order == np.arange(len(order))).all():
+        named = named.iloc[order]
+    named = named.reset_index(drop=True)
+    named.attrs["keys"] = np.asarray(keys, dtype=object)
     return named
 
 
@@ -45,29 +56,35 @@ def main_contacts(
     """At each named touch: (opportunity_id, at, key, main contact, its touches in the window,
     named touches in the window)."""
     named = _named_touches(activities, as_of)
-    deal_code = pd.factorize(named["opportunity_id"])[0].astype(np.int64)
-    key_code, keys = pd.factorize(named["key"])
+    n = len(named)
+    deal = named["deal"].to_numpy(dtype=np.int64)
+    key = named["key"].to_numpy(dtype=np.int64)
     seconds = named["at"].to_numpy("datetime64[s]").astype(np.int64)
-    # Touches are sorted by (deal, time): one int64 key orders them, so the first touch inside
-    # each touch's window is one searchsorted away, and the window's touches are a range.
-    span = int(seconds.max() - seconds.min()) + 2 * window_days * 86_400 + 1 if len(named) else 1
-    order_key = deal_code * span + (seconds - (seconds.min() if len(named) else 0))
+    # Rows are in (deal, time) order: one int64 key orders them, so the first touch inside each
+    # touch's window is one searchsorted away and the window's touches are a contiguous range.
+    low = seconds.min() if n else 0
+    span = int(seconds.max() - low) + 2 * window_days * 86_400 + 1 if n else 1
+    order_key = deal * span + (seconds - low)
     first = np.searchsorted(order_key, order_key - window_days * 86_400, side="right")
-    sizes = np.arange(len(named)) - first + 1
-    touch = np.repeat(np.arange(len(named)), sizes)
+    sizes = np.arange(n) - first + 1
+    touch = np.repeat(np.arange(n), sizes)
     seen = first[touch] + (np.arange(len(touch)) - np.repeat(np.cumsum(sizes) - sizes, sizes))
-    pairs = pd.DataFrame({"touch": touch, "contact": key_code[seen], "seen": seen})
-    counts = pairs.groupby(["touch", "contact"], sort=False).agg(
-        touches=("seen", "size"), last_seen=("seen", "max")
-    )
-    ranked = counts.reset_index().sort_values(
-        ["touch", "touches", "last_seen"], ascending=[True, False, False], kind="stable"
-    )
-    top = ranked.drop_duplicates("touch").set_index("touch").reindex(np.arange(len(named)))
+    # Count each (touch, contact) pair of the windows; keep the latest touch of each contact.
+    contacts = int(key.max()) + 1 if n else 1
+    pair = touch * contacts + key[seen]
+    pair_codes, pairs = pd.factorize(pair, sort=False)
+    counts = np.bincount(pair_codes)
+    last_seen = np.full(len(pairs), -1, dtype=np.int64)
+    np.maximum.at(last_seen, pair_codes, seen)
+    pair_touch = pairs // contacts
+    # Per touch: most touches, then the one touched last.
+    rank = np.lexsort((-last_seen, -counts, pair_touch))
+    top = rank[np.r_[True, pair_touch[rank][1:] != pair_touch[rank][:-1]]] if len(rank) else rank
+    keys = named.attrs["keys"]
     out = named[["opportunity_id", "at"]].copy()
-    out["key"] = np.asarray(keys, dtype=object)[top["contact"].to_numpy(dtype=np.int64)]
-    out["contact"] = named["contact"].to_numpy()[top["last_seen"].to_numpy(dtype=np.int64)]
-    out["touches"] = top["touches"].to_numpy(dtype=np.int64)
+    out["key"] = keys[pairs[top] % contacts] if n else []
+    out["contact"] = named["contact"].to_numpy()[last_seen[top]] if n else []
+    out["touches"] = counts[top]
     out["window_touches"] = sizes
     return out.reset_index(drop=True)
 

@@ -65,20 +65,27 @@ def touch_days(activities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     sorted, with `gap` = days since the deal's previous touch day (NaN for its first)."""
     seen = activities.loc[(activities["occurred_at"] <= as_of).to_numpy(dtype=bool)]
     touches = customer_touches(seen)
-    days = pd.DataFrame(
+    deal, ids = pd.factorize(touches["opportunity_id"], sort=True)
+    day = touches["occurred_at"].to_numpy("datetime64[D]").astype(np.int64)
+    order = np.lexsort((day, deal))
+    if not (order == np.arange(len(order))).all():  # canonical logs are already in order
+        deal, day = deal[order], day[order]
+    fresh = np.r_[True, (deal[1:] != deal[:-1]) | (day[1:] != day[:-1])] if len(deal) else []
+    deal, day = deal[fresh], day[fresh]
+    same_deal = np.r_[False, deal[1:] == deal[:-1]] if len(deal) else np.array([], dtype=bool)
+    gap = np.where(same_deal, np.diff(day, prepend=0), np.nan).astype(float)
+    return pd.DataFrame(
         {
-            "opportunity_id": touches["opportunity_id"].to_numpy(),
-            "day": touches["occurred_at"].dt.normalize().to_numpy(),
+            "opportunity_id": pd.Series(np.asarray(ids, dtype=object)[deal], dtype="string"),
+            "day": day.astype("datetime64[D]").astype("datetime64[ns]"),
+            "gap": gap,
         }
-    ).drop_duplicates()
-    days = days.sort_values(["opportunity_id", "day"], kind="stable").reset_index(drop=True)
-    days["gap"] = days.groupby("opportunity_id", sort=False)["day"].diff() / DAY
-    return days
+    )
 
 
 def own_rhythm(days: pd.DataFrame) -> pd.DataFrame:
     """Per deal: last touch day, gap count and median gap (index opportunity_id)."""
-    grouped = days.groupby("opportunity_id", sort=False)
+    grouped = days.groupby("opportunity_id", sort=False, observed=True)
     return pd.DataFrame(
         {
             "last_touch": grouped["day"].max(),
