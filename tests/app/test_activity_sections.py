@@ -102,3 +102,10 @@ def test_without_a_log_the_fixed_rule_is_stated(open_app, tmp_path):
     assert metric.value == str(int(silent.sum()))
     reps = open_app(url, "pages/reps.py", query={"lang": "en", "dataset": "nolog"})
     assert any("No follow-up log" in i.value for i in reps.info)
+
+
+def test_sections_in_chinese(open_app, demo_db_url):
+    at = open_app(demo_db_url, "pages/cycle_time.py")
+    assert any(s.value == "客户突然沉默（跟进记录）" for s in at.subheader)
+    assert any("关键决策人变动" in t.value for t in at.text)
+    assert "沉默 ÷ 节奏" in _frame_with(at, "沉默 ÷ 节奏").columns
