@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from dealscope import store
+from dealscope.demo_activity import write_demo_activities
 from dealscope.model import (
     DEMO_LOST_STAGE,
     DEMO_OPEN_STAGES,
@@ -311,7 +312,7 @@ def generate_demo(
 def write_demo(engine: Engine, name: str = DEMO_DATASET, n: int = DEMO_OPPORTUNITIES) -> int:
     """Generate the demo and store it as a new version of dataset `name`; return its id."""
     opps, events, stage_table = generate_demo(n=n)
-    return store.write_dataset(
+    dataset_id = store.write_dataset(
         engine,
         name,
         opps,
@@ -320,3 +321,5 @@ def write_demo(engine: Engine, name: str = DEMO_DATASET, n: int = DEMO_OPPORTUNI
         source_files=[{"name": "demo generator", "layout": "demo", "seed": DEMO_SEED}],
         settings={"timezone": "Asia/Shanghai", "generator_seed": DEMO_SEED, "n": n},
     )
+    write_demo_activities(engine, dataset_id, opps, DEMO_SEED)  # the follow-up log (issue 18)
+    return dataset_id

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.activity import render_activity_silence
 from ui.cycle import (
     load_alert_rate,
     load_close_figures,
@@ -47,4 +48,5 @@ if view is not None:
     silence_days = silence_picker()
     render_watchlists(load_flags(view.cache_key, view, silence_days), silence_days, has_history)
     render_alert_rate(load_alert_rate(view.cache_key, view, silence_days), has_history)
+    render_activity_silence(view)
     render_cycle_definitions()

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING
+from ui.activity import render_rep_activity
 from ui.frame import require_frame
 from ui.render import require_view
 from ui.reps import (
@@ -52,4 +53,5 @@ if view is not None:
     if owner is not None:
         detail = load_owner_detail(view.cache_key, view, owner)
         render_owner_detail(detail, reps.has_history, reps.currency)
+    render_rep_activity(view)
     render_reps_definitions()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.activity import render_weekly_follow_up
 from ui.frame import require_frame
 from ui.render import require_view
 from ui.state import current_lang, tr
@@ -45,6 +46,7 @@ if view is not None:
         render_trend(document)
         render_bottleneck(document)
         render_at_risk(document)
+        render_weekly_follow_up(view, document)
         render_movements(document)
         render_comparison(document)
         html, markdown = load_report_files(key, week, compare_id, current_lang(), document)

@@ -11,10 +11,19 @@ import argparse
 import json
 import sys
 
-from dealscope.cli import datasets_cmd, demo_cmd, ingest_cmd, metrics_cmd, report_cmd, risk_cmd
+from dealscope.cli import (
+    activities_cmd,
+    datasets_cmd,
+    demo_cmd,
+    ingest_cmd,
+    metrics_cmd,
+    report_cmd,
+    risk_cmd,
+)
 from dealscope.errors import DealScopeError
 
 COMMAND_MODULES = (demo_cmd, datasets_cmd, metrics_cmd, risk_cmd, ingest_cmd, report_cmd)
+COMMAND_MODULES += (activities_cmd,)  # issue 18: follow-up records
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,77 @@
+"""`ingest-activities`: load follow-up records (跟进记录) as the activity log of a stored dataset.
+
+A separate command rather than an `ingest --activities` option: the log is attached to a dataset
+that already exists (its deals are what the activities link to), and it can be refreshed on its
+own, as CRMs export activities separately from deals. Writing replaces the dataset's log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dealscope import store
+from dealscope.activity.ingest import DEFAULT_TIMEZONE, ingest_activity_files
+from dealscope.activity.store import write_activities
+
+
+def register(subparsers) -> None:
+    from dealscope.cli import add_db_option
+
+    parser = subparsers.add_parser(
+        "ingest-activities",
+        help="load activity exports (Salesforce / HubSpot / Pipedrive / 跟进记录) into a dataset",
+    )
+    parser.add_argument("files", nargs="+", help="CSV or XLSX activity exports")
+    parser.add_argument("--dataset", required=True, help="stored dataset the activities belong to")
+    parser.add_argument("--timezone", default=None, help="zone of naive times (default: dataset's)")
+    parser.add_argument("--json", action="store_true", help="print the load report as JSON")
+    add_db_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from dealscope.cli import print_json
+    from dealscope.ingest.errors import SourceError
+
+    engine = store.get_engine(args.db)
+    dataset = store.read_dataset(engine, args.dataset)
+    sources = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise SourceError(f"{name}: no such file; give the path of a CSV or XLSX export.")
+        sources.append((path.name, path.read_bytes()))
+    zone = args.timezone or dataset.meta.get("settings", {}).get("timezone") or DEFAULT_TIMEZONE
+    result = ingest_activity_files(sources, dataset.opportunities, timezone=zone)
+    stored = write_activities(engine, dataset.id, result.activities)
+    document = {
+        "dataset": dataset.name,
+        "dataset_id": dataset.id,
+        "activities_stored": stored,
+        **result.counts,
+        "files": [f.as_dict() for f in result.files],
+        "rows_not_loaded": result.rows.astype(object)
+        .where(result.rows.notna(), None)
+        .to_dict("records"),
+    }
+    if args.json:
+        print_json(document)
+        return 0
+    for report in result.files:
+        rate = report.name_match_rate
+        matched = "" if rate is None else f", deal names matched {rate:.0%}"
+        print(
+            f"{report.file}: {report.layout} layout, {report.rows_in} rows: {report.rows_loaded} "
+            f"loaded, {report.rows_rejected} rejected, {report.rows_excluded} excluded{matched}"
+        )
+        for note in report.notes:
+            print(f"  note: {note}")
+    preview = result.rows.head(20).astype(str)  # a short console preview of rows not loaded
+    lines = (
+        "  " + preview["outcome"] + " " + preview["file"] + " line " + preview["line"] + ": "
+        + preview["reason"] + " (" + preview["column"] + "=" + preview["value"] + ")"
+    )  # fmt: skip
+    if len(lines):
+        print("\n".join(lines))
+    print(f"stored {stored} activities as the follow-up log of {dataset.name!r} (id {dataset.id})")
+    return 0
