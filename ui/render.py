@@ -45,9 +45,14 @@ def require_view() -> ViewContext | None:
     if view is None:
         st.info(tr("app.no_datasets"))
         return None
+    st.caption(tr("app.as_of_line", as_of=view.as_of.strftime("%Y-%m-%d %H:%M")))
     if view.opportunities.empty:
         st.info(tr("app.empty_filtered"))
         return None
+    if not view.dataset.has_dates:
+        st.info(tr("app.no_dates", count=len(view.dataset.opportunities)))
+    if view.dataset.late_closes:
+        st.caption(tr("app.late_closes", count=view.dataset.late_closes))
     return view
 
 
