@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.data import datasets_table
 from ui.frame import require_frame
+from ui.ingest_mapping import mapping_needed, render_mapping_step
 from ui.ingest_review import (
     render_counts,
     render_files,
@@ -26,6 +27,9 @@ source = choose_source()
 if source is not None:
     settings = render_options(source)
     result = run_checks(source, settings)
+    detail = mapping_needed(source) if result is None else None
+    if detail is not None and render_mapping_step(source, settings, detail):
+        st.rerun()
     if result is not None:
         render_counts(result.counts, len(result.opportunities), len(result.stage_events))
         render_files(result)
