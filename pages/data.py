@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.data import datasets_table
+from ui.data import datasets_table, render_manage
 from ui.frame import require_frame
 from ui.ingest_mapping import mapping_needed, render_mapping_step
 from ui.ingest_review import (
@@ -44,3 +44,4 @@ if datasets.empty:
     st.info(tr("data.none"))
 else:
     st.dataframe(datasets_table(datasets), hide_index=True)
+    render_manage(datasets, database_url())

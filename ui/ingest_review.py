@@ -24,6 +24,7 @@ from ui.ingest_mapping import clear_mapping_needed, mark_mapping_needed
 from ui.ingest_source import PendingSource
 from ui.loaders import clear_caches, get_engine
 from ui.render import render_downloads
+from ui.sidebar import switch_to_dataset
 from ui.state import current_lang, tr
 
 _SETTINGS = "_ingest_settings"
@@ -259,6 +260,8 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
             status.update(label=tr("ingest.progress.saved"), state="complete")
         clear_caches()
         st.session_state[_SAVED] = {"name": name.strip(), "id": dataset_id, **result.counts}
+        switch_to_dataset(dataset_id)
+        st.rerun()  # the sidebar (drawn before this page) now shows the new dataset
     saved = st.session_state.get(_SAVED)
     if saved:
         st.success(tr("ingest.saved", **saved))

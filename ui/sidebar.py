@@ -24,6 +24,13 @@ _PERIOD_KEY = "flt_period"
 _AS_OF_KEY = "flt_as_of"
 _AS_OF_DATASET_KEY = "_flt_as_of_dataset"
 _IGNORED_KEY = "_ignored_query_params"
+_SWITCH_KEY = "_switch_to_dataset"
+
+
+def switch_to_dataset(dataset_id: int) -> None:
+    """Select `dataset_id` on the next run (sidebar and URL), e.g. right after it was saved.
+    The select box already exists in this run, so its state is set before the next one draws it."""
+    st.session_state[_SWITCH_KEY] = int(dataset_id)
 
 
 def _segment_key(column: str) -> str:
@@ -52,7 +59,10 @@ def _parse_date(value: str | None) -> date | None:
 
 def _select_dataset(datasets: pd.DataFrame) -> int:
     ids = datasets["id"].astype(int).tolist()
-    if _DATASET_KEY not in st.session_state:
+    switch = st.session_state.pop(_SWITCH_KEY, None)
+    if switch in ids:
+        st.session_state[_DATASET_KEY] = switch
+    elif _DATASET_KEY not in st.session_state:
         wanted = st.query_params.get("dataset")
         chosen = ids[0]
         if wanted is not None:

@@ -49,3 +49,45 @@ def test_missing_role_opens_the_mapping_step_and_saves_after_it_is_set(open_app,
     opportunities = dataset.opportunities
     status = dict(zip(opportunities["opportunity_id"], opportunities["status"], strict=True))
     assert status == {"D1": "won", "D2": "lost", "D3": "won", "D4": "open"}
+
+
+def test_after_saving_the_app_switches_to_the_new_dataset(open_app, demo_db_url, tmp_path):
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    shutil.copy(demo_db_url.removeprefix("sqlite:///"), tmp_path / "copy.db")
+    at = open_app(url, VIEW, query={"lang": "en"})
+    assert at.sidebar.selectbox(key="flt_dataset").value == 1  # the demo
+    rows = [["Opportunity ID", "Owner", "Amount", "Stage"], ["N1", "Ann", "5", "Closed Won"]]
+    at.file_uploader(key="ingest_upload").set_value([("new.csv", csv_bytes(rows), "text/csv")])
+    at.run()
+    at.text_input(key="ingest_name").set_value("fresh").run()
+    at.button(key="ingest_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key="flt_dataset").value == 2
+    assert at.query_params["dataset"] == "2"
+    assert any("Saved dataset fresh" in s.value for s in at.success)
+
+
+def test_rename_and_delete_on_the_data_page_need_confirmation(open_app, tmp_path):
+    from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, UNDATED_ROWS, write_rows
+
+    url = f"sqlite:///{tmp_path / 'manage.db'}"
+    write_rows(url, "undated", UNDATED_ROWS)
+    write_rows(url, "closed", CLOSED_ONLY_ROWS)
+    at = open_app(url, VIEW, query={"lang": "en"})
+    at.selectbox(key="data_manage_dataset").set_value("undated").run()
+    at.text_input(key="data_rename_to").set_value("no dates").run()
+    at.button(key="data_rename").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Renamed undated to no dates" in s.value for s in at.success)
+    assert sorted(at.dataframe[-1].value["Name"]) == ["closed", "no dates"]
+    at.selectbox(key="data_manage_dataset").set_value("closed").run()
+    assert at.button(key="data_delete").disabled  # not before the box is ticked
+    at.checkbox(key="data_delete_confirm").check().run()
+    at.button(key="data_delete").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.dataframe[-1].value["Name"].tolist() == ["no dates"]
+    engine = store.get_engine(url)
+    assert store.list_datasets(engine)["name"].tolist() == ["no dates"]
+    engine.dispose()
