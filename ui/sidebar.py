@@ -21,6 +21,7 @@ from ui.state import LANG_KEY, tr
 
 _DATASET_KEY = "flt_dataset"
 _PERIOD_KEY = "flt_period"
+_PERIOD_LAST_KEY = "_flt_period_last"
 _AS_OF_KEY = "flt_as_of"
 _AS_OF_DATASET_KEY = "_flt_as_of_dataset"
 _IGNORED_KEY = "_ignored_query_params"
@@ -101,9 +102,12 @@ def _select_period(first: date, last: date) -> tuple[date, date]:
         st.session_state[_PERIOD_KEY] = (start, end)
     else:  # keep a stored range inside the current dataset's bounds
         stored = tuple(st.session_state[_PERIOD_KEY])
+        if len(stored) == 2 and stored[-1] == st.session_state.get(_PERIOD_LAST_KEY):
+            stored = (stored[0], last)  # a range that ran to the last day keeps doing so
         start = min(max(stored[0], first), last) if stored else first
         end = min(max(stored[-1], start), last) if len(stored) == 2 else last
         st.session_state[_PERIOD_KEY] = (start, end)
+    st.session_state[_PERIOD_LAST_KEY] = last
     picked = st.sidebar.date_input(
         tr("app.sidebar.period"),
         min_value=first,

@@ -122,3 +122,16 @@ def test_as_of_can_be_set_in_the_url(open_app, closed_url):
     assert overview_counts(shown) == (2, 1, 1)
     assert "As of 2024-01-30 23:59" in texts(at)
     assert at.query_params["as_of"] == "2024-01-30"
+
+
+def test_as_of_can_be_set_in_the_sidebar_and_lands_in_the_url(open_app, closed_url):
+    import datetime
+
+    at = open_app(closed_url, "pages/overview.py", query={"lang": "en"})
+    assert "as_of" not in at.query_params  # the export's own date is the default
+    at.sidebar.date_input(key="flt_as_of").set_value(datetime.date(2024, 1, 30)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert overview_counts(metrics(at)) == (2, 1, 1)  # as with ?as_of=2024-01-30
+    assert at.query_params["as_of"] == "2024-01-30"
+    at.sidebar.date_input(key="flt_as_of").set_value(datetime.date(2024, 2, 10)).run()
+    assert overview_counts(metrics(at)) == (4, 3, 0) and "as_of" not in at.query_params
