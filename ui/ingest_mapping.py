@@ -77,10 +77,24 @@ def proposed_roles(raw: RawTable, settings: IngestSettings) -> dict[str, str | N
     }
 
 
+# Words of the pipeline's message that name each role group (ingest.pipeline._require).
+COMPLAINT_WORDS = {"outcome": "stage", "id": "opportunity id"}
+
+
 def missing_roles(roles: dict[str, str | None]) -> list[str]:
     """The required role groups no column fills (keys of REQUIRED_ROLES)."""
     chosen = set(roles.values())
     return [group for group, options in REQUIRED_ROLES.items() if not chosen & set(options)]
+
+
+def complained_roles(file: str, roles: dict[str, str | None], detail: str) -> list[str]:
+    """The missing role groups the pipeline's message names for `file`. The pipeline is the judge
+    of what a file needs (a stage-history or lookup file needs neither; a file without an id may
+    get generated ids), so only what it refused is marked and required here."""
+    said = detail.casefold()
+    if not said.startswith(file.casefold()):
+        return []
+    return [g for g in missing_roles(roles) if COMPLAINT_WORDS[g] in said]
 
 
 def value_kinds(values: pd.Series, role: str) -> pd.DataFrame:
@@ -120,27 +134,27 @@ def render_mapping_step(source: PendingSource, settings: IngestSettings, detail:
     except UploadError as exc:
         st.error(tr("ingest.error", detail=escape_markdown(exc)))
         return False
-    chosen_by_file, outcome = {}, None
+    chosen_by_file, outcome, unfilled = {}, None, []
     for index, raw in enumerate(tables):
         roles = proposed_roles(raw, settings)
         st.text(tr("ingest.mapping.title", file=raw.file))
         edited = _role_editor(raw, roles, index)
         chosen = {s: (t or None) for s, t in zip(edited["source"], edited["role"], strict=True)}
-        for group in missing_roles(roles):  # marked, with a direct pick of the column
+        required = complained_roles(raw.file, roles, detail)
+        for group in required:  # marked, with a direct pick of the column
             st.error(tr(f"ingest.step.missing.{group}"))
             _pick_column(raw, chosen, group, index)
         chosen_by_file[raw.file] = chosen
-        missing = missing_roles(chosen)
-        if outcome is None and not missing:
+        unfilled += [g for g in missing_roles(chosen) if g in required]
+        if outcome is None and "outcome" not in missing_roles(chosen):
             outcome = _outcome_column(raw, chosen)
     kinds = None
     if outcome is not None:
         raw, header, role = outcome
         st.markdown(tr("ingest.step.values", column=escape_markdown(header)))
         kinds = _kind_pickers(value_kinds(raw.data[header], role), header)
-    ready = all(not missing_roles(c) for c in chosen_by_file.values())
     if not st.button(
-        tr("ingest.step.apply"), type="primary", key="ingest_map_apply", disabled=not ready
+        tr("ingest.step.apply"), type="primary", key="ingest_map_apply", disabled=bool(unfilled)
     ):
         return False
     _apply(settings, chosen_by_file, outcome, kinds)

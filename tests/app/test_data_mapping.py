@@ -91,3 +91,16 @@ def test_rename_and_delete_on_the_data_page_need_confirmation(open_app, tmp_path
     engine = store.get_engine(url)
     assert store.list_datasets(engine)["name"].tolist() == ["no dates"]
     engine.dispose()
+
+
+def test_only_the_roles_the_pipeline_refused_are_required():
+    from ui.ingest_mapping import complained_roles
+
+    roles = {"Deal": None, "Phase": None}
+    both = "deals.csv: required columns missing: opportunity id (e.g. …); stage (e.g. …). Map …"
+    assert complained_roles("deals.csv", roles, both) == ["outcome", "id"]
+    stage_only = "deals.csv: required columns missing: stage (e.g. 商机阶段 / Stage). Map …"
+    assert complained_roles("deals.csv", roles, stage_only) == ["outcome"]
+    # Another file of the same upload (e.g. a stage history) is not asked for anything.
+    assert complained_roles("history.csv", roles, stage_only) == []
+    assert complained_roles("deals.csv", {"Deal": "name", "Phase": "stage"}, both) == []
