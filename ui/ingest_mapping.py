@@ -91,7 +91,7 @@ def complained_roles(file: str, roles: dict[str, str | None], detail: str) -> li
     """The missing role groups the pipeline's message names for `file`. The pipeline is the judge
     of what a file needs (a stage-history or lookup file needs neither; a file without an id may
     get generated ids), so only what it refused is marked and required here."""
-    said = detail.casefold()
+    said = detail.casefold().split("the file's columns are")[0]  # not the headers it lists
     if not said.startswith(file.casefold()):
         return []
     return [g for g in missing_roles(roles) if COMPLAINT_WORDS[g] in said]
