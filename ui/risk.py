@@ -39,8 +39,10 @@ def load_data_hash(url: str, dataset_id: int, _dataset: Dataset) -> str:
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def load_outcome_counts(url: str, dataset_id: int, _dataset: Dataset) -> tuple[int, int]:
-    """(won, lost) closed deals usable for training."""
+def load_outcome_counts(
+    url: str, dataset_id: int, _dataset: Dataset, as_of: pd.Timestamp | None = None
+) -> tuple[int, int]:
+    """(won, lost) closed deals usable for training as of `as_of` (Dataset.as_of)."""
     deals = closed_deals(_dataset.opportunities, service.dataset_as_of(_dataset))
     lost = int(deals["lost"].sum())
     return len(deals) - lost, lost
@@ -54,7 +56,7 @@ def load_risk_model(dataset_id: int, data_hash: str, directory: str, token: str)
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: dict) -> pd.DataFrame:
-    """Scores of every open deal of the dataset; `key` = (url, id, hash, token, lang)."""
+    """Scores of every open deal of the dataset; `key` = (url, id, hash, token, as_of, lang)."""
     return service.score_dataset(_dataset, _estimator, _card, key[-1])
 
 
@@ -79,7 +81,7 @@ def resolve_model(view: ViewContext) -> tuple[object, dict, tuple] | None:
     """The dataset's model, or None after explaining why not (too little data, none yet,
     unusable) with a train button. Returns (estimator, card, scores cache key)."""
     dataset = view.dataset
-    won, lost = load_outcome_counts(view.db_url, dataset.id, dataset)
+    won, lost = load_outcome_counts(view.db_url, dataset.id, dataset, dataset.as_of)
     if won < MIN_CLOSED_PER_CLASS or lost < MIN_CLOSED_PER_CLASS:
         st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
         return None
@@ -105,7 +107,8 @@ def resolve_model(view: ViewContext) -> tuple[object, dict, tuple] | None:
             _train(view, data_hash)
             st.rerun()
         return None
-    return estimator, card, (view.db_url, dataset.id, data_hash, token, current_lang())
+    # The as-of date is in the key: scores are computed as of the date chosen in the sidebar.
+    return estimator, card, (view.db_url, dataset.id, data_hash, token, view.as_of, current_lang())
 
 
 def render_scores(view: ViewContext, scores: pd.DataFrame, card: dict) -> None:
