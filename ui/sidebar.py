@@ -125,8 +125,10 @@ def _select_as_of(dataset: Dataset) -> pd.Timestamp:
     sidebar or ?as_of=YYYY-MM-DD; a picked day means the end of that day."""
     inferred = dataset.as_of
     if st.session_state.get(_AS_OF_DATASET_KEY) != dataset.id:  # a new dataset: its own date
+        first_run = _AS_OF_DATASET_KEY not in st.session_state
         st.session_state[_AS_OF_DATASET_KEY] = dataset.id
-        wanted = st.query_params.get("as_of")
+        # Only the opening link's ?as_of= applies; another dataset starts at its own date.
+        wanted = st.query_params.get("as_of") if first_run else None
         chosen = _parse_date(wanted)
         if wanted and chosen is None:
             _note_ignored("as_of", wanted)
