@@ -17,6 +17,8 @@ def build_metrics_document(dataset: Dataset, as_of: pd.Timestamp | None = None) 
     as_of = dataset.as_of
     document = {"dataset": dataset.name, "dataset_id": dataset.id}
     document.update(compute_summary(dataset.opportunities, as_of))
+    # Closed deals whose close date lies after the export's date: kept as won / lost, flagged.
+    document["close_after_as_of"] = dataset.late_closes
     document["stages"] = [
         {"stage": str(s), "position": int(p), "kind": str(k)}
         for s, p, k in zip(

@@ -103,6 +103,7 @@ def test_closed_only_as_of_is_the_latest_creation_and_every_deal_counts(capsys, 
     # Latest created 2024-02-10; C2 (closed 03-01) and C4 (03-15) close after it: kept, flagged.
     assert pd.Timestamp(doc["as_of"]) == pd.Timestamp("2024-02-10")
     assert (doc["opportunities"], doc["won"], doc["lost"], doc["open"]) == (4, 3, 1, 0)
+    assert doc["close_after_as_of"] == 2
     earlier = run_json(
         capsys, "metrics", "--dataset", "closed", "--db", db, "--as-of", "2024-01-30", "--json"
     )
