@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,54 @@ DEMO_WON_STAGE = "赢单"
 DEMO_LOST_STAGE = "输单"
 
 
+# Row flag of a closed deal whose close date lies after the export's date (see settle_late_closes).
+CLOSE_AFTER_AS_OF = "close-after-as-of"
+# The moments that say when an export was taken. A close date is not one of them: CRMs keep a
+# planned close date on deals marked lost or won early, so one such date would move the whole
+# analysis months into the future (empty weeks, every open deal "silent").
+AS_OF_COLUMNS = ("created_at", "last_activity_at")
+
+
+def infer_as_of(
+    opportunities: pd.DataFrame, stage_events: pd.DataFrame | None = None
+) -> pd.Timestamp | None:
+    """The export's date: the latest created, activity or stage-entry moment in the data.
+
+    Close dates count only when the data has no other moment (a file of close dates alone);
+    None when the data has no dates at all. Close dates after the result are flagged per row by
+    settle_late_closes, they never move it.
+    """
+    latest = [opportunities[c].max() for c in AS_OF_COLUMNS if c in opportunities]
+    if stage_events is not None and not stage_events.empty:
+        latest.append(stage_events["entered_at"].max())
+    latest = [ts for ts in latest if pd.notna(ts)]
+    if not latest and "closed_at" in opportunities:
+        latest = [ts for ts in [opportunities["closed_at"].max()] if pd.notna(ts)]
+    return max(latest) if latest else None
+
+
+def late_close_mask(opportunities: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.Series:
+    """Closed (won/lost) deals whose close date is after `as_of`."""
+    if as_of is None:
+        return pd.Series(False, index=opportunities.index)
+    closed = opportunities["status"].isin([WON, LOST]).fillna(False).astype(bool)
+    return closed & opportunities["closed_at"].gt(as_of).to_numpy()
+
+
+def settle_late_closes(opportunities: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """The export's status is the truth at the export date: a deal marked won or lost whose close
+    date lies after `as_of` stays won / lost, its close moment unknown (closed_at unset) and the
+    row flagged CLOSE_AFTER_AS_OF. Returns `opportunities` itself when no row is affected."""
+    late = late_close_mask(opportunities, as_of)
+    if not late.any():
+        return opportunities
+    out = opportunities.copy()
+    out.loc[late, "closed_at"] = pd.NaT
+    flags = out.loc[late, "flags"].fillna("")
+    out.loc[late, "flags"] = flags.where(flags.eq(""), flags + ",") + CLOSE_AFTER_AS_OF
+    return out
+
+
 @dataclass(frozen=True)
 class Dataset:
     """One stored dataset: the canonical tables plus what is known about where it came from."""
@@ -88,10 +137,55 @@ class Dataset:
     stage_events: pd.DataFrame
     stages: pd.DataFrame
     meta: dict
+    # An analysis date the user chose (sidebar, ?as_of=, --as-of); None = the export's date.
+    chosen_as_of: pd.Timestamp | None = None
 
     @property
     def has_history(self) -> bool:
         return not self.stage_events.empty
+
+    @cached_property
+    def data_as_of(self) -> pd.Timestamp | None:
+        """The export's date inferred from the data (infer_as_of); None for data without dates."""
+        return infer_as_of(self.opportunities, self.stage_events)
+
+    @cached_property
+    def as_of(self) -> pd.Timestamp:
+        """The analysis date, computed once: the one chosen (at()), else the export's date, else
+        (no dates at all) the time the dataset was stored, else now."""
+        if self.chosen_as_of is not None:
+            return self.chosen_as_of
+        if self.data_as_of is not None:
+            return self.data_as_of
+        stored = pd.to_datetime(self.meta.get("created_at"), errors="coerce")
+        if pd.notna(stored):
+            return pd.Timestamp(stored).tz_localize(None) if stored.tzinfo else pd.Timestamp(stored)
+        return pd.Timestamp.now().floor("s")
+
+    @property
+    def has_dates(self) -> bool:
+        """Whether any deal has a created date (period, weekly and duration figures need one)."""
+        return bool(self.opportunities["created_at"].notna().any())
+
+    def settled(self) -> Dataset:
+        """This dataset ready for analysis: late close dates settled (settle_late_closes) against
+        its export date. Every analysis (app, CLI) works on this; the stored rows are unchanged."""
+        late = int(late_close_mask(self.opportunities, self.data_as_of).sum())
+        if not late:
+            return self
+        settled = settle_late_closes(self.opportunities, self.data_as_of)
+        return replace(self, opportunities=settled, meta={**self.meta, "late_closes": late})
+
+    @property
+    def late_closes(self) -> int:
+        """How many closed deals settled() found with a close date after the export's date."""
+        return int(self.meta.get("late_closes", 0))
+
+    def at(self, as_of: pd.Timestamp | None) -> Dataset:
+        """This dataset analysed as of `as_of` (None: its own date)."""
+        if as_of is None or as_of == self.chosen_as_of:
+            return self
+        return replace(self, chosen_as_of=pd.Timestamp(as_of))
 
 
 def empty_opportunities() -> pd.DataFrame:

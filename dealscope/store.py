@@ -391,3 +391,73 @@ def dataset_exists(engine: Engine, name: str) -> bool:
             conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name).limit(1)).first()
             is not None
         )
+
+
+# Rename / delete: appended as self-contained functions (the import is kept here, not at the top,
+# so this block merges cleanly with the rewrite of the bulk I/O above).
+from dealscope.errors import DealScopeError  # noqa: E402
+
+
+class DatasetNameTaken(DealScopeError):
+    """A rename would give a dataset the name another dataset already has."""
+
+
+def _dataset_name(conn: Connection, name_or_id: str | int) -> str:
+    """The name of dataset `name_or_id` (a name, or an id given as int/digits)."""
+    found = conn.execute(
+        sa.select(datasets.c.name).where(datasets.c.name == str(name_or_id)).limit(1)
+    ).scalar()
+    if found is None and str(name_or_id).isdigit():
+        found = conn.execute(
+            sa.select(datasets.c.name).where(datasets.c.id == int(name_or_id))
+        ).scalar()
+    if found is None:
+        raise DatasetNotFound(
+            f"No dataset named {name_or_id!r}. List them with `python -m dealscope datasets`."
+        )
+    return str(found)
+
+
+def rename_dataset(engine: Engine, name_or_id: str | int, new_name: str) -> int:
+    """Give every version of dataset `name_or_id` the name `new_name` (one transaction); returns
+    how many versions were renamed. Refuses an empty name or one another dataset already has."""
+    new_name = str(new_name).strip()
+    if not new_name or len(new_name) > datasets.c.name.type.length:
+        raise DealScopeError(
+            f"A dataset name must be 1 to {datasets.c.name.type.length} characters; "
+            f"got {new_name!r}."
+        )
+    try:
+        with engine.begin() as conn:
+            old_name = _dataset_name(conn, name_or_id)
+            if old_name == new_name:
+                return 0
+            taken = conn.execute(
+                sa.select(datasets.c.id).where(datasets.c.name == new_name).limit(1)
+            ).first()
+            if taken is not None:
+                raise DatasetNameTaken(
+                    f"A dataset named {new_name!r} already exists; choose another name or "
+                    "delete that one first."
+                )
+            renamed = conn.execute(
+                sa.update(datasets).where(datasets.c.name == old_name).values(name=new_name)
+            )
+            return int(renamed.rowcount)
+    except OperationalError as exc:
+        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was renamed.") from exc
+
+
+def delete_dataset(engine: Engine, name_or_id: str | int) -> int:
+    """Delete every version of dataset `name_or_id` with all its rows (opportunities, stage
+    events, stages) in one transaction; returns how many versions were deleted."""
+    try:
+        with engine.begin() as conn:
+            name = _dataset_name(conn, name_or_id)
+            ids = sa.select(datasets.c.id).where(datasets.c.name == name).scalar_subquery()
+            for table in (stage_events, opportunities, stages):
+                conn.execute(sa.delete(table).where(table.c.dataset_id.in_(ids)))
+            deleted = conn.execute(sa.delete(datasets).where(datasets.c.name == name))
+            return int(deleted.rowcount)
+    except OperationalError as exc:
+        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was deleted.") from exc

@@ -30,7 +30,7 @@ from ui.state import tr
 require_frame()
 
 st.header(tr("cycle.title"))
-view = require_view()
+view = require_view(needs_dates="cycle.needs_dates")
 if view is not None:
     has_history = not view.stage_events.empty
     close = load_close_figures(view.cache_key, view)

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ui.data import datasets_table
+from ui.data import datasets_table, render_manage
 from ui.frame import require_frame
+from ui.ingest_mapping import mapping_needed, render_mapping_step
 from ui.ingest_review import (
     render_counts,
     render_files,
@@ -26,6 +27,9 @@ source = choose_source()
 if source is not None:
     settings = render_options(source)
     result = run_checks(source, settings)
+    detail = mapping_needed(source) if result is None else None
+    if detail is not None and render_mapping_step(source, settings, detail):
+        st.rerun()
     if result is not None:
         render_counts(result.counts, len(result.opportunities), len(result.stage_events))
         render_files(result)
@@ -40,3 +44,4 @@ if datasets.empty:
     st.info(tr("data.none"))
 else:
     st.dataframe(datasets_table(datasets), hide_index=True)
+    render_manage(datasets, database_url())

@@ -20,7 +20,7 @@ if view is not None:
     last_day = end - pd.Timedelta(days=1)
     st.caption(
         tr(
-            "overview.caption",
+            "overview.caption" if overview["previous"] else "overview.caption_all_time",
             start=start.date(),
             end=last_day.date(),
             prev_start=(start - (end - start)).date(),
@@ -29,9 +29,11 @@ if view is not None:
         )
     )
     render_kpi_row(build_kpis(overview))
-    if overview["previous"].total == 0:
+    if overview["previous"] is None:
+        st.caption(tr("overview.all_time"))
+    elif overview["previous"].total == 0:
         st.caption(tr("overview.no_previous"))
-    if overview["current"].undated:
+    if overview["current"].undated and view.dataset.has_dates:
         st.warning(tr("overview.undated", count=overview["current"].undated))
     if overview["other_currency_count"]:
         st.warning(
@@ -42,7 +44,9 @@ if view is not None:
             )
         )
     st.subheader(tr("overview.weekly.title"))
-    if flow.empty:
+    if not view.dataset.has_dates:
+        st.info(tr("overview.weekly.no_dates"))
+    elif flow.empty:
         st.info(tr("app.empty_filtered"))
     else:
         labels = {

@@ -29,7 +29,7 @@ if view is not None:
     start, end = view.period_bounds()
     st.caption(
         tr(
-            "reps.caption",
+            "reps.caption" if view.filters.start is not None else "reps.caption_all_time",
             start=start.date(),
             end=(end - pd.Timedelta(days=1)).date(),
             cutoff=reps.cutoff.strftime("%Y-%m-%d %H:%M"),

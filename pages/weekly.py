@@ -26,7 +26,7 @@ from ui.weekly import (
 require_frame()
 
 st.header(tr("weekly.title"))
-view = require_view()
+view = require_view(needs_dates="weekly.needs_dates")
 if view is not None:
     left, right = st.columns(2)
     with left:

@@ -30,7 +30,8 @@ class ViewContext:
     def cache_key(self) -> tuple:
         """A hashable key for st.cache_data: pass frames as _underscored arguments beside it."""
         segments = tuple(sorted(self.filters.segments.items()))
-        return (self.db_url, self.dataset.id, segments, self.filters.start, self.filters.end)
+        period = (self.filters.start, self.filters.end)
+        return (self.db_url, self.dataset.id, segments, *period, self.as_of)
 
     def period_bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """[start, end) of the selected period, defaulting to the data's full range."""

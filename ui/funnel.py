@@ -100,9 +100,14 @@ def load_cohorts(
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def load_snapshot(key: tuple, _view: ViewContext) -> pd.DataFrame:
-    """Current-stage counts of the deals in the view (created in the period)."""
+    """Current-stage counts of the deals in the view (created in the period; with no period
+    chosen, every deal up to the as-of date, undated ones included: a snapshot needs no dates)."""
     start, end = _view.period_bounds()
-    opps = in_period(_view.opportunities, start, end)
+    if _view.filters.start is None:
+        created = _view.opportunities["created_at"]
+        opps = _view.opportunities[created.lt(end) | created.isna()]
+    else:
+        opps = in_period(_view.opportunities, start, end)
     return compute_snapshot_funnel(opps, _view.dataset.stages, _view.as_of)
 
 

@@ -12,7 +12,7 @@ from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
 from dealscope.formatting import escape_markdown
 from dealscope.i18n import catalog
-from dealscope.ingest.errors import UploadError
+from dealscope.ingest.errors import MappingError, UploadError
 from dealscope.ingest.persist import mapping_document, save_result, settings_from_mapping
 from dealscope.ingest.pipeline import IngestResult, ingest_files, ingest_tables
 from dealscope.ingest.read_sql import read_database_table
@@ -20,9 +20,11 @@ from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import TARGETS
 from dealscope.ingest.validate import DUPLICATE_POLICIES
 from dealscope.model import STATUSES
+from ui.ingest_mapping import clear_mapping_needed, mark_mapping_needed
 from ui.ingest_source import PendingSource
 from ui.loaders import clear_caches, get_engine
 from ui.render import render_downloads
+from ui.sidebar import switch_to_dataset
 from ui.state import current_lang, tr
 from ui.training import start_training
 
@@ -87,7 +89,7 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
     key = (source.key, json.dumps(settings.to_dict(), sort_keys=True, default=str))
     cached = st.session_state.get(_RESULT)
     if cached and cached[0] == key:
-        return cached[1]
+        return cached[1]  # None: the mapping step is open for this source and settings
     with st.status(tr("ingest.progress.title"), expanded=False) as status:
 
         def progress(step: str) -> None:
@@ -105,6 +107,12 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
                 result = ingest_tables(
                     [read_database_table(source.url, source.table)], settings, progress
                 )
+        except MappingError as exc:
+            # Not a dead end: the page opens the mapping step (ui/ingest_mapping.py).
+            status.update(label=tr("ingest.step.title"), state="error", expanded=False)
+            mark_mapping_needed(source, str(exc))
+            st.session_state[_RESULT] = (key, None)
+            return None
         except UploadError as exc:
             status.update(
                 label=tr("ingest.error", detail=escape_markdown(exc)), state="error", expanded=True
@@ -112,6 +120,7 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
             st.error(tr("ingest.error", detail=escape_markdown(exc)))
             return None
         status.update(label=tr("ingest.progress.done"), state="complete")
+    clear_mapping_needed()
     st.session_state[_RESULT] = (key, result)
     return result
 
@@ -253,6 +262,8 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
         clear_caches()
         st.session_state[_SAVED] = {"name": name.strip(), "id": dataset_id, **result.counts}
         start_training(db_url, dataset_id)
+        switch_to_dataset(dataset_id)
+        st.rerun()  # the sidebar (drawn before this page) now shows the new dataset
     saved = st.session_state.get(_SAVED)
     if saved:
         st.success(tr("ingest.saved", **saved))

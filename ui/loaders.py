@@ -41,8 +41,9 @@ def load_dataset_list(url: str) -> pd.DataFrame:
 
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def load_dataset(url: str, dataset_id: int) -> Dataset:
-    """A whole dataset (shared, read-only); immutable once written, so the id is a complete key."""
-    dataset = store.read_dataset(get_engine(url), dataset_id)
+    """A whole dataset (shared, read-only), settled for analysis (Dataset.settled); immutable once
+    written, so the id is a complete key."""
+    dataset = store.read_dataset(get_engine(url), dataset_id).settled()
     return replace(dataset, stage_events=index_events(dataset.opportunities, dataset.stage_events))
 
 

@@ -30,7 +30,9 @@ KPI_FIELDS = (
 def load_overview(key: tuple, _view: ViewContext) -> tuple[dict, pd.DataFrame]:
     """Overview KPIs and the weekly flow for the view (frames unhashed; `key` identifies them)."""
     start, end = _view.period_bounds()
-    return compute_overview(_view.opportunities, start, end), weekly_flow(
+    # No period chosen: all time, so every deal counts once as won, lost or open.
+    since = None if _view.filters.start is None else start
+    return compute_overview(_view.opportunities, since, end), weekly_flow(
         _view.opportunities, start, end
     )
 
@@ -49,11 +51,12 @@ def build_kpis(overview: dict) -> list[Kpi]:
     """The KPI row: current values with the change against the previous period."""
     lang = current_lang()
     current: PeriodKpis = overview["current"]
-    previous: PeriodKpis = overview["previous"]
-    has_previous = previous.total > 0
+    previous: PeriodKpis | None = overview["previous"]
+    has_previous = previous is not None and previous.total > 0
     kpis = []
     for field, kind, inverse in KPI_FIELDS:
-        now, before = getattr(current, field), getattr(previous, field)
+        now = getattr(current, field)
+        before = getattr(previous, field) if has_previous else None
         change = None
         if has_previous and now is not None and before is not None:
             change = format_delta(now - before, kind, overview["currency"], lang)

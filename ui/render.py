@@ -39,15 +39,26 @@ def render_kpi_row(kpis: Sequence[Kpi], per_row: int = 5) -> None:
             )
 
 
-def require_view() -> ViewContext | None:
-    """The current view, or None after explaining why there is nothing to show."""
+def require_view(needs_dates: str | None = None) -> ViewContext | None:
+    """The current view, or None after explaining why there is nothing to show.
+
+    needs_dates: the i18n key that says what the page cannot compute without creation dates;
+    on a dataset without any, that is said (plainly, not as zeros) and None returned."""
     view = current_view()
     if view is None:
         st.info(tr("app.no_datasets"))
         return None
+    st.caption(tr("app.as_of_line", as_of=view.as_of.strftime("%Y-%m-%d %H:%M")))
     if view.opportunities.empty:
         st.info(tr("app.empty_filtered"))
         return None
+    if not view.dataset.has_dates:
+        if needs_dates is not None:
+            st.info(tr(needs_dates))
+            return None
+        st.info(tr("app.no_dates", count=len(view.dataset.opportunities)))
+    if view.dataset.late_closes:
+        st.caption(tr("app.late_closes", count=view.dataset.late_closes))
     return view
 
 

@@ -62,6 +62,7 @@ def load_reps(key: tuple, _view: ViewContext) -> RepViews:
         start,
         end,
         _view.as_of,
+        all_time=_view.filters.start is None,
     )
 
 
@@ -89,7 +90,9 @@ def leaderboard_styler(table: pd.DataFrame, level: str, currency: str | None) ->
     names = ["owner", "team", "region"] if level == "owner" else [level]
     board = table.loc[:, ["rank", *names]].copy()
     board["record"] = table["won"].astype(str) + " / " + table["closed"].astype(str)
-    low, high = table["win_rate_ci_low"].map(format_pct), table["win_rate_ci_high"].map(format_pct)
+    low = table["win_rate_ci_low"].map(format_pct).astype("object")
+    high = table["win_rate_ci_high"].map(format_pct).astype("object")
+    # astype: on an empty table map() keeps float dtype, and float + str raises.
     board["win_rate_ci"] = (low + " – " + high).where(table["closed"] > 0, "")
     for column, _ in BOARD_COLUMNS:
         if column in table.columns:

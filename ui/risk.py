@@ -45,8 +45,10 @@ def load_data_hash(url: str, dataset_id: int, _dataset: Dataset) -> str:
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def load_outcome_counts(url: str, dataset_id: int, _dataset: Dataset) -> tuple[int, int]:
-    """(won, lost) closed deals usable for training."""
+def load_outcome_counts(
+    url: str, dataset_id: int, _dataset: Dataset, as_of: pd.Timestamp | None = None
+) -> tuple[int, int]:
+    """(won, lost) closed deals usable for training as of `as_of` (Dataset.as_of)."""
     deals = closed_deals(_dataset.opportunities, service.dataset_as_of(_dataset))
     lost = int(deals["lost"].sum())
     return len(deals) - lost, lost
@@ -60,9 +62,9 @@ def load_risk_model(dataset_id: int, data_hash: str, directory: str, token: str)
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: ModelCard) -> RiskScores:
-    """Scores of every open deal of the dataset (numbers and codes, any language);
-    `key` = (url, id, hash, token)."""
-    return service.score_dataset(_dataset, _estimator, _card)
+    """Scores of every open deal as of the chosen date (numbers and codes, any language);
+    `key` = (url, id, hash, token, as_of)."""
+    return service.score_dataset(_dataset, _estimator, _card, key[-1])
 
 
 def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
@@ -77,7 +79,8 @@ def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
         estimator, card = load_risk_model(dataset.id, data_hash, directory, token)
     except DealScopeError:
         return None
-    return estimator, card, (view.db_url, dataset.id, data_hash, token)
+    # The as-of date is in the key: scores are computed as of the date chosen in the sidebar.
+    return estimator, card, (view.db_url, dataset.id, data_hash, token, view.as_of)
 
 
 def model_status(view: ViewContext, start: bool = True) -> tuple[tuple | None, str]:
@@ -89,7 +92,7 @@ def model_status(view: ViewContext, start: bool = True) -> tuple[tuple | None, s
     found = stored_model(view)
     if found is not None:
         return found, "model"
-    won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+    won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset, view.as_of)
     if won < MIN_CLOSED_PER_CLASS or lost < MIN_CLOSED_PER_CLASS:
         return None, INSUFFICIENT
     jobs = training_registry()
@@ -115,7 +118,7 @@ def render_training(view: ViewContext) -> None:
         st.warning(tr("risk.training_failed_bg", error=job.error or ""))
         return
     if job.state == INSUFFICIENT:
-        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset, view.as_of)
         st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
         return
     st.info(
@@ -130,7 +133,7 @@ def resolve_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
     if found is not None:
         return found
     if status == INSUFFICIENT:
-        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset)
+        won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset, view.as_of)
         st.info(tr("risk.insufficient", won=won, lost=lost, minimum=MIN_CLOSED_PER_CLASS))
         return None
     render_training(view)

@@ -7,6 +7,7 @@ import pandas as pd
 from dealscope import store
 from dealscope.errors import DealScopeError
 from dealscope.metrics.report import build_metrics_document
+from dealscope.model import Dataset
 
 
 def register(subparsers) -> None:
@@ -14,10 +15,25 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser("metrics", help="compute a dataset's metrics")
     parser.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
-    parser.add_argument("--as-of", help="analysis date, YYYY-MM-DD (default: latest in the data)")
+    add_as_of_option(parser)
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
+
+
+def add_as_of_option(parser) -> None:
+    """`--as-of` for every command that computes (metrics, report, risk train / score)."""
+    parser.add_argument(
+        "--as-of",
+        help="analysis date YYYY-MM-DD (end of that day) or a full timestamp; default: the "
+        "export's date (latest created / activity / stage-entry time in the data)",
+    )
+
+
+def load_for_analysis(db: str | None, name_or_id: str, as_of: str | None) -> Dataset:
+    """A stored dataset settled for analysis (Dataset.settled) as of `--as-of`."""
+    dataset = store.read_dataset(store.get_engine(db), name_or_id)
+    return dataset.settled().at(parse_as_of(as_of))
 
 
 def parse_as_of(value: str | None) -> pd.Timestamp | None:
@@ -36,8 +52,8 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
 def run(args) -> int:
     from dealscope.cli import print_json
 
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
-    document = build_metrics_document(dataset, parse_as_of(args.as_of))
+    dataset = load_for_analysis(args.db, args.dataset, args.as_of)
+    document = build_metrics_document(dataset)
     if args.json:
         print_json(document)
     else:

@@ -16,6 +16,7 @@ RENDERERS = {".html": render_html, ".htm": render_html, ".md": render_markdown}
 
 def register(subparsers) -> None:
     from dealscope.cli import add_db_option
+    from dealscope.cli.metrics_cmd import add_as_of_option
 
     parser = subparsers.add_parser("report", help="write the weekly review (HTML or Markdown)")
     parser.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
@@ -27,6 +28,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--lang", choices=LANGUAGES, default="zh-CN", help="report language")
     parser.add_argument("--out", required=True, help="output file: FILE.html or FILE.md")
+    add_as_of_option(parser)
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print the key figures as JSON")
     parser.add_argument(
@@ -42,9 +44,14 @@ def run(args) -> int:
     renderer = RENDERERS.get(out.suffix.lower())
     if renderer is None:
         raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
-    engine = store.get_engine(args.db)
-    dataset = store.read_dataset(engine, args.dataset)
-    compare = store.read_dataset(engine, args.compare_to) if args.compare_to else None
+    from dealscope.cli.metrics_cmd import load_for_analysis
+
+    dataset = load_for_analysis(args.db, args.dataset, args.as_of)
+    compare = (
+        store.read_dataset(store.get_engine(args.db), args.compare_to).settled()
+        if args.compare_to
+        else None
+    )
     risk_model, risk_status = _stored_model(dataset, args.model_dir)
     document = build_weekly_report(
         dataset, args.week, compare, risk_model=risk_model, risk_status=risk_status

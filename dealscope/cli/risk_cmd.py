@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dealscope import store
+from dealscope.cli.metrics_cmd import load_for_analysis
 from dealscope.export import to_safe_csv
 from dealscope.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
@@ -16,6 +16,7 @@ from dealscope.risk.train import train_summary
 
 def register(subparsers) -> None:
     from dealscope.cli import add_db_option
+    from dealscope.cli.metrics_cmd import add_as_of_option
 
     parser = subparsers.add_parser("risk", help="train the churn-risk model or score open deals")
     commands = parser.add_subparsers(dest="risk_command", required=True)
@@ -27,6 +28,7 @@ def register(subparsers) -> None:
             "--model-dir", help="model folder (default: $DEALSCOPE_MODEL_DIR, else models/)"
         )
         add_db_option(sub)
+        add_as_of_option(sub)
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(handler=run_train)
     score.add_argument("--out", required=True, help="CSV file to write")
@@ -42,7 +44,7 @@ def register(subparsers) -> None:
 def run_train(args) -> int:
     from dealscope.cli import print_json
 
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
+    dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     summary = train_summary(train_and_save(dataset, args.model_dir).card)
     if args.json:
         print_json(summary)
@@ -61,7 +63,7 @@ def run_train(args) -> int:
 
 
 def run_score(args) -> int:
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
+    dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     estimator, card, trained = load_or_train(dataset, args.model_dir)
     if trained:
         print("no usable model was stored: trained a new one", file=sys.stderr)

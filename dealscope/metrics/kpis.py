@@ -14,20 +14,9 @@ import pandas as pd
 
 from dealscope.metrics.stats import safe_ratio
 from dealscope.model import LOST, OPEN, WON, text_codes
+from dealscope.model import infer_as_of as infer_as_of  # re-exported; it lives with Dataset.as_of
 
 DATE_FIELDS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
-
-
-def infer_as_of(
-    opportunities: pd.DataFrame, stage_events: pd.DataFrame | None = None
-) -> pd.Timestamp:
-    """The latest timestamp in the data (created, closed, activity or stage entry); the default
-    analysis date, so an old export is analysed in its own time, not against today's clock."""
-    latest = [opportunities[c].max() for c in ("created_at", "closed_at", "last_activity_at")]
-    if stage_events is not None and not stage_events.empty:
-        latest.append(stage_events["entered_at"].max())
-    latest = [ts for ts in latest if pd.notna(ts)]
-    return max(latest) if latest else pd.Timestamp.now().floor("s")
 
 
 def main_currency(opportunities: pd.DataFrame) -> str | None:
@@ -69,11 +58,45 @@ def status_as_of(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 
 @dataclass(frozen=True)
+class PeriodOutcomes:
+    """Row masks of one period: deals that existed by its end, and the won / lost / open ones."""
+
+    existed: pd.Series
+    won: pd.Series
+    lost: pd.Series
+    open: pd.Series
+
+
+def period_outcomes(
+    opportunities: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp
+) -> PeriodOutcomes:
+    """Which deals count as won, lost and open for the period [start, end).
+
+    With a start: won / lost = closed in the period; open = created before `end`, open at `end`.
+    start None = all time up to `end`: every deal created before `end` or undated is exactly one
+    of won, lost or open (status_as_of at `end`), so won + lost + open = existed; a closed deal
+    whose close date is missing or before its creation still counts (it is flagged at ingest).
+    """
+    created = opportunities["created_at"]
+    status_at_end = status_as_of(opportunities, end)
+    if start is None:
+        existed = created.lt(end) | created.isna()
+        won = existed & status_at_end.eq(WON)
+        lost = existed & status_at_end.eq(LOST)
+    else:
+        existed = created.lt(end)
+        closed_in = opportunities["closed_at"].ge(start) & opportunities["closed_at"].lt(end)
+        won = closed_in & opportunities["status"].eq(WON)
+        lost = closed_in & opportunities["status"].eq(LOST)
+    return PeriodOutcomes(existed, won, lost, existed & status_at_end.eq(OPEN))
+
+
+@dataclass(frozen=True)
 class PeriodKpis:
-    """The Overview's KPI row for one period."""
+    """The Overview's KPI row for one period (None: not computable, e.g. no dates)."""
 
     total: int
-    new: int
+    new: int | None
     open_count: int
     open_value: float
     won_count: int
@@ -84,29 +107,39 @@ class PeriodKpis:
     win_rate_value: float | None
     median_days_to_win: float | None
     avg_won_value: float | None
-    undated: int  # opportunities without created_at, left out of the time-based figures
+    undated: int  # opportunities without created_at (counted in all-time figures only)
 
 
 def compute_period_kpis(
-    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, currency: str | None
+    opportunities: pd.DataFrame,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp,
+    currency: str | None,
 ) -> PeriodKpis:
     """KPIs for the period [start, end): new = created in it; won/lost = closed in it;
-    open = open at its end; total = created before its end."""
+    open = open at its end; total = created before its end.
+
+    start None means all time up to `end`: every deal created before `end` or undated counts, each
+    exactly once as won, lost or open (won + lost + open = total), whatever its close date says —
+    a close date before the creation, or none, does not drop a closed deal.
+    """
     created = opportunities["created_at"]
     closed = opportunities["closed_at"]
     amount = priced_amount(opportunities, currency)
-    existed = created < end
-    status_at_end = status_as_of(opportunities, end)
-    closed_in = closed.ge(start) & closed.lt(end)
-    won = closed_in & opportunities["status"].eq(WON)
-    lost = closed_in & opportunities["status"].eq(LOST)
-    open_at_end = existed & status_at_end.eq(OPEN)
+    outcomes = period_outcomes(opportunities, start, end)
+    existed, won, lost, open_at_end = outcomes.existed, outcomes.won, outcomes.lost, outcomes.open
+    if start is None:
+        new = int((existed & created.notna()).sum()) if created.notna().any() else None
+    else:
+        new = int((existed & created.ge(start)).sum())
     won_value, lost_value = float(amount[won].sum()), float(amount[lost].sum())
     days_to_win = (closed[won] - created[won]).dt.total_seconds() / 86_400
-    median = float(np.median(days_to_win.dropna())) if days_to_win.notna().any() else None
+    # A close before the creation is a data error (flagged at ingest), not a negative duration.
+    days_to_win = days_to_win[days_to_win >= 0]
+    median = float(np.median(days_to_win)) if len(days_to_win) else None
     return PeriodKpis(
         total=int(existed.sum()),
-        new=int((existed & created.ge(start)).sum()),
+        new=new,
         open_count=int(open_at_end.sum()),
         open_value=float(amount[open_at_end].sum()),
         won_count=int(won.sum()),
@@ -122,15 +155,18 @@ def compute_period_kpis(
 
 
 def compute_overview(
-    opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+    opportunities: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp
 ) -> dict[str, object]:
-    """KPIs of [start, end) and of the previous period of equal length, with the currency used."""
+    """KPIs of [start, end) and of the previous period of equal length, with the currency used.
+    start None: all time up to `end` (compute_period_kpis), with no previous period (None)."""
     currency = main_currency(opportunities)
-    length = end - start
+    previous = None
+    if start is not None:
+        previous = compute_period_kpis(opportunities, start - (end - start), start, currency)
     return {
         "currency": currency,
         "current": compute_period_kpis(opportunities, start, end, currency),
-        "previous": compute_period_kpis(opportunities, start - length, start, currency),
+        "previous": previous,
         "other_currency_count": int(
             (opportunities["currency"].notna() & (opportunities["currency"] != currency)).sum()
         ),
@@ -138,17 +174,14 @@ def compute_overview(
 
 
 def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
-    """The all-time KPIs as of `as_of` (the CLI's `metrics` fields)."""
+    """The all-time KPIs as of `as_of` (the CLI's `metrics` fields): won + lost + open =
+    opportunities (created by `as_of` or undated)."""
     currency = main_currency(opportunities)
-    first = opportunities["created_at"].min()
-    start = first if pd.notna(first) else as_of
-    # The whole history up to as_of (inclusive): the Overview over the full date range.
-    kpis = compute_period_kpis(opportunities, start, as_of + pd.Timedelta(microseconds=1), currency)
-    undated = opportunities["created_at"].isna()
+    kpis = compute_period_kpis(opportunities, None, as_of + pd.Timedelta(microseconds=1), currency)
     return {
         "as_of": as_of.isoformat(),
         "currency": currency,
-        "opportunities": kpis.total + int(undated.sum()),
+        "opportunities": kpis.total,
         "open": kpis.open_count,
         "won": kpis.won_count,
         "lost": kpis.lost_count,
@@ -158,7 +191,7 @@ def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[st
         "win_rate_value": kpis.win_rate_value,
         "median_days_to_win": kpis.median_days_to_win,
         "avg_won_amount": kpis.avg_won_value,
-        "undated": int(undated.sum()),
+        "undated": kpis.undated,
     }
 
 

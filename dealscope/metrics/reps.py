@@ -14,11 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dealscope.metrics.kpis import main_currency, priced_amount, status_as_of
+from dealscope.metrics.kpis import main_currency, period_outcomes, priced_amount
 from dealscope.metrics.shrinkage import BetaPrior, fit_beta_prior, shrink_win_rate
 from dealscope.metrics.stats import wilson_interval
 from dealscope.metrics.survival import close_durations, km_median_by_group
-from dealscope.model import LOST, OPEN, WON
 
 # Below this many closed deals a win rate is noise (METHODS §6.6: leak-finder shows counts < 20).
 MIN_CLOSED_FOR_RANKING = 20
@@ -81,13 +80,14 @@ def owner_home(opportunities: pd.DataFrame) -> pd.DataFrame:
 
 def compute_performance(
     opportunities: pd.DataFrame,
-    start: pd.Timestamp,
+    start: pd.Timestamp | None,
     end: pd.Timestamp,
     as_of: pd.Timestamp,
     by: str = "owner",
     currency: str | None = None,
 ) -> tuple[pd.DataFrame, BetaPrior | None]:
     """Per `by` group over the period [start, end): outcomes, win rates, shrinkage and KM.
+    start None: all time up to `end` (kpis.period_outcomes), undated deals included.
 
     Takes canonical opportunities. Returns (frame, prior): frame has `by` then
     PERFORMANCE_COLUMNS (plus team, region when by="owner"), sorted by rank (shrunk win rate,
@@ -96,11 +96,8 @@ def compute_performance(
     currency = currency if currency is not None else main_currency(opportunities)
     group = group_labels(opportunities, by)
     amount = priced_amount(opportunities, currency)
-    created, closed_at = opportunities["created_at"], opportunities["closed_at"]
-    closed_in = closed_at.ge(start) & closed_at.lt(end)
-    won = closed_in & opportunities["status"].eq(WON)
-    lost = closed_in & opportunities["status"].eq(LOST)
-    is_open = created.lt(end) & status_as_of(opportunities, end).eq(OPEN)
+    outcomes = period_outcomes(opportunities, start, end)
+    won, lost, is_open = outcomes.won, outcomes.lost, outcomes.open
     parts = pd.DataFrame(
         {
             "group": group,
@@ -153,8 +150,10 @@ def _km_medians(
     end: pd.Timestamp,
     as_of: pd.Timestamp,
 ) -> pd.Series:
-    """KM median days to close per group over deals created in [start, end), censored at the end."""
-    cohort = opportunities["created_at"].ge(start) & opportunities["created_at"].lt(end)
+    """KM median days to close per group over deals created in [start, end), censored at the end
+    (start None: every dated deal created before the end)."""
+    created = opportunities["created_at"]
+    cohort = created.lt(end) if start is None else created.ge(start) & created.lt(end)
     cutoff = min(end, as_of)
     durations = close_durations(opportunities.loc[cohort], cutoff)
     if durations.empty:
@@ -175,11 +174,9 @@ def compute_report_reps(
     """
     if opportunities.empty:
         return []
-    first = opportunities["created_at"].min()
-    start = first if pd.notna(first) else as_of
     # As in kpis.compute_summary: the whole history up to and including as_of.
     end = as_of + pd.Timedelta(microseconds=1)
-    table, _ = compute_performance(opportunities, start, end, as_of, by="owner")
+    table, _ = compute_performance(opportunities, None, end, as_of, by="owner")
     out = table.rename(columns={"open_count": "open", "won_value": "won_amount"})
     out = out.loc[:, list(REPORT_FIELDS)].astype("object")
     return out.where(out.notna(), None).to_dict(orient="records")

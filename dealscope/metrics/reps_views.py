@@ -54,9 +54,11 @@ def compute_rep_views(
     start: pd.Timestamp,
     end: pd.Timestamp,
     as_of: pd.Timestamp,
+    all_time: bool = False,
 ) -> RepViews:
     """Every level's table (compute_performance columns + FLAG_SHARE_COLUMNS), stage conversion
-    per owner and per team, and the open deals' flags (stall.flag_open_deals columns + team)."""
+    per owner and per team, and the open deals' flags (stall.flag_open_deals columns + team).
+    all_time: the tables count every deal up to `end`, undated ones too (no period chosen)."""
     currency = main_currency(opportunities)
     cutoff = min(end, as_of)
     has_history = not stage_events.empty
@@ -69,7 +71,8 @@ def compute_rep_views(
         flags["stalled"] = False
     tables, priors = {}, {}
     for level in GROUP_LEVELS:  # three fixed levels, each one vectorised over all its groups
-        table, prior = compute_performance(opportunities, start, end, as_of, level, currency)
+        since = None if all_time else start
+        table, prior = compute_performance(opportunities, since, end, as_of, level, currency)
         shares = compute_flag_shares(flags, opportunities, level)
         table = table.merge(shares, on=level, how="left")
         table["open_flagged_base"] = table["open_flagged_base"].fillna(0).astype("int64")

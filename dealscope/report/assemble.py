@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dealscope.metrics.kpis import infer_as_of, main_currency
+from dealscope.metrics.kpis import main_currency
 from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS, compute_stage_intervals
 from dealscope.model import Dataset
 from dealscope.report.at_risk import model_risk_at, rank_at_risk
@@ -74,7 +74,7 @@ def build_weekly_report(
     opps = dataset.opportunities if opportunities is None else opportunities
     events = dataset.stage_events if stage_events is None else stage_events
     stages = dataset.stages
-    as_of = infer_as_of(dataset.opportunities, dataset.stage_events)
+    as_of = dataset.as_of
     monday = resolve_week(week, opps, as_of)
     end = monday + WEEK
     currency = main_currency(opps)
@@ -154,7 +154,7 @@ def _snapshot_info(dataset: Dataset) -> dict:
     return {
         "dataset": dataset.name,
         "dataset_id": dataset.id,
-        "as_of": infer_as_of(dataset.opportunities, dataset.stage_events),
+        "as_of": dataset.as_of,
     }
 
 

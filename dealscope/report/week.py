@@ -230,7 +230,9 @@ def compute_week_series(
                 "newly_silent": _newly(flags, previous_flags, "silent") if has_activity else np.nan,
             }
         )
-    as_of = as_of if as_of is not None else infer_as_of(opportunities, stage_events)
+    if as_of is None:  # undated data has no export date: the last week end stands in for it
+        as_of = infer_as_of(opportunities, stage_events)
+        as_of = as_of if as_of is not None else max(ends)
     rates = cycle_trigger_rates(
         opportunities, stage_events, stages, ordered, as_of, silence_days, as_of_intervals
     )

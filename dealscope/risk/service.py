@@ -7,7 +7,6 @@ import os
 
 import pandas as pd
 
-from dealscope.metrics.kpis import infer_as_of
 from dealscope.model import Dataset
 from dealscope.risk import registry
 from dealscope.risk.card import DatasetRef, ModelCard
@@ -21,8 +20,8 @@ RISK_OK = "model"
 
 
 def dataset_as_of(dataset: Dataset) -> pd.Timestamp:
-    """The dataset's analysis date (its latest timestamp), which the model is trained as of."""
-    return infer_as_of(dataset.opportunities, dataset.stage_events)
+    """The dataset's analysis date (Dataset.as_of), which the model is trained as of."""
+    return dataset.as_of
 
 
 def dataset_hash(dataset: Dataset) -> str:

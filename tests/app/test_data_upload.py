@@ -103,7 +103,10 @@ def test_missing_required_columns_are_named(open_app, empty_db_url):
     rows = [["deal", "phase", "value"], ["A1", "Won", "10"], ["A2", "Lost", "5"]]
     at = open_app(empty_db_url, VIEW, query={"lang": "en"})
     upload(at, [("custom.csv", csv_bytes(rows), "text/csv")])
-    assert any("required columns missing" in e.value for e in at.error)
+    # Not a dead end: the mapping step opens, says what is missing and marks the roles.
+    assert any("required columns missing" in w.value for w in at.warning)
+    assert any("Missing role: outcome" in e.value for e in at.error)
+    assert any("Missing role: deal identity" in e.value for e in at.error)
 
 
 def test_database_table_source(open_app, empty_db_url, tmp_path):

@@ -75,7 +75,8 @@ def test_status_as_of_reopens_deals_closed_later():
 
 def test_summary_is_all_time_as_of_the_date():
     s = compute_summary(fixture(), D("2024-03-31"))
-    assert (s["opportunities"], s["open"], s["won"], s["lost"]) == (8, 2, 3, 2)
+    # The undated open deal counts as open: won + lost + open = opportunities.
+    assert (s["opportunities"], s["open"], s["won"], s["lost"]) == (8, 3, 3, 2)
     assert s["won_amount"] == 470.0
     assert s["win_rate_count"] == pytest.approx(3 / 5)
     assert s["median_days_to_win"] == pytest.approx(14.0)  # 30, 10, 14 days
@@ -83,8 +84,9 @@ def test_summary_is_all_time_as_of_the_date():
     assert (early["won"], early["lost"]) == (2, 1)
 
 
-def test_infer_as_of_is_the_latest_timestamp():
-    assert infer_as_of(fixture().assign(last_activity_at=pd.NaT)) == D("2024-03-10")
+def test_infer_as_of_is_the_latest_creation_not_a_later_close():
+    # Latest created 2024-02-25; the close on 2024-03-10 lies beyond it and does not count.
+    assert infer_as_of(fixture().assign(last_activity_at=pd.NaT)) == D("2024-02-25")
 
 
 def test_weekly_flow_counts_per_monday_week():

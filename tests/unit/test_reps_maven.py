@@ -8,7 +8,7 @@ import pytest
 
 from dealscope.metrics.kpis import infer_as_of
 from dealscope.metrics.reps import compute_performance, compute_report_reps
-from dealscope.model import normalise_opportunities
+from dealscope.model import normalise_opportunities, settle_late_closes
 from tests.conftest import MAVEN_DIR
 
 PIPELINE = MAVEN_DIR / "sales_pipeline.csv"
@@ -41,14 +41,17 @@ def maven():
             }
         )
     )
-    return raw, opps
+    # As the app and CLI analyse it (Dataset.settled): the export's date is the latest engage
+    # date; deals it says are won / lost with a close date after that stay won / lost.
+    return raw, settle_late_closes(opps, infer_as_of(opps))
 
 
 def test_per_agent_win_rates_equal_a_direct_count(maven):
     raw, opps = maven
     as_of = infer_as_of(opps)
-    start, end = opps["created_at"].min(), as_of + pd.Timedelta(days=1)
-    table, prior = compute_performance(opps, start, end, as_of)
+    end = as_of + pd.Timedelta(days=1)
+    # All history (no period chosen): deals closed after the export's date count by their status.
+    table, prior = compute_performance(opps, None, end, as_of)
     closed = raw.loc[raw["deal_stage"].isin(["Won", "Lost"])]
     direct = closed.groupby("sales_agent")["deal_stage"].agg(
         won=lambda s: (s == "Won").sum(), closed="size"
