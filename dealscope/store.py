@@ -157,7 +157,7 @@ class InvalidDatasetName(DealScopeError):
 # Per SQLite engine: (device, inode) of its database file when the engine was made. A file deleted
 # or replaced under a running app must not keep answering from the open handle (and "save" into
 # an unlinked inode that vanishes on restart).
-_SQLITE_FILES: weakref.WeakKeyDictionary[Engine, tuple[Path, tuple[int, int]]] = (
+_SQLITE_FILES: weakref.WeakKeyDictionary[Engine, tuple[Path, tuple[int, int] | None]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -248,19 +248,32 @@ def _file_identity(path: Path) -> tuple[int, int]:
 
 
 def _check_sqlite_file(engine: Engine) -> None:
-    """Raise StoreUnavailable when the engine's SQLite file was deleted or replaced since."""
+    """Raise StoreUnavailable when the engine's SQLite file was deleted or replaced since.
+
+    The operation that notices it fails (the app shows the "database unavailable" banner; nothing
+    is saved into a file that no longer has a name). The next operation on the engine — Retry —
+    adopts whatever file is at the path now, creating an empty store if there is none, so the
+    app recovers without a restart.
+    """
     known = _SQLITE_FILES.get(engine)
     if known is None:
         return
     path, identity = known
+    if identity is None:  # noticed before: adopt the file now at the path
+        metadata.create_all(engine)
+        _upgrade_schema(engine)
+        _SQLITE_FILES[engine] = (path, _file_identity(path))
+        return
     try:
         same = _file_identity(path) == identity
     except OSError:
         same = False
     if not same:
+        _SQLITE_FILES[engine] = (path, None)
         raise StoreUnavailable(
             f"Database file {path.name} was deleted or replaced while the app was running; "
-            "nothing was read or saved. Restore the file, or press Retry to start a new empty one."
+            "nothing was read or saved. Restore the file, or press Retry to continue with the "
+            "file now at that path (a new, empty store if there is none)."
         )
 
 
@@ -301,8 +314,8 @@ def _store_errors(engine: Engine, suffix: str = "") -> Iterator[None]:
 
 @contextmanager
 def _translate_errors(engine: Engine, suffix: str) -> Iterator[None]:
-    _check_sqlite_file(engine)
     try:
+        _check_sqlite_file(engine)
         yield
     except DBAPIError as exc:
         raise StoreUnavailable(_describe_db_error(engine, exc) + suffix) from exc

@@ -247,9 +247,10 @@ def test_a_deleted_sqlite_file_is_unavailable_never_saved(tmp_path):
     with pytest.raises(StoreUnavailable, match="deleted or replaced"):
         store.list_datasets(engine)
     assert not path.exists()  # nothing recreated the file behind the user's back
-    # Recovery without a restart: a new engine (the app's Retry) starts a fresh, empty store.
-    fresh = store.get_engine(f"sqlite:///{path}")
-    assert store.list_datasets(fresh).empty
+    # Recovery without a restart: the next operation (the app's Retry) starts a fresh store.
+    assert store.list_datasets(engine).empty
+    store.write_dataset(engine, "c", small_opportunities(["3"]), NO_EVENTS, demo_stage_table())
+    assert store.list_datasets(store.get_engine(f"sqlite:///{path}"))["name"].tolist() == ["c"]
 
 
 def test_a_corrupted_sqlite_file_is_unavailable(tmp_path):
