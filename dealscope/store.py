@@ -439,7 +439,9 @@ def _quote(engine: Engine, name: str) -> str:
 
 def _strip_nul(values: pa.Array) -> pa.Array:
     # PostgreSQL text cannot hold NUL (SQLite can): removed on every backend so both store the
-    # same value.
+    # same value. Searching first is cheaper than rewriting a column that has none.
+    if not pc.any(pc.match_substring(values, "\x00")).as_py():
+        return values
     return pc.replace_substring(values, "\x00", "")
 
 
