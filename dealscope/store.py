@@ -642,9 +642,10 @@ def write_dataset(
     )
     frames = {opportunities.name: opps, stage_events.name: events, stages.name: stage_table}
     with _store_errors(engine, " Nothing was saved."):
-        if _arrow_backend(engine):
-            return _write_arrow(engine, row, frames)
-        return _write_core(engine, row, frames)
+        dataset_id = (_write_arrow if _arrow_backend(engine) else _write_core)(engine, row, frames)
+        # A file deleted while the save ran took the save with it: say so, never "Saved".
+        _check_sqlite_file(engine)
+    return dataset_id
 
 
 def list_datasets(engine: Engine) -> pd.DataFrame:

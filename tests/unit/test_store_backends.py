@@ -282,3 +282,19 @@ def test_schema_tables_exist_on_both(store_url):
     assert {"datasets", "opportunities", "stage_events", "stages"} <= set(
         inspector.get_table_names()
     )
+
+
+def test_a_sqlite_file_deleted_during_a_save_is_not_saved(tmp_path, monkeypatch):
+    path = tmp_path / "vanishing.db"
+    engine = store.get_engine(f"sqlite:///{path}")
+    real_rows = store._arrow_rows
+
+    def delete_midway(table, frame, dataset_id, backend):
+        if table is store.stage_events:  # the transaction is open and has written rows
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return real_rows(table, frame, dataset_id, backend)
+
+    monkeypatch.setattr(store, "_arrow_rows", delete_midway)
+    with pytest.raises(StoreUnavailable, match="deleted or replaced"):
+        store.write_dataset(engine, "a", small_opportunities(["1"]), NO_EVENTS, demo_stage_table())
