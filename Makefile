@@ -8,7 +8,7 @@ DB_URL ?= $(if $(DEALSCOPE_DB_URL),$(DEALSCOPE_DB_URL),sqlite:///data/dealscope.
 export OMP_NUM_THREADS ?= 1
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test lint format install install-dev chromium bench clean
+.PHONY: run test lint format install install-dev chromium bench bench-postgres clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,13 @@ format: install-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The suite runs on SQLite and on PostgreSQL: scripts/with_postgres.sh installs Debian's PostgreSQL
+# server when it is missing, starts a throwaway cluster in a temporary folder (free port, no system
+# service; as root it runs as the `postgres` user), exports DEALSCOPE_TEST_PG_URL to pytest and
+# stops and deletes the cluster afterwards, also when tests fail. Under CI=true a missing server
+# fails the PostgreSQL tests instead of skipping them.
 test: install-dev chromium lint
-	$(PY) -m pytest
+	scripts/with_postgres.sh $(PY) -m pytest
 
 # Benchmarks print figures (ratios to a baseline run in the same process); they assert nothing.
 bench: install-dev
@@ -53,6 +58,11 @@ bench: install-dev
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_risk.py
+
+# The store and ingest benchmarks on a throwaway PostgreSQL (same ratios as on SQLite).
+bench-postgres: install-dev
+	scripts/with_postgres.sh sh -c '$(PY) bench/bench_store.py --db "$$DEALSCOPE_TEST_PG_URL" && \
+	  $(PY) bench/bench_ingest.py --db "$$DEALSCOPE_TEST_PG_URL"'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache data/*.db data/*.db-*

@@ -1,27 +1,41 @@
 """The one module that owns the database: schema, connection set-up, and dataset read/write.
 
-Portable SQLAlchemy 2 Core only; the single SQLite-specific part is the connection set-up
-(WAL journal and busy timeout). Every write happens in one transaction: a dataset is stored whole
-or not at all.
+SQLAlchemy 2 Core keeps the schema, the catalog (`datasets`) and the small queries. The bulk rows
+of a dataset travel as Arrow tables through ADBC drivers (SQLite and PostgreSQL; on PostgreSQL
+`adbc_ingest` and `fetch_arrow_table` use binary COPY): at 1M rows that is several times faster
+than DBAPI `executemany` / `fetchall` of Python tuples. Other SQLAlchemy dialects (and in-memory
+SQLite, which a second connection cannot see) use the portable Core path.
+
+Every write happens in one transaction: a dataset is stored whole or not at all. Concurrent writes
+of one name are serialised (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory
+lock on the name) so each lands as its own version. Every database failure surfaces as
+StoreUnavailable, which the app shows as the "database unavailable" banner with Retry.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
+import adbc_driver_manager
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import NullPool
 
-from dealscope.errors import DatasetNotFound, StoreUnavailable
+from dealscope.errors import DatasetNotFound, DealScopeError, StoreUnavailable
 from dealscope.model import (
     DATE_COLUMNS,
     OPPORTUNITY_COLUMNS,
@@ -36,6 +50,17 @@ from dealscope.model import (
 DEFAULT_DB_URL = "sqlite:///data/dealscope.db"
 DB_URL_ENV = "DEALSCOPE_DB_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A save waits this long for another save of the same SQLite file to finish (one writer at a time;
+# a 1M-deal save holds the lock for several seconds).
+SQLITE_WRITE_BUSY_TIMEOUT_MS = 120_000
+# Seconds to establish a connection to a database server (TCP + start-up): an unreachable host
+# answers "database unavailable" within this, instead of the OS's ~130 s TCP timeout.
+CONNECT_TIMEOUT_S = 10
+# Dataset names are stored as VARCHAR(200); longer names fail the same way on every backend.
+MAX_NAME_LENGTH = 200
+ROW_ORDER = "row_order"
+# Attempts to allocate a version number when a concurrent save of the same name won the race.
+VERSION_ATTEMPTS = 5
 # Rows per executemany call: bounds driver memory without costing speed.
 WRITE_BATCH_ROWS = 50_000
 # Per engine: {table: {column}} of columns an older database lacks and may not add (read-only).
@@ -44,6 +69,17 @@ _MISSING_COLUMNS: weakref.WeakKeyDictionary[Engine, dict[str, set[str]]] = (
 )
 
 metadata = sa.MetaData()
+
+
+def _dataset_reference() -> sa.ForeignKeyConstraint:
+    """dataset_id -> datasets.id, declared on SQLite only.
+
+    PostgreSQL checks a foreign key with a trigger per inserted row: at 1M deals + 4M events that
+    alone took longer than the whole COPY. The store writes the datasets row first and the rows
+    after it in the same transaction, so the reference holds by construction on every backend.
+    """
+    return sa.ForeignKeyConstraint(["dataset_id"], ["datasets.id"]).ddl_if(dialect="sqlite")
+
 
 datasets = sa.Table(
     "datasets",
@@ -69,7 +105,8 @@ datasets = sa.Table(
 opportunities = sa.Table(
     "opportunities",
     metadata,
-    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("dataset_id", sa.Integer, nullable=False),
+    _dataset_reference(),
     sa.Column("opportunity_id", sa.Text, nullable=False),
     *(sa.Column(c, sa.Text) for c in ("name", "account", "owner", "team", "region")),
     *(sa.Column(c, sa.Text) for c in ("industry", "source", "customer_type")),
@@ -83,27 +120,45 @@ opportunities = sa.Table(
     sa.Column("next_step", sa.Text),
     sa.Column("extra", sa.Text),
     sa.Column("flags", sa.Text),
+    # Position of the row in the dataset as saved: PostgreSQL returns rows in no guaranteed
+    # order, and reads must hand back exactly what was written (added later: nullable).
+    sa.Column("row_order", sa.Integer),
     sa.Index("ix_opportunities_dataset", "dataset_id", "opportunity_id"),
 )
 
 stage_events = sa.Table(
     "stage_events",
     metadata,
-    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("dataset_id", sa.Integer, nullable=False),
+    _dataset_reference(),
     sa.Column("opportunity_id", sa.Text, nullable=False),
     sa.Column("stage", sa.Text, nullable=False),
     sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("row_order", sa.Integer),  # as in opportunities
     sa.Index("ix_stage_events_dataset", "dataset_id", "opportunity_id"),
 )
 
 stages = sa.Table(
     "stages",
     metadata,
-    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("dataset_id", sa.Integer, nullable=False),
+    _dataset_reference(),
     sa.Column("stage", sa.Text, nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.UniqueConstraint("dataset_id", "stage", name="uq_stage_per_dataset"),
+)
+
+
+class InvalidDatasetName(DealScopeError):
+    """A dataset name no backend can store (empty, too long, or with control characters)."""
+
+
+# Per SQLite engine: (device, inode) of its database file when the engine was made. A file deleted
+# or replaced under a running app must not keep answering from the open handle (and "save" into
+# an unlinked inode that vanishes on restart).
+_SQLITE_FILES: weakref.WeakKeyDictionary[Engine, tuple[Path, tuple[int, int] | None]] = (
+    weakref.WeakKeyDictionary()
 )
 
 
@@ -129,8 +184,15 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 def get_engine(url: str | None = None) -> Engine:
     """Create an engine for `url` (see resolve_db_url) and create the schema on first use."""
     url = resolve_db_url(url)
-    sa_url = sa.make_url(url)
-    if sa_url.get_backend_name() == "sqlite":
+    try:
+        sa_url = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreUnavailable(
+            f"{url!r} is not a database URL; use e.g. sqlite:///data/dealscope.db or "
+            "postgresql+psycopg://user:password@host:5432/dealscope."
+        ) from exc
+    backend = sa_url.get_backend_name()
+    if backend == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
             try:
                 Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -138,17 +200,127 @@ def get_engine(url: str | None = None) -> Engine:
                 raise StoreUnavailable(
                     f"Database {url} is unavailable: cannot create its folder ({exc.strerror})."
                 ) from exc
-        engine = sa.create_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # A file database gets no connection pool: see _sqlite_guard for why no connection of
+        # Python's sqlite3 may stay open while the ADBC driver works on the same file.
+        pool = (
+            {} if not sa_url.database or sa_url.database == ":memory:" else {"poolclass": NullPool}
+        )
+        engine = sa.create_engine(
+            sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+        )
         event.listen(engine, "connect", _configure_sqlite)
     else:
-        engine = sa.create_engine(sa_url, pool_pre_ping=True)
+        # Both PostgreSQL drivers pass connect_timeout to libpq.
+        timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if backend == "postgresql" else {}
+        try:
+            engine = sa.create_engine(sa_url, pool_pre_ping=True, connect_args=timeout)
+        except (sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise StoreUnavailable(
+                f"No driver for {sa_url.drivername!r} URLs is installed; for PostgreSQL use "
+                "postgresql+psycopg://user:password@host:5432/dealscope."
+            ) from exc
     try:
-        metadata.create_all(engine)
-        _upgrade_schema(engine)
+        with _sqlite_guard(engine):
+            metadata.create_all(engine)
+            _upgrade_schema(engine)
     except DBAPIError as exc:
         engine.dispose()
         raise StoreUnavailable(_describe_db_error(engine, exc)) from exc
+    file = _sqlite_file(engine)
+    if file is not None:
+        _SQLITE_FILES[engine] = (file, _file_identity(file))
     return engine
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a file-backed SQLite engine, else None."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # URI filenames: left to SQLite
+    return Path(database).resolve()
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
+def _check_sqlite_file(engine: Engine) -> None:
+    """Raise StoreUnavailable when the engine's SQLite file was deleted or replaced since.
+
+    The operation that notices it fails (the app shows the "database unavailable" banner; nothing
+    is saved into a file that no longer has a name). The next operation on the engine — Retry —
+    adopts whatever file is at the path now, creating an empty store if there is none, so the
+    app recovers without a restart.
+    """
+    known = _SQLITE_FILES.get(engine)
+    if known is None:
+        return
+    path, identity = known
+    if identity is None:  # noticed before: adopt the file now at the path
+        metadata.create_all(engine)
+        _upgrade_schema(engine)
+        _SQLITE_FILES[engine] = (path, _file_identity(path))
+        return
+    try:
+        same = _file_identity(path) == identity
+    except OSError:
+        same = False
+    if not same:
+        _SQLITE_FILES[engine] = (path, None)
+        raise StoreUnavailable(
+            f"Database file {path.name} was deleted or replaced while the app was running; "
+            "nothing was read or saved. Restore the file, or press Retry to continue with the "
+            "file now at that path (a new, empty store if there is none)."
+        )
+
+
+_SQLITE_GUARDS: dict[Path, threading.RLock] = {}
+_SQLITE_GUARDS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _sqlite_guard(engine: Engine) -> Iterator[None]:
+    """One store operation at a time per SQLite file within this process.
+
+    The ADBC driver links its own copy of SQLite, and two copies of SQLite in one process do not
+    see each other's file locks (POSIX locks belong to the process; closing one copy's handle
+    drops the other's): https://www.sqlite.org/howtocorrupt.html §2.2. So within a process the
+    store never has a Python-sqlite3 and an ADBC connection open on one file at the same time
+    (the engine has no pool, and this lock serialises operations); between processes SQLite's
+    own locking applies as usual (one writer, readers in WAL mode).
+    """
+    file = _sqlite_file(engine)
+    if file is None:
+        yield
+        return
+    with _SQLITE_GUARDS_LOCK:
+        guard = _SQLITE_GUARDS.setdefault(file, threading.RLock())
+    with guard:
+        yield
+
+
+@contextmanager
+def _store_errors(engine: Engine, suffix: str = "") -> Iterator[None]:
+    """Check the SQLite file is still there; turn any driver error into StoreUnavailable.
+
+    Also holds the SQLite file's in-process guard (_sqlite_guard) for the operation.
+    """
+    with _sqlite_guard(engine), _translate_errors(engine, suffix):
+        yield
+
+
+@contextmanager
+def _translate_errors(engine: Engine, suffix: str) -> Iterator[None]:
+    try:
+        _check_sqlite_file(engine)
+        yield
+    except DBAPIError as exc:
+        raise StoreUnavailable(_describe_db_error(engine, exc) + suffix) from exc
+    except adbc_driver_manager.Error as exc:
+        raise StoreUnavailable(_describe_error(engine, str(exc)) + suffix) from exc
 
 
 def _upgrade_schema(engine: Engine) -> None:
@@ -160,7 +332,7 @@ def _upgrade_schema(engine: Engine) -> None:
     """
     inspector = sa.inspect(engine)
     missing = {}
-    for table in (opportunities,):
+    for table in (opportunities, stage_events):
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing[table.name] = [c for c in table.columns if c.name not in present and c.nullable]
     if not any(missing.values()):
@@ -181,11 +353,208 @@ def _add_column(conn: Connection, table: sa.Table, column: sa.Column) -> None:
 
 
 def _describe_db_error(engine: Engine, exc: DBAPIError) -> str:
-    target = engine.url.render_as_string(hide_password=True)
-    detail = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
-    if "locked" in detail.lower():
-        return f"The database {target} is busy (another upload is writing); retry in a moment."
-    return f"Database {target} is unavailable: {detail}"
+    detail = str(exc.orig) if exc.orig is not None else type(exc).__name__
+    return _describe_error(engine, detail)
+
+
+def _describe_error(engine: Engine, detail: str) -> str:
+    # The target names the database without the server's file path or password.
+    url = engine.url
+    target = (
+        f"file {Path(url.database).name}"
+        if url.get_backend_name() == "sqlite" and url.database
+        else url.set(password=None, query={}).render_as_string(hide_password=True)
+    )
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    first = lines[0] if lines else "unknown error"
+    if "locked" in first.lower() or "busy" in first.lower():
+        return f"The database ({target}) is busy (another upload is writing); retry in a moment."
+    return f"Database ({target}) is unavailable: {first}"
+
+
+def _check_name(name: object) -> str:
+    """The dataset name, or InvalidDatasetName with what to change (same rule on every backend)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidDatasetName("The dataset name is empty; give the dataset a name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidDatasetName(
+            f"The dataset name is {len(name)} characters long; use at most {MAX_NAME_LENGTH}."
+        )
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise InvalidDatasetName(
+            "The dataset name contains a control character (such as NUL or a line break); "
+            "use printable characters only."
+        )
+    return name
+
+
+# ---- Arrow I/O (ADBC) ---------------------------------------------------------------------------
+
+
+def _arrow_backend(engine: Engine) -> str | None:
+    """'sqlite' or 'postgresql' when the bulk rows can go through ADBC, else None (Core path)."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        return backend
+    if backend == "sqlite" and _sqlite_file(engine) is not None:
+        return backend
+    return None
+
+
+@contextmanager
+def _arrow_connection(engine: Engine, *, writing: bool = False):
+    """An autocommit ADBC connection to the engine's database (transactions are explicit)."""
+    backend = _arrow_backend(engine)
+    if backend == "sqlite":
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        # mode=rw: never create a file (a deleted database must not come back empty on save).
+        path = quote(str(_sqlite_file(engine)))
+        conn = adbc_sqlite.connect(f"file:{path}?mode=rw", autocommit=True)
+        busy = SQLITE_WRITE_BUSY_TIMEOUT_MS if writing else SQLITE_BUSY_TIMEOUT_MS
+        with conn.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout={int(busy)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+    else:
+        import adbc_driver_postgresql.dbapi as adbc_postgresql
+
+        url = engine.url.set(drivername="postgresql")
+        if "connect_timeout" not in url.query:
+            url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+        conn = adbc_postgresql.connect(url.render_as_string(hide_password=False), autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _placeholders(backend: str, count: int) -> list[str]:
+    return ["?"] * count if backend == "sqlite" else [f"${i + 1}" for i in range(count)]
+
+
+def _quote(engine: Engine, name: str) -> str:
+    return engine.dialect.identifier_preparer.quote(name)
+
+
+def _strip_nul(values: pa.Array) -> pa.Array:
+    # PostgreSQL text cannot hold NUL (SQLite can): removed on every backend so both store the
+    # same value. Searching first is cheaper than rewriting a column that has none.
+    if not pc.any(pc.match_substring(values, "\x00")).as_py():
+        return values
+    return pc.replace_substring(values, "\x00", "")
+
+
+def _arrow_column(series: pd.Series, column: sa.Column, backend: str) -> pa.Array:
+    """One canonical frame column as the Arrow array the backend's table column takes."""
+    if isinstance(column.type, sa.DateTime):
+        stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
+        # SQLite: the 'YYYY-MM-DD hh:mm:ss.ffffff' text SQLAlchemy's SQLite DateTime reads back.
+        return pc.cast(stamps, pa.string()) if backend == "sqlite" else stamps
+    if isinstance(column.type, sa.Float):
+        return pa.array(series.to_numpy(dtype="float64", na_value=float("nan")), from_pandas=True)
+    if isinstance(column.type, sa.Integer):
+        # int32: binary COPY into PostgreSQL INTEGER needs the exact width.
+        return pa.array(series.to_numpy(dtype="int32"))
+    values = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else None
+    if values is None:
+        values = pa.array(series.astype("string").array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return _strip_nul(values.cast(pa.string()))
+
+
+def _arrow_rows(table: sa.Table, frame: pd.DataFrame, dataset_id: int, backend: str) -> pa.Table:
+    """A canonical frame as an Arrow table with the columns (and order) of `table`."""
+    arrays = {}
+    for column in table.columns:
+        if column.name == "dataset_id":
+            arrays[column.name] = pa.array([dataset_id] * len(frame), pa.int32())
+        elif column.name == ROW_ORDER:
+            arrays[column.name] = pa.array(np.arange(len(frame), dtype=np.int32))
+        else:
+            arrays[column.name] = _arrow_column(frame[column.name], column, backend)
+    return pa.table(arrays)
+
+
+def _catalog_row(name: str, counts: dict, opps_count: int, event_count: int, **texts) -> dict:
+    return {
+        "name": name,
+        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "source_files": json.dumps(texts["source_files"] or [], ensure_ascii=False),
+        "mapping": json.dumps(texts["mapping"], ensure_ascii=False) if texts["mapping"] else None,
+        "settings": (
+            json.dumps(texts["settings"], ensure_ascii=False) if texts["settings"] else None
+        ),
+        "rows_in": int(counts["rows_in"]),
+        "rows_loaded": int(counts["rows_loaded"]),
+        "rows_rejected": int(counts["rows_rejected"]),
+        "rows_excluded": int(counts["rows_excluded"]),
+        "opportunity_count": opps_count,
+        "stage_event_count": event_count,
+    }
+
+
+def _write_arrow(engine: Engine, row: dict, frames: dict[str, pd.DataFrame]) -> int:
+    """Catalog row + bulk rows in one transaction on one ADBC connection; returns the id."""
+    backend = _arrow_backend(engine)
+    values = dict(row)
+    if backend == "sqlite":
+        values["created_at"] = values["created_at"].isoformat(sep=" ", timespec="microseconds")
+    columns = list(values)
+    marks = _placeholders(backend, len(columns) + 1)
+    # The next version is computed inside the INSERT, under the per-name write lock below.
+    insert = (
+        f"INSERT INTO {_quote(engine, datasets.name)} "
+        f"({', '.join(_quote(engine, c) for c in [*columns, 'version'])}) "
+        f"SELECT {', '.join(marks[:-1])}, COALESCE(MAX({_quote(engine, 'version')}), 0) + 1 "
+        f"FROM {_quote(engine, datasets.name)} WHERE {_quote(engine, 'name')} = {marks[-1]} "
+        f"RETURNING {_quote(engine, 'id')}"
+    )
+    with _arrow_connection(engine, writing=True) as conn, conn.cursor() as cursor:
+        # SQLite: IMMEDIATE takes the one write lock now (waiting up to the busy timeout), so
+        # MAX(version) is read by the only writer. PostgreSQL: writers of one name queue on an
+        # advisory lock held until commit; READ COMMITTED then sees the previous version.
+        cursor.execute("BEGIN IMMEDIATE" if backend == "sqlite" else "BEGIN")
+        try:
+            if backend == "postgresql":
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    ("dealscope.dataset:" + values["name"],),
+                )
+                cursor.fetchall()
+            cursor.execute(insert, (*values.values(), values["name"]))
+            dataset_id = int(cursor.fetchone()[0])
+            for table in (opportunities, stage_events, stages):
+                rows = _arrow_rows(table, frames[table.name], dataset_id, backend)
+                if rows.num_rows:
+                    cursor.adbc_ingest(table.name, rows, mode="append")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    return dataset_id
+
+
+def _write_core(engine: Engine, row: dict, frames: dict[str, pd.DataFrame]) -> int:
+    """The portable path (other dialects, in-memory SQLite): Core insert + driver executemany."""
+    for attempt in range(VERSION_ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                latest = conn.execute(
+                    sa.select(sa.func.max(datasets.c.version)).where(datasets.c.name == row["name"])
+                ).scalar()
+                dataset_id = conn.execute(
+                    datasets.insert().values(**row, version=(latest or 0) + 1)
+                ).inserted_primary_key[0]
+                for table in (opportunities, stage_events, stages):
+                    _bulk_insert(conn, table, frames[table.name], dataset_id)
+            return int(dataset_id)
+        except IntegrityError:
+            # Another save of this name took the version between our read and insert.
+            if attempt == VERSION_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _db_values(frame: pd.DataFrame, columns: tuple[str, ...], dialect_name: str) -> dict[str, list]:
@@ -194,8 +563,6 @@ def _db_values(frame: pd.DataFrame, columns: tuple[str, ...], dialect_name: str)
     for column in columns:
         series = frame[column]
         if pd.api.types.is_datetime64_any_dtype(series) and dialect_name == "sqlite":
-            # 'YYYY-MM-DD hh:mm:ss.ffffff', the text form SQLAlchemy's SQLite DateTime reads and
-            # writes, from Arrow's C cast (NaT -> None): ~5x faster than numpy's formatter.
             stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
             out[column] = pc.cast(stamps, pa.string()).to_pylist()
             continue
@@ -204,6 +571,8 @@ def _db_values(frame: pd.DataFrame, columns: tuple[str, ...], dialect_name: str)
         else:
             values = series.to_numpy(dtype=object)
         values[series.isna().to_numpy()] = None
+        if pd.api.types.is_string_dtype(series):
+            values = _strip_nul(pa.array(values, pa.string())).to_numpy(zero_copy_only=False)
         out[column] = values.tolist()
     return out
 
@@ -212,10 +581,11 @@ def _bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame, dataset
     """Insert a canonical frame through the driver's executemany (5× faster than Core's)."""
     if frame.empty:
         return
-    columns = tuple(c.name for c in table.columns if c.name != "dataset_id")
-    # Plain Python lists per column, zipped into row tuples in C: 3x faster than itertuples.
+    columns = tuple(c.name for c in table.columns if c.name not in ("dataset_id", ROW_ORDER))
     column_values = _db_values(frame, columns, conn.dialect.name)
     column_values["dataset_id"] = [dataset_id] * len(frame)
+    if ROW_ORDER in table.c:
+        column_values[ROW_ORDER] = list(range(len(frame)))
     compiled = table.insert().compile(dialect=conn.dialect)
     positional = conn.dialect.paramstyle in ("qmark", "numeric", "format")
     names = list(compiled.positiontup) if positional else list(column_values)
@@ -244,8 +614,11 @@ def write_dataset(
 
     Takes canonical frames (model.OPPORTUNITY_COLUMNS, model.STAGE_EVENT_COLUMNS,
     model.STAGE_COLUMNS). `counts` carries rows_in / rows_loaded / rows_rejected / rows_excluded;
-    without it every opportunity row counts as read and loaded.
+    without it every opportunity row counts as read and loaded. Saves of the same name at the same
+    time each get their own version. NUL characters in text are removed (PostgreSQL cannot store
+    them); a name no backend can store raises InvalidDatasetName.
     """
+    _check_name(name)
     # The ingest pipeline hands over canonical frames: normalising again costs seconds at 1M rows.
     opps = (
         opportunity_frame
@@ -258,38 +631,26 @@ def write_dataset(
     counts = {"rows_in": loaded, "rows_loaded": loaded, "rows_rejected": 0, "rows_excluded": 0} | (
         counts or {}
     )
-    try:
-        with engine.begin() as conn:
-            latest = conn.execute(
-                sa.select(sa.func.max(datasets.c.version)).where(datasets.c.name == name)
-            ).scalar()
-            dataset_id = conn.execute(
-                datasets.insert().values(
-                    name=name,
-                    version=(latest or 0) + 1,
-                    created_at=datetime.now(UTC).replace(tzinfo=None),
-                    source_files=json.dumps(source_files or [], ensure_ascii=False),
-                    mapping=json.dumps(mapping, ensure_ascii=False) if mapping else None,
-                    settings=json.dumps(settings, ensure_ascii=False) if settings else None,
-                    rows_in=int(counts["rows_in"]),
-                    rows_loaded=int(counts["rows_loaded"]),
-                    rows_rejected=int(counts["rows_rejected"]),
-                    rows_excluded=int(counts["rows_excluded"]),
-                    opportunity_count=loaded,
-                    stage_event_count=len(events),
-                )
-            ).inserted_primary_key[0]
-            _bulk_insert(conn, opportunities, opps, dataset_id)
-            _bulk_insert(conn, stage_events, events, dataset_id)
-            _bulk_insert(conn, stages, stage_table, dataset_id)
-    except OperationalError as exc:
-        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was saved.") from exc
-    return int(dataset_id)
+    row = _catalog_row(
+        name,
+        counts,
+        loaded,
+        len(events),
+        source_files=source_files,
+        mapping=mapping,
+        settings=settings,
+    )
+    frames = {opportunities.name: opps, stage_events.name: events, stages.name: stage_table}
+    with _store_errors(engine, " Nothing was saved."):
+        dataset_id = (_write_arrow if _arrow_backend(engine) else _write_core)(engine, row, frames)
+        # A file deleted while the save ran took the save with it: say so, never "Saved".
+        _check_sqlite_file(engine)
+    return dataset_id
 
 
 def list_datasets(engine: Engine) -> pd.DataFrame:
     """All stored datasets, newest first: id, name, version, created_at, source_files (list), counts."""
-    with engine.connect() as conn:
+    with _store_errors(engine), engine.connect() as conn:
         rows = conn.execute(sa.select(datasets).order_by(datasets.c.id.desc())).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in datasets.columns])
     frame["source_files"] = frame["source_files"].map(json.loads)
@@ -298,16 +659,20 @@ def list_datasets(engine: Engine) -> pd.DataFrame:
 
 def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
     """The id of the newest version of dataset `name_or_id` (a name, or an id given as int/digits)."""
-    with engine.connect() as conn:
-        dataset_id = conn.execute(
-            sa.select(datasets.c.id)
-            .where(datasets.c.name == str(name_or_id))
-            .order_by(datasets.c.version.desc())
-            .limit(1)
-        ).scalar()
-        if dataset_id is None and str(name_or_id).isdigit():
+    key = str(name_or_id)
+    dataset_id = None
+    with _store_errors(engine), engine.connect() as conn:
+        # A name no backend can store matches nothing (PostgreSQL would reject the NUL outright).
+        if len(key) <= MAX_NAME_LENGTH and "\x00" not in key:
             dataset_id = conn.execute(
-                sa.select(datasets.c.id).where(datasets.c.id == int(name_or_id))
+                sa.select(datasets.c.id)
+                .where(datasets.c.name == key)
+                .order_by(datasets.c.version.desc())
+                .limit(1)
+            ).scalar()
+        if dataset_id is None and key.isascii() and key.isdigit() and len(key) < 10:
+            dataset_id = conn.execute(
+                sa.select(datasets.c.id).where(datasets.c.id == int(key))
             ).scalar()
     if dataset_id is None:
         raise DatasetNotFound(
@@ -319,7 +684,7 @@ def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
 
 def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     """The datasets row of `dataset_id` with its JSON fields decoded."""
-    with engine.connect() as conn:
+    with _store_errors(engine), engine.connect() as conn:
         row = (
             conn.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).mappings().first()
         )
@@ -331,43 +696,90 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     return meta
 
 
+# Arrow type each column type reads back as (SQLite hands back what it stored, possibly null-typed).
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    if isinstance(column.type, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(column.type, sa.Float):
+        return pa.float64()
+    if isinstance(column.type, sa.Integer):
+        return pa.int64()
+    return pa.string()
+
+
+def _fetch_arrow(engine: Engine, table: sa.Table, dataset_id: int, columns: tuple[str, ...]):
+    """The rows of one dataset in `table` as an Arrow table typed after the schema."""
+    backend = _arrow_backend(engine)
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    ordered = ROW_ORDER in table.c
+    selected = ", ".join(
+        f"NULL AS {_quote(engine, c)}" if c in absent else _quote(engine, c)
+        for c in (*columns, ROW_ORDER)
+        if c in columns or ordered
+    )
+    query = (
+        f"SELECT {selected} FROM {_quote(engine, table.name)} "
+        f"WHERE {_quote(engine, 'dataset_id')} = {_placeholders(backend, 1)[0]}"
+    )
+    with _arrow_connection(engine) as conn, conn.cursor() as cursor:
+        if backend == "sqlite":
+            # SQLite's driver infers each column's type from its first batch; one batch for the
+            # whole result keeps a column whose first rows are null from failing later.
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+        cursor.execute(query, (int(dataset_id),))
+        fetched = cursor.fetch_arrow_table()
+    if ordered:  # stable: rows saved before row_order existed keep the order they came in
+        order = pc.sort_indices(
+            fetched.column(len(columns)).cast(pa.int64()),
+            options=pc.SortOptions([("", "ascending", "at_end")]),
+        )
+        fetched = fetched.take(order)
+    arrays = []
+    for index, name in enumerate(columns):
+        values = fetched.column(index)
+        target = _arrow_type(table.c[name])
+        if values.type != target:
+            values = values.cast(target)
+        arrays.append(values)
+    return pa.table(arrays, names=list(columns))
+
+
 def _read_table(engine: Engine, table: sa.Table, dataset_id: int, columns: tuple[str, ...]):
+    if _arrow_backend(engine):
+        fetched = _fetch_arrow(engine, table, dataset_id, columns)
+        # Arrow-backed strings convert without a copy; normalise_* makes the canonical dtypes.
+        return fetched.to_pandas(
+            types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, self_destruct=True
+        )
     absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
     selected = (sa.null().label(c) if c in absent else table.c[c] for c in columns)
     query = sa.select(*selected).where(table.c.dataset_id == dataset_id)
+    if ROW_ORDER in table.c and ROW_ORDER not in absent:
+        query = query.order_by(table.c[ROW_ORDER])
     with engine.connect() as conn:
-        # Raw driver cursor: SQLAlchemy's Row objects and per-value type processing cost seconds
-        # at 1M rows; the columns are converted vectorised by the normalise_* functions instead.
-        compiled = query.compile(dialect=conn.dialect)
-        params = compiled.construct_params()
-        if conn.dialect.paramstyle in ("qmark", "numeric", "format"):
-            params = tuple(params[name] for name in compiled.positiontup)
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(str(compiled), params)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows = conn.execute(query).all()
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
 def read_opportunities(engine: Engine, dataset_id: int) -> pd.DataFrame:
     """The canonical opportunities frame (model.OPPORTUNITY_COLUMNS) of one dataset."""
-    return normalise_opportunities(
-        _read_table(engine, opportunities, dataset_id, OPPORTUNITY_COLUMNS)
-    )
+    with _store_errors(engine):
+        frame = _read_table(engine, opportunities, dataset_id, OPPORTUNITY_COLUMNS)
+    return normalise_opportunities(frame)
 
 
 def read_stage_events(engine: Engine, dataset_id: int) -> pd.DataFrame:
     """Stage events (opportunity_id, stage, entered_at) of one dataset, by opportunity and time."""
-    return normalise_stage_events(
-        _read_table(engine, stage_events, dataset_id, STAGE_EVENT_COLUMNS)
-    )
+    with _store_errors(engine):
+        frame = _read_table(engine, stage_events, dataset_id, STAGE_EVENT_COLUMNS)
+    return normalise_stage_events(frame)
 
 
 def read_stages(engine: Engine, dataset_id: int) -> pd.DataFrame:
     """The stage table (stage, position, kind) of one dataset, in pipeline order."""
-    return normalise_stages(_read_table(engine, stages, dataset_id, ("stage", "position", "kind")))
+    with _store_errors(engine):
+        frame = _read_table(engine, stages, dataset_id, ("stage", "position", "kind"))
+    return normalise_stages(frame)
 
 
 def read_dataset(engine: Engine, name_or_id: str | int) -> Dataset:
@@ -386,7 +798,9 @@ def read_dataset(engine: Engine, name_or_id: str | int) -> Dataset:
 
 def dataset_exists(engine: Engine, name: str) -> bool:
     """Whether any version of dataset `name` is stored."""
-    with engine.connect() as conn:
+    if len(name) > MAX_NAME_LENGTH or "\x00" in name:
+        return False
+    with _store_errors(engine), engine.connect() as conn:
         return (
             conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name).limit(1)).first()
             is not None

@@ -2,6 +2,8 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pandas as pd
@@ -46,8 +48,8 @@ def stage_events() -> pd.DataFrame:
     )
 
 
-def test_round_trip_keeps_ids_text_and_timestamps(empty_db_url):
-    engine = store.get_engine(empty_db_url)
+def test_round_trip_keeps_ids_text_and_timestamps(store_url):
+    engine = store.get_engine(store_url)
     dataset_id = store.write_dataset(
         engine, "t", opportunities(), stage_events(), demo_stage_table()
     )
@@ -66,8 +68,8 @@ def test_round_trip_keeps_ids_text_and_timestamps(empty_db_url):
     assert loaded.has_history
 
 
-def test_each_write_is_a_new_version_and_names_resolve_to_the_newest(empty_db_url):
-    engine = store.get_engine(empty_db_url)
+def test_each_write_is_a_new_version_and_names_resolve_to_the_newest(store_url):
+    engine = store.get_engine(store_url)
     first = store.write_dataset(
         engine, "weekly", opportunities(1), stage_events(), demo_stage_table()
     )
@@ -83,16 +85,16 @@ def test_each_write_is_a_new_version_and_names_resolve_to_the_newest(empty_db_ur
         store.resolve_dataset_id(engine, "missing")
 
 
-def test_failed_write_leaves_nothing_behind(empty_db_url, monkeypatch):
-    engine = store.get_engine(empty_db_url)
-    real_insert = store._bulk_insert
+def test_failed_write_leaves_nothing_behind(store_url, monkeypatch):
+    engine = store.get_engine(store_url)
+    real_rows = store._arrow_rows
 
-    def fail_on_events(conn, table, frame, dataset_id):
-        if table is store.stage_events:
+    def fail_on_events(table, frame, dataset_id, backend):
+        if table is store.stage_events:  # after the catalog row and the opportunities
             raise sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
-        real_insert(conn, table, frame, dataset_id)
+        return real_rows(table, frame, dataset_id, backend)
 
-    monkeypatch.setattr(store, "_bulk_insert", fail_on_events)
+    monkeypatch.setattr(store, "_arrow_rows", fail_on_events)
     with pytest.raises(StoreUnavailable, match="Nothing was saved"):
         store.write_dataset(engine, "broken", opportunities(), stage_events(), demo_stage_table())
     with engine.connect() as conn:
@@ -109,18 +111,33 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(empty_db_url):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == store.SQLITE_BUSY_TIMEOUT_MS
 
 
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+holder = sqlite3.connect(sys.argv[1])
+holder.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+holder.rollback()
+"""
+
+
 def test_a_locked_database_gives_a_retry_message_not_a_traceback(tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(store, "SQLITE_WRITE_BUSY_TIMEOUT_MS", 200)
     path = tmp_path / "locked.db"
     engine = store.get_engine(f"sqlite:///{path}")
-    holder = sqlite3.connect(path)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    # Another process holds the write lock (as another server or CLI would).
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(StoreUnavailable, match="busy"):
             store.write_dataset(engine, "t", opportunities(), stage_events(), demo_stage_table())
     finally:
-        holder.rollback()
-        holder.close()
+        holder.communicate("")
     assert store.list_datasets(engine).empty
 
 
