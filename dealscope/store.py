@@ -149,6 +149,25 @@ stages = sa.Table(
     sa.UniqueConstraint("dataset_id", "stage", name="uq_stage_per_dataset"),
 )
 
+# A dataset's follow-up log (dealscope/activity): written and read by dealscope.activity.store.
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, nullable=False),
+    _dataset_reference(),
+    sa.Column("opportunity_id", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),
+    sa.Column("activity_type", sa.String(16), nullable=False),
+    sa.Column("owner", sa.Text),
+    sa.Column("contact", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Index("ix_activities_dataset", "dataset_id", "opportunity_id"),
+)
+
+# Every table whose rows belong to one dataset version (deleted with it; no foreign key enforces
+# this on PostgreSQL, see _dataset_reference).
+DATASET_ROW_TABLES = (stage_events, opportunities, stages, activities)
+
 
 class InvalidDatasetName(DealScopeError):
     """A dataset name no backend can store (empty, too long, or with control characters)."""
@@ -321,6 +340,15 @@ def _translate_errors(engine: Engine, suffix: str) -> Iterator[None]:
         raise StoreUnavailable(_describe_db_error(engine, exc) + suffix) from exc
     except adbc_driver_manager.Error as exc:
         raise StoreUnavailable(_describe_error(engine, str(exc)) + suffix) from exc
+
+
+@contextmanager
+def transaction(engine: Engine, suffix: str = "") -> Iterator[Connection]:
+    """One transaction for small writes outside write_dataset (rename, delete, a follow-up log):
+    holds the SQLite file's in-process guard and reports driver errors as StoreUnavailable
+    (with `suffix`, e.g. " Nothing was deleted.")."""
+    with _store_errors(engine, suffix), engine.begin() as conn:
+        yield conn
 
 
 def _upgrade_schema(engine: Engine) -> None:
@@ -809,7 +837,6 @@ def dataset_exists(engine: Engine, name: str) -> bool:
 
 # Rename / delete: appended as self-contained functions (the import is kept here, not at the top,
 # so this block merges cleanly with the rewrite of the bulk I/O above).
-from dealscope.errors import DealScopeError  # noqa: E402
 
 
 class DatasetNameTaken(DealScopeError):
@@ -834,44 +861,34 @@ def _dataset_name(conn: Connection, name_or_id: str | int) -> str:
 
 def rename_dataset(engine: Engine, name_or_id: str | int, new_name: str) -> int:
     """Give every version of dataset `name_or_id` the name `new_name` (one transaction); returns
-    how many versions were renamed. Refuses an empty name or one another dataset already has."""
-    new_name = str(new_name).strip()
-    if not new_name or len(new_name) > datasets.c.name.type.length:
-        raise DealScopeError(
-            f"A dataset name must be 1 to {datasets.c.name.type.length} characters; "
-            f"got {new_name!r}."
-        )
-    try:
-        with engine.begin() as conn:
-            old_name = _dataset_name(conn, name_or_id)
-            if old_name == new_name:
-                return 0
-            taken = conn.execute(
-                sa.select(datasets.c.id).where(datasets.c.name == new_name).limit(1)
-            ).first()
-            if taken is not None:
-                raise DatasetNameTaken(
-                    f"A dataset named {new_name!r} already exists; choose another name or "
-                    "delete that one first."
-                )
-            renamed = conn.execute(
-                sa.update(datasets).where(datasets.c.name == old_name).values(name=new_name)
+    how many versions were renamed. Refuses a name no backend can store or one another dataset
+    already has."""
+    new_name = _check_name(str(new_name).strip())
+    with transaction(engine, " Nothing was renamed.") as conn:
+        old_name = _dataset_name(conn, name_or_id)
+        if old_name == new_name:
+            return 0
+        taken = conn.execute(
+            sa.select(datasets.c.id).where(datasets.c.name == new_name).limit(1)
+        ).first()
+        if taken is not None:
+            raise DatasetNameTaken(
+                f"A dataset named {new_name!r} already exists; choose another name or "
+                "delete that one first."
             )
-            return int(renamed.rowcount)
-    except OperationalError as exc:
-        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was renamed.") from exc
+        renamed = conn.execute(
+            sa.update(datasets).where(datasets.c.name == old_name).values(name=new_name)
+        )
+        return int(renamed.rowcount)
 
 
 def delete_dataset(engine: Engine, name_or_id: str | int) -> int:
     """Delete every version of dataset `name_or_id` with all its rows (opportunities, stage
-    events, stages) in one transaction; returns how many versions were deleted."""
-    try:
-        with engine.begin() as conn:
-            name = _dataset_name(conn, name_or_id)
-            ids = sa.select(datasets.c.id).where(datasets.c.name == name).scalar_subquery()
-            for table in (stage_events, opportunities, stages):
-                conn.execute(sa.delete(table).where(table.c.dataset_id.in_(ids)))
-            deleted = conn.execute(sa.delete(datasets).where(datasets.c.name == name))
-            return int(deleted.rowcount)
-    except OperationalError as exc:
-        raise StoreUnavailable(_describe_db_error(engine, exc) + " Nothing was deleted.") from exc
+    events, stages, follow-up log) in one transaction; returns how many versions were deleted."""
+    with transaction(engine, " Nothing was deleted.") as conn:
+        name = _dataset_name(conn, name_or_id)
+        ids = sa.select(datasets.c.id).where(datasets.c.name == name).scalar_subquery()
+        for table in DATASET_ROW_TABLES:
+            conn.execute(sa.delete(table).where(table.c.dataset_id.in_(ids)))
+        deleted = conn.execute(sa.delete(datasets).where(datasets.c.name == name))
+        return int(deleted.rowcount)

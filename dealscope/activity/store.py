@@ -1,7 +1,7 @@
 """The `activities` table: a dataset's follow-up log, beside its opportunities and stage events.
 
-Defined on `dealscope.store.metadata` with the same dataset_id foreign key as the other tables, and
-created on first use here (`ensure_table`), so `dealscope/store.py` needs no change. A dataset has
+The table is declared in `dealscope/store.py` with the others (created with the schema, deleted
+with its dataset); this module writes and reads it. A dataset has
 at most one log: writing a log for a dataset replaces the one it had, in one transaction.
 """
 
@@ -10,28 +10,15 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from dealscope import store
 from dealscope.activity.model import ACTIVITY_COLUMNS, empty_activities, normalise_activities
-from dealscope.errors import StoreUnavailable
 
-activities = sa.Table(
-    "activities",
-    store.metadata,
-    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
-    sa.Column("opportunity_id", sa.Text, nullable=False),
-    sa.Column("occurred_at", sa.DateTime, nullable=False),
-    sa.Column("activity_type", sa.String(16), nullable=False),
-    sa.Column("owner", sa.Text),
-    sa.Column("contact", sa.Text),
-    sa.Column("subject", sa.Text),
-    sa.Index("ix_activities_dataset", "dataset_id", "opportunity_id"),
-)
+activities = store.activities
 
 
 def ensure_table(engine: Engine) -> None:
-    """Create the activities table when the database does not have it yet (idempotent)."""
+    """Create the activities table in a database made before it existed (idempotent)."""
     activities.create(engine, checkfirst=True)
 
 
@@ -40,15 +27,10 @@ def write_activities(engine: Engine, dataset_id: int, frame: pd.DataFrame) -> in
     store.read_dataset_meta(engine, dataset_id)  # raises DatasetNotFound with a clear message
     ensure_table(engine)
     log = normalise_activities(frame)
-    try:
-        with engine.begin() as conn:
-            conn.execute(activities.delete().where(activities.c.dataset_id == dataset_id))
-            if len(log):
-                _insert(conn, log, dataset_id)
-    except OperationalError as exc:
-        raise StoreUnavailable(
-            store._describe_db_error(engine, exc) + " The follow-up log was not saved."
-        ) from exc
+    with store.transaction(engine, " The follow-up log was not saved.") as conn:
+        conn.execute(activities.delete().where(activities.c.dataset_id == dataset_id))
+        if len(log):
+            _insert(conn, log, dataset_id)
     return len(log)
 
 
