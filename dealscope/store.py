@@ -835,8 +835,7 @@ def dataset_exists(engine: Engine, name: str) -> bool:
         )
 
 
-# Rename / delete: appended as self-contained functions (the import is kept here, not at the top,
-# so this block merges cleanly with the rewrite of the bulk I/O above).
+# ---- Rename / delete ---------------------------------------------------------------------------
 
 
 class DatasetNameTaken(DealScopeError):
