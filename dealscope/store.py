@@ -63,6 +63,7 @@ datasets = sa.Table(
     sa.Column("rows_excluded", sa.Integer, nullable=False),
     sa.Column("opportunity_count", sa.Integer, nullable=False),
     sa.Column("stage_event_count", sa.Integer, nullable=False),
+    sa.Column("saved_by", sa.String(320), nullable=True),  # who saved it; see _upgrade_schema
     sa.UniqueConstraint("name", "version", name="uq_dataset_name_version"),
 )
 
@@ -160,7 +161,7 @@ def _upgrade_schema(engine: Engine) -> None:
     """
     inspector = sa.inspect(engine)
     missing = {}
-    for table in (opportunities,):
+    for table in (opportunities, datasets):
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing[table.name] = [c for c in table.columns if c.name not in present and c.nullable]
     if not any(missing.values()):
@@ -239,6 +240,7 @@ def write_dataset(
     mapping: dict | None = None,
     settings: dict | None = None,
     counts: dict | None = None,
+    saved_by: str | None = None,
 ) -> int:
     """Store a new version of dataset `name` in one transaction and return its id.
 
@@ -277,6 +279,7 @@ def write_dataset(
                     rows_excluded=int(counts["rows_excluded"]),
                     opportunity_count=loaded,
                     stage_event_count=len(events),
+                    **_present(engine, datasets, saved_by=saved_by),
                 )
             ).inserted_primary_key[0]
             _bulk_insert(conn, opportunities, opps, dataset_id)
@@ -290,7 +293,8 @@ def write_dataset(
 def list_datasets(engine: Engine) -> pd.DataFrame:
     """All stored datasets, newest first: id, name, version, created_at, source_files (list), counts."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(datasets).order_by(datasets.c.id.desc())).mappings().all()
+        rows = conn.execute(_select_all(engine, datasets).order_by(datasets.c.id.desc()))
+        rows = rows.mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in datasets.columns])
     frame["source_files"] = frame["source_files"].map(json.loads)
     return frame
@@ -321,7 +325,9 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     """The datasets row of `dataset_id` with its JSON fields decoded."""
     with engine.connect() as conn:
         row = (
-            conn.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).mappings().first()
+            conn.execute(_select_all(engine, datasets).where(datasets.c.id == dataset_id))
+            .mappings()
+            .first()
         )
     if row is None:
         raise DatasetNotFound(f"No dataset with id {dataset_id}.")
@@ -329,6 +335,18 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     for key in ("source_files", "mapping", "settings"):
         meta[key] = json.loads(meta[key]) if meta[key] else ({} if key != "source_files" else [])
     return meta
+
+
+def _select_all(engine: Engine, table: sa.Table) -> sa.Select:
+    """SELECT of every column, columns a read-only role could not add read as nulls."""
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    return sa.select(*(sa.null().label(c.name) if c.name in absent else c for c in table.columns))
+
+
+def _present(engine: Engine, table: sa.Table, **values) -> dict:
+    """`values` without the columns the database lacks (a role that could not add them)."""
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    return {key: value for key, value in values.items() if key not in absent}
 
 
 def _read_table(engine: Engine, table: sa.Table, dataset_id: int, columns: tuple[str, ...]):

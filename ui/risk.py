@@ -13,6 +13,7 @@ from dealscope.risk import registry, service
 from dealscope.risk.features import closed_deals
 from dealscope.risk.score import TIERS, tier_counts
 from dealscope.risk.train import MIN_CLOSED_PER_CLASS
+from ui.auth import audit
 from ui.context import ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
@@ -65,6 +66,7 @@ def _train(view: ViewContext, data_hash: str) -> bool:
         def progress(fraction: float, step: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=tr(f"risk.step.{step}"))
 
+        audit("train risk model", data_hash=data_hash)
         try:
             service.train_and_save(view.dataset, progress=progress, data_hash=data_hash)
         except DealScopeError as exc:

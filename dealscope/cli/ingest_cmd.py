@@ -81,7 +81,8 @@ def run(args) -> int:
         result = ingest_files(sources, settings)
         default_name = Path(args.files[0]).stem
     else:
-        result = ingest_tables([read_database_table(args.source_db, args.table)], settings)
+        # The operator runs the CLI: any SQLite file it can read is theirs to choose.
+        result = ingest_tables([read_database_table(args.source_db, args.table, None)], settings)
         default_name = args.table
     name = args.dataset or default_name
     if args.save_mapping:

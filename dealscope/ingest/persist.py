@@ -13,8 +13,11 @@ from dealscope.ingest.pipeline import IngestResult
 from dealscope.ingest.settings import IngestSettings
 
 
-def save_result(engine: Engine, name: str, result: IngestResult) -> int:
-    """Write the result as a new version of dataset `name`; refuses when nothing was loaded."""
+def save_result(
+    engine: Engine, name: str, result: IngestResult, saved_by: str | None = None
+) -> int:
+    """Write the result as a new version of dataset `name` (recording who saved it); refuses when
+    nothing was loaded."""
     if result.opportunities.empty:
         counts = result.counts
         raise NoDataError(
@@ -31,6 +34,7 @@ def save_result(engine: Engine, name: str, result: IngestResult) -> int:
         mapping=result.mapping,
         settings=result.settings.to_dict() | {"unknown_stages": result.unknown_stages},
         counts=result.counts,
+        saved_by=saved_by,
     )
 
 
