@@ -302,13 +302,17 @@ def list_datasets(engine: Engine) -> pd.DataFrame:
 
 def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
     """The id of the newest version of dataset `name_or_id` (a name, or an id given as int/digits)."""
-    with engine.connect() as conn:
-        dataset_id = conn.execute(
-            sa.select(datasets.c.id)
-            .where(datasets.c.name == str(name_or_id))
-            .order_by(datasets.c.version.desc())
-            .limit(1)
-        ).scalar()
+    with engine.connect() as conn:  # an int is only ever an id (the CLI's --dataset id:N)
+        dataset_id = (
+            None
+            if isinstance(name_or_id, int)
+            else conn.execute(
+                sa.select(datasets.c.id)
+                .where(datasets.c.name == str(name_or_id))
+                .order_by(datasets.c.version.desc())
+                .limit(1)
+            ).scalar()
+        )
         if dataset_id is None and str(name_or_id).isdigit():
             dataset_id = conn.execute(
                 sa.select(datasets.c.id).where(datasets.c.id == int(name_or_id))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dealscope import store
+from dealscope.cli.common import add_db_option, open_engine, print_json
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser("datasets", help="list stored datasets")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -15,9 +14,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
-
-    frame = store.list_datasets(store.get_engine(args.db))
+    frame = store.list_datasets(open_engine(args.db))
     if args.json:
         print_json({"datasets": frame.to_dict("records")})
     elif frame.empty:

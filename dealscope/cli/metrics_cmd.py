@@ -5,15 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from dealscope import store
+from dealscope.cli.common import DATASET_HELP, add_db_option, dataset_id, open_engine, print_json
 from dealscope.errors import DealScopeError
 from dealscope.metrics.report import build_metrics_document
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser("metrics", help="compute a dataset's metrics")
-    parser.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
+    parser.add_argument("--dataset", required=True, help=DATASET_HELP)
     parser.add_argument("--as-of", help="analysis date, YYYY-MM-DD (default: latest in the data)")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -34,9 +33,8 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
-
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
+    engine = open_engine(args.db)
+    dataset = store.read_dataset(engine, dataset_id(engine, args.dataset))
     document = build_metrics_document(dataset, parse_as_of(args.as_of))
     if args.json:
         print_json(document)
