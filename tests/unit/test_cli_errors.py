@@ -40,7 +40,11 @@ def _cases(tmp_path: Path, export: Path, db_url: str) -> dict[str, list[str]]:
     bad_json = tmp_path / "bad.json"
     bad_json.write_text("{not json", encoding="utf-8")
     wrong_shape = tmp_path / "shape.json"
-    wrong_shape.write_text(json.dumps({"version": 1, "files": 3, "settings": []}), "utf-8")
+    wrong_shape.write_text(json.dumps({"version": 1, "files": 3}), "utf-8")
+    wrong_settings = tmp_path / "settings.json"
+    wrong_settings.write_text(json.dumps({"files": {}, "settings": []}), "utf-8")
+    wrong_columns = tmp_path / "columns.json"
+    wrong_columns.write_text(json.dumps({"files": {"*": {"columns": ["id"]}}}), "utf-8")
     ingest = ["ingest", str(export), "--db", db_url]
     report = ["report", "--dataset", "demo", "--db", db_url]
     return {
@@ -62,6 +66,8 @@ def _cases(tmp_path: Path, export: Path, db_url: str) -> dict[str, list[str]]:
         "ingest --encoding": [*ingest, "--encoding", "utf-9"],
         "ingest --mapping not JSON": [*ingest, "--mapping", str(bad_json)],
         "ingest --mapping wrong shape": [*ingest, "--mapping", str(wrong_shape)],
+        "ingest --mapping settings not an object": [*ingest, "--mapping", str(wrong_settings)],
+        "ingest --mapping columns not an object": [*ingest, "--mapping", str(wrong_columns)],
         "ingest --mapping missing": [*ingest, "--mapping", str(tmp_path / "none.json")],
         "--db unknown scheme": ["datasets", "--db", "nosuchdb://host/x"],
         "--db not a URL": ["datasets", "--db", "not a url"],
@@ -75,6 +81,7 @@ CASES = [
     "report --out folder", "report --out unwritable", "risk score --out folder",
     "ingest --save-mapping folder", "ingest --save-mapping unwritable", "ingest --timezone",
     "ingest --encoding", "ingest --mapping not JSON", "ingest --mapping wrong shape",
+    "ingest --mapping settings not an object", "ingest --mapping columns not an object",
     "ingest --mapping missing", "--db unknown scheme", "--db not a URL", "--dataset id:x",
     "--dataset id:999", "unknown option",
 ]  # fmt: skip
