@@ -84,7 +84,9 @@ def sign_in_gate() -> bool:
         st.button(tr("auth.sign_in"), on_click=st.login, key="auth_sign_in", type="primary")
         return False
     email = st.user.get("email")
-    if not policy.admits(email if isinstance(email, str) else None):
+    # An address the provider says is unverified proves nothing about the allow-list.
+    verified = st.user.get("email_verified") is not False
+    if not verified or not policy.admits(email if isinstance(email, str) else None):
         AUDIT.warning("access refused for %s (not on the allow-list)", email)
         st.error(tr("auth.not_allowed"))
         st.button(tr("auth.sign_out"), on_click=st.logout, key="auth_sign_out_refused")

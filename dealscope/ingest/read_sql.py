@@ -29,8 +29,19 @@ from dealscope.ingest.limits import (
 from dealscope.ingest.rawtable import RawTable, normalise_headers, settled_frame
 
 STRING = pd.StringDtype("pyarrow")
-# The only folder the app's database-table source may open SQLite files in.
+# The only folder the app's database-table source may open SQLite files in (read at call time).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+class _AppData:
+    """Default `sqlite_root`: the module's DATA_DIR when the call is made."""
+
+
+APP_DATA = _AppData()
+
+
+def _root(sqlite_root: Path | None | _AppData) -> Path | None:
+    return DATA_DIR if isinstance(sqlite_root, _AppData) else sqlite_root
 
 
 def sqlite_file(url: str, sqlite_root: Path | None) -> Path | None:
@@ -63,8 +74,8 @@ def sqlite_file(url: str, sqlite_root: Path | None) -> Path | None:
     return resolved
 
 
-def _engine(url: str, sqlite_root: Path | None = DATA_DIR) -> sa.Engine:
-    path = sqlite_file(url, sqlite_root)
+def _engine(url: str, sqlite_root: Path | None | _AppData = APP_DATA) -> sa.Engine:
+    path = sqlite_file(url, _root(sqlite_root))
     if path is not None:  # read-only: the source is never written, and no file is created
         uri = f"file:{quote(str(path))}?mode=ro"
         return sa.create_engine(
@@ -84,7 +95,7 @@ def _safe_url(url: str) -> str:
         return "<invalid URL>"
 
 
-def list_source_tables(url: str, sqlite_root: Path | None = DATA_DIR) -> list[str]:
+def list_source_tables(url: str, sqlite_root: Path | None | _AppData = APP_DATA) -> list[str]:
     """Tables and views the database offers (the only names a user may pick)."""
     engine = _engine(url, sqlite_root)
     try:
@@ -98,7 +109,9 @@ def list_source_tables(url: str, sqlite_root: Path | None = DATA_DIR) -> list[st
         engine.dispose()
 
 
-def read_database_table(url: str, table_name: str, sqlite_root: Path | None = DATA_DIR) -> RawTable:
+def read_database_table(
+    url: str, table_name: str, sqlite_root: Path | None | _AppData = APP_DATA
+) -> RawTable:
     """Read one allowed table or view as text cells; `line` is the row's ordinal (1-based)."""
     allowed = list_source_tables(url, sqlite_root)
     if table_name not in allowed:

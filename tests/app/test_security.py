@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dealscope import store
 from dealscope.i18n import t
+from dealscope.ingest import read_sql
 from tests.app.conftest import APP, APP_TIMEOUT
 from ui.nav import PAGES
 
@@ -97,3 +101,67 @@ def test_signed_in_user_off_the_allow_list_is_refused(demo_db_url, monkeypatch, 
     assert [e.value for e in at.error] == [t("auth.not_allowed", "en")]
     assert not at.metric and not at.dataframe
     assert "access refused for ana@example.com" in caplog.text
+
+
+def test_an_unverified_address_is_refused_even_on_the_allow_list(demo_db_url, monkeypatch):
+    secrets = {"auth": AUTH, "dealscope": {"allowed_domains": ["example.com"]}}
+    user = {"is_logged_in": True, "email": "ana@example.com", "email_verified": False}
+    at = _app(demo_db_url, monkeypatch, secrets=secrets, user=user)
+    assert [e.value for e in at.error] == [t("auth.not_allowed", "en")]
+    assert not at.metric
+
+
+def test_access_policy_matches_emails_and_domains_case_insensitively():
+    from ui.auth import AccessPolicy
+
+    policy = AccessPolicy(True, frozenset({"boss@corp.example"}), frozenset({"example.com"}))
+    assert policy.admits("BOSS@corp.example") and policy.admits("x@Example.com")
+    assert not policy.admits("x@example.com.evil") and not policy.admits("x@sub.example.org")
+    assert not policy.admits(None) and not policy.admits("")
+    assert AccessPolicy(True, frozenset(), frozenset()).admits("anyone@anywhere")
+    assert AccessPolicy(False, frozenset({"a@b"}), frozenset()).admits(None)
+
+
+def _crm_under(data_dir) -> str:
+    data_dir.mkdir(exist_ok=True)
+    source_url = f"sqlite:///{data_dir / 'crm.db'}"
+    engine = sa.create_engine(source_url)
+    pd.DataFrame({"opportunity_id": ["007", "008"], "stage": ["赢单", "输单"]}).to_sql(
+        "deals", engine, index=False
+    )
+    engine.dispose()
+    return source_url
+
+
+def test_configured_table_is_read_and_saved_with_who_saved_it(empty_db_url, monkeypatch, tmp_path,
+                                                               caplog):  # fmt: skip
+    monkeypatch.setattr(read_sql, "DATA_DIR", tmp_path / "data")
+    secrets = {"auth": AUTH, "connections": {"crm": {"url": _crm_under(tmp_path / "data")}}}
+    user = {"is_logged_in": True, "email": "ana@example.com"}
+    at = _app(empty_db_url, monkeypatch, secrets=secrets, user=user, page=DATA)
+    at.radio(key="ingest_source_kind").set_value(t("ingest.source.database", "en")).run()
+    at.button(key="ingest_db_list").click().run()
+    assert at.selectbox(key="ingest_db_table").options == ["deals"]
+    at.button(key="ingest_db_read").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Loaded"] == "2"
+    at.text_input(key="ingest_name").set_value("crm").run()
+    with caplog.at_level(logging.INFO, logger="dealscope.audit"):
+        at.button(key="ingest_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = store.list_datasets(store.get_engine(empty_db_url))
+    assert saved[["name", "saved_by"]].to_dict("records") == [
+        {"name": "crm", "saved_by": "ana@example.com"}
+    ]
+    assert "save dataset by ana@example.com" in caplog.text
+
+
+def test_a_configured_sqlite_file_outside_data_is_refused(empty_db_url, monkeypatch, tmp_path):
+    monkeypatch.setattr(read_sql, "DATA_DIR", tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    secrets = {"connections": {"crm": {"url": _crm_under(tmp_path / "elsewhere")}}}
+    at = _app(empty_db_url, monkeypatch, secrets=secrets, page=DATA)
+    at.radio(key="ingest_source_kind").set_value(t("ingest.source.database", "en")).run()
+    at.button(key="ingest_db_list").click().run()
+    assert not at.exception
+    assert any("only be read from the server's data/ folder" in e.value for e in at.error)
