@@ -76,7 +76,8 @@ def sign_in_gate() -> bool:
     """Draw the sign-in screen or the open-server notice; True when the pages may be shown."""
     policy = access_policy()
     if not policy.sign_in:
-        st.sidebar.warning(tr("auth.open_notice"))
+        # A caption, not a warning box: pages own the sidebar warnings (filters from links).
+        st.sidebar.caption(f"⚠️ {tr('auth.open_notice')}")
         return True
     if not _signed_in():
         st.title(tr("app.title"))
