@@ -13,6 +13,7 @@ import openpyxl.xml
 import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from openpyxl.worksheet import _reader as sheet_reader
 from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
 
@@ -132,19 +133,69 @@ class _GuardedParser(WorkSheetParser):
         self.current_row = -1
         self.uncached_formulas: list[tuple[int, int, str]] = []
 
+    def parse(self):
+        """openpyxl's WorkSheetParser.parse (3.1.5), with start events: the cells of a row are
+        counted as their tags open, so a row of millions of <c/> is refused before its element
+        tree is built (the end-event parser only sees a row once all its children exist)."""
+        r = sheet_reader
+        dispatcher = {
+            r.COL_TAG: self.parse_column_dimensions, r.PROT_TAG: self.parse_sheet_protection,
+            r.EXT_TAG: self.parse_extensions, r.CF_TAG: self.parse_formatting,
+            r.LEGACY_TAG: self.parse_legacy, r.ROW_BREAK_TAG: self.parse_row_breaks,
+            r.COL_BREAK_TAG: self.parse_col_breaks, r.CUSTOM_VIEWS_TAG: self.parse_custom_views,
+        }  # fmt: skip
+        properties = {
+            r.PRINT_TAG: ("print_options", r.PrintOptions),
+            r.MARGINS_TAG: ("page_margins", r.PageMargins),
+            r.PAGE_TAG: ("page_setup", r.PrintPageSetup),
+            r.HEADER_TAG: ("HeaderFooter", r.HeaderFooter),
+            r.FILTER_TAG: ("auto_filter", r.AutoFilter),
+            r.VALIDATION_TAG: ("data_validations", r.DataValidationList),
+            r.PROPERTIES_TAG: ("sheet_properties", r.WorksheetProperties),
+            r.VIEWS_TAG: ("views", r.SheetViewList),
+            r.FORMAT_TAG: ("sheet_format", r.SheetFormatProperties),
+            r.SCENARIOS_TAG: ("scenarios", r.ScenarioList),
+            r.TABLE_TAG: ("tables", r.TablePartList),
+            r.HYPERLINK_TAG: ("hyperlinks", r.HyperlinkList),
+            r.MERGE_TAG: ("merged_cells", r.MergeCells),
+        }
+        opened = 0
+        for event, element in r.iterparse(self.source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == r.CELL_TAG:
+                    opened += 1
+                    if opened > MAX_COLUMNS:
+                        self._too_wide(opened)
+                elif tag == r.ROW_TAG:
+                    opened = 0
+                continue
+            if tag in dispatcher:
+                dispatcher[tag](element)
+                element.clear()
+            elif tag in properties:
+                name, kind = properties[tag]
+                setattr(self, name, kind.from_tree(element))
+                element.clear()
+            elif tag == r.ROW_TAG:
+                row = self.parse_row(element)
+                element.clear()
+                yield row
+
+    def _too_wide(self, columns: int):
+        raise LimitExceeded(
+            f"{self.label}: "
+            + limit_message("The column count", columns, MAX_COLUMNS, "columns",
+                            "Delete the unused columns to the right of your data and save again.")
+        )  # fmt: skip
+
     def parse_cell(self, element):
         cell = super().parse_cell(element)
         if cell["row"] != self.current_row:
             self.current_row, self.cells_in_row = cell["row"], 0
         self.cells_in_row += 1
         if cell["column"] > MAX_COLUMNS or self.cells_in_row > MAX_COLUMNS:
-            raise LimitExceeded(
-                f"{self.label}: "
-                + limit_message(
-                    "The column count", max(cell["column"], self.cells_in_row), MAX_COLUMNS,
-                    "columns", "Delete the unused columns to the right of your data and save again.",
-                )
-            )  # fmt: skip
+            self._too_wide(max(cell["column"], self.cells_in_row))
         if cell["value"] is None and (formula := element.find(FORMULA_TAG)) is not None:
             text = formula.text or ("(shared formula)" if formula.get("t") == "shared" else "")
             self.uncached_formulas.append((cell["row"], cell["column"], f"={text}"))

@@ -154,3 +154,11 @@ def test_uncached_formula_flagged_when_the_sheet_part_has_another_name():
         {"row": 0, "column": "amount", "code": "formula-not-evaluated", "value": "B2 =1+1"}
     ]
     assert table.data["amount"].tolist() == ["", "5"]
+
+
+def test_a_row_of_thousands_of_cells_is_refused_as_its_cells_open():
+    data = xlsx_bytes([["id", "stage"], ["1", "Won"]])
+    wide_row = b'<row r="3">' + b"<c/>" * 5000 + b"</row></sheetData>"
+    data = _replace_in_sheet(data, b"</sheetData>", wide_row)
+    with pytest.raises(LimitExceeded, match="The column count is 2,001 columns"):
+        read_xlsx_bytes(data, "wide.xlsx")
