@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# The interface the server binds (.streamlit/config.toml: 127.0.0.1); docs/DEPLOY.md before 0.0.0.0.
+ADDRESS ?= $(if $(STREAMLIT_SERVER_ADDRESS),$(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 DB_URL ?= $(if $(DEALSCOPE_DB_URL),$(DEALSCOPE_DB_URL),sqlite:///data/dealscope.db)
 # One OpenMP thread: multi-threaded scikit-learn fits stall at random on 2-core machines.
 export OMP_NUM_THREADS ?= 1
@@ -34,7 +36,7 @@ chromium:
 
 run: install
 	$(PY) -m dealscope demo --if-absent --db "$(DB_URL)"
-	DEALSCOPE_DB_URL="$(DB_URL)" $(PY) -m streamlit run app.py --server.headless true --server.port $(PORT)
+	DEALSCOPE_DB_URL="$(DB_URL)" $(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -99,6 +99,7 @@ datasets = sa.Table(
     sa.Column("rows_excluded", sa.Integer, nullable=False),
     sa.Column("opportunity_count", sa.Integer, nullable=False),
     sa.Column("stage_event_count", sa.Integer, nullable=False),
+    sa.Column("saved_by", sa.String(320), nullable=True),  # who saved it; see _upgrade_schema
     sa.UniqueConstraint("name", "version", name="uq_dataset_name_version"),
 )
 
@@ -360,7 +361,7 @@ def _upgrade_schema(engine: Engine) -> None:
     """
     inspector = sa.inspect(engine)
     missing = {}
-    for table in (opportunities, stage_events):
+    for table in (opportunities, stage_events, datasets):
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing[table.name] = [c for c in table.columns if c.name not in present and c.nullable]
     if not any(missing.values()):
@@ -414,6 +415,18 @@ def _check_name(name: object) -> str:
             "use printable characters only."
         )
     return name
+
+
+def _select_all(engine: Engine, table: sa.Table) -> sa.Select:
+    """SELECT of every column, columns a read-only role could not add read as nulls."""
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    return sa.select(*(sa.null().label(c.name) if c.name in absent else c for c in table.columns))
+
+
+def _present(engine: Engine, table: sa.Table, **values) -> dict:
+    """`values` without the columns the database lacks (a role that could not add them)."""
+    absent = _MISSING_COLUMNS.get(engine, {}).get(table.name, set())
+    return {key: value for key, value in values.items() if key not in absent}
 
 
 # ---- Arrow I/O (ADBC) ---------------------------------------------------------------------------
@@ -637,6 +650,7 @@ def write_dataset(
     mapping: dict | None = None,
     settings: dict | None = None,
     counts: dict | None = None,
+    saved_by: str | None = None,
 ) -> int:
     """Store a new version of dataset `name` in one transaction and return its id.
 
@@ -667,7 +681,7 @@ def write_dataset(
         source_files=source_files,
         mapping=mapping,
         settings=settings,
-    )
+    ) | _present(engine, datasets, saved_by=saved_by)
     frames = {opportunities.name: opps, stage_events.name: events, stages.name: stage_table}
     with _store_errors(engine, " Nothing was saved."):
         dataset_id = (_write_arrow if _arrow_backend(engine) else _write_core)(engine, row, frames)
@@ -679,19 +693,21 @@ def write_dataset(
 def list_datasets(engine: Engine) -> pd.DataFrame:
     """All stored datasets, newest first: id, name, version, created_at, source_files (list), counts."""
     with _store_errors(engine), engine.connect() as conn:
-        rows = conn.execute(sa.select(datasets).order_by(datasets.c.id.desc())).mappings().all()
+        rows = conn.execute(_select_all(engine, datasets).order_by(datasets.c.id.desc()))
+        rows = rows.mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in datasets.columns])
     frame["source_files"] = frame["source_files"].map(json.loads)
     return frame
 
 
 def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
-    """The id of the newest version of dataset `name_or_id` (a name, or an id given as int/digits)."""
+    """The id of the newest version of dataset `name_or_id`: an int is only ever an id (the CLI's
+    `--dataset id:N`, the app's ?dataset=N); a string is a name, or digits naming no dataset an id."""
     key = str(name_or_id)
     dataset_id = None
     with _store_errors(engine), engine.connect() as conn:
         # A name no backend can store matches nothing (PostgreSQL would reject the NUL outright).
-        if len(key) <= MAX_NAME_LENGTH and "\x00" not in key:
+        if not isinstance(name_or_id, int) and len(key) <= MAX_NAME_LENGTH and "\x00" not in key:
             dataset_id = conn.execute(
                 sa.select(datasets.c.id)
                 .where(datasets.c.name == key)
@@ -714,7 +730,9 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     """The datasets row of `dataset_id` with its JSON fields decoded."""
     with _store_errors(engine), engine.connect() as conn:
         row = (
-            conn.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).mappings().first()
+            conn.execute(_select_all(engine, datasets).where(datasets.c.id == dataset_id))
+            .mappings()
+            .first()
         )
     if row is None:
         raise DatasetNotFound(f"No dataset with id {dataset_id}.")

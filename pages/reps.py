@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dealscope.formatting import escape_markdown
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING
 from ui.activity import render_rep_activity
 from ui.frame import require_frame
@@ -33,7 +34,7 @@ if view is not None:
             start=start.date(),
             end=(end - pd.Timedelta(days=1)).date(),
             cutoff=reps.cutoff.strftime("%Y-%m-%d %H:%M"),
-            currency=reps.currency or "—",
+            currency=escape_markdown(reps.currency) if reps.currency else "—",
             min_closed=MIN_CLOSED_FOR_RANKING,
         )
     )

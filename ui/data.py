@@ -8,6 +8,7 @@ import streamlit as st
 from dealscope import store
 from dealscope.errors import DealScopeError
 from dealscope.formatting import escape_markdown
+from ui.auth import audit
 from ui.loaders import clear_caches, get_engine
 from ui.state import tr
 
@@ -46,6 +47,7 @@ def render_manage(datasets: pd.DataFrame, db_url: str) -> None:
         left, right = st.columns(2)
         new_name = left.text_input(tr("data.manage.new_name"), key="data_rename_to")
         if left.button(tr("data.manage.rename"), key="data_rename", disabled=not new_name.strip()):
+            audit("rename dataset", name=name, new_name=new_name.strip())
             _run(lambda engine: store.rename_dataset(engine, name, new_name), db_url,
                  tr("data.manage.renamed", name=escape_markdown(name), new_name=escape_markdown(new_name.strip()), versions=versions))  # fmt: skip
         confirm = right.checkbox(
@@ -55,6 +57,7 @@ def render_manage(datasets: pd.DataFrame, db_url: str) -> None:
         if right.button(
             tr("data.manage.delete"), key="data_delete", type="primary", disabled=not confirm
         ):
+            audit("delete dataset", name=name, versions=versions)
             _run(lambda engine: store.delete_dataset(engine, name), db_url,
                  tr("data.manage.deleted", name=escape_markdown(name), versions=versions))  # fmt: skip
     done = st.session_state.pop(_MANAGED, None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dealscope.errors import StoreUnavailable
+from ui.auth import sign_in_gate
 from ui.loaders import clear_caches, database_url
 from ui.nav import build_pages
 from ui.sidebar import init_language, render_sidebar
@@ -25,7 +26,10 @@ def render_frame() -> None:
     """Page config, language, navigation and sidebar; then the selected page inside the frame."""
     st.set_page_config(page_title="DealScope", page_icon="📊", layout="wide")
     init_language()
-    page = st.navigation(build_pages())
+    admitted = sign_in_gate()  # before anything that shows data (ui/auth.py)
+    page = st.navigation(build_pages(), position="sidebar" if admitted else "hidden")
+    if not admitted:
+        return
     st.sidebar.title(tr("app.title"))
     try:
         render_sidebar(database_url())

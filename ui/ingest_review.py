@@ -20,6 +20,7 @@ from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import TARGETS
 from dealscope.ingest.validate import DUPLICATE_POLICIES
 from dealscope.model import STATUSES
+from ui.auth import audit, current_user
 from ui.ingest_mapping import clear_mapping_needed, mark_mapping_needed
 from ui.ingest_source import PendingSource
 from ui.loaders import clear_caches, get_engine
@@ -253,12 +254,13 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
     if st.button(tr("ingest.save"), type="primary", key="ingest_save", disabled=not name.strip()):
         with st.status(tr("ingest.progress.saving")) as status:
             try:
-                dataset_id = save_result(get_engine(db_url), name.strip(), result)
+                dataset_id = save_result(get_engine(db_url), name.strip(), result, current_user())
             except DealScopeError as exc:
                 status.update(state="error")
                 st.error(tr("ingest.error", detail=escape_markdown(exc)))
                 return
             status.update(label=tr("ingest.progress.saved"), state="complete")
+        audit("save dataset", name=name.strip(), dataset_id=dataset_id)
         clear_caches()
         st.session_state[_SAVED] = {"name": name.strip(), "id": dataset_id, **result.counts}
         start_training(db_url, dataset_id)

@@ -1,9 +1,16 @@
 """Data page, step 1: choose what to bring in — uploaded files (with a sheet per workbook) or a
-table from a database (picked from the database's own list; never SQL text)."""
+table from a database (picked from the database's own list; never SQL text).
+
+Databases come from the server's configuration only: the named `[connections.<name>]` tables of
+`.streamlit/secrets.toml` that have a `url` (as st.connection reads them). A typed URL is offered
+only when the server sets `[dealscope] allow_database_url = true`; SQLite files open only from
+data/ either way (dealscope.ingest.read_sql). With neither, the database source is not offered.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -15,6 +22,7 @@ from dealscope.ingest.pipeline import SourceFile
 from dealscope.ingest.read_sql import list_source_tables
 from dealscope.ingest.read_xlsx import list_sheets
 from dealscope.ingest.sniff import ZIP_MAGIC
+from ui.auth import secret_section
 from ui.state import tr
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls"]  # refused ones get a clear message
@@ -48,7 +56,8 @@ def choose_source() -> PendingSource | None:
     """Render the source chooser; the chosen files or table, or None while nothing is chosen."""
     # Options are the translated labels themselves (a session-dependent format_func cannot be
     # evaluated outside a script run, e.g. by AppTest).
-    labels = {tr(f"ingest.source.{k}"): k for k in ("files", "database")}
+    kinds = ("files", "database") if database_choices() or typed_url_allowed() else ("files",)
+    labels = {tr(f"ingest.source.{k}"): k for k in kinds}
     kind = labels.get(
         st.radio(tr("ingest.source.kind"), list(labels), horizontal=True, key="ingest_source_kind"),
         "files",
@@ -92,8 +101,35 @@ def _choose_files() -> PendingSource | None:
     return PendingSource("files", files=files)
 
 
+def database_choices() -> dict[str, str]:
+    """Connection name -> URL for every `[connections.<name>]` with a `url` in the secrets."""
+    connections = secret_section("connections")
+    return {
+        str(name): str(settings["url"])
+        for name, settings in connections.items()
+        if isinstance(settings, Mapping) and settings.get("url")
+    }
+
+
+def typed_url_allowed() -> bool:
+    """Whether the server lets visitors type a database URL (off unless configured)."""
+    return secret_section("dealscope").get("allow_database_url") is True
+
+
+def _chosen_url() -> str | None:
+    """The URL of the configured connection picked by name (the URL itself is never shown), or a
+    typed one when the server allows it."""
+    choices = database_choices()
+    typed_label = tr("auth.db.typed_url")
+    options = list(choices) + ([typed_label] if typed_url_allowed() else [])
+    picked = st.selectbox(tr("auth.db.connection"), options, key="ingest_db_connection")
+    if picked in choices:
+        return choices[picked]
+    return st.text_input(tr("ingest.db.url"), key="ingest_db_url", help=tr("ingest.db.url_help"))
+
+
 def _choose_table() -> PendingSource | None:
-    url = st.text_input(tr("ingest.db.url"), key="ingest_db_url", help=tr("ingest.db.url_help"))
+    url = _chosen_url()
     if st.button(tr("ingest.db.list"), key="ingest_db_list", disabled=not url):
         try:
             st.session_state[_TABLES] = (url, list_source_tables(url))

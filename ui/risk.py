@@ -19,7 +19,7 @@ from dealscope.risk.train import MIN_CLOSED_PER_CLASS
 from ui.context import ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
-from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, training_registry
+from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, start_training, training_registry
 
 TABLE_COLUMNS = (
     "opportunity_id",
@@ -103,7 +103,7 @@ def model_status(view: ViewContext, start: bool = True) -> tuple[tuple | None, s
     if job is None:
         if not start:
             return None, "no_model"
-        job = jobs.start(view.db_url, view.dataset.id)
+        job = start_training(view.db_url, view.dataset.id)
     return None, job.state if job.state != RUNNING else "training"
 
 

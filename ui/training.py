@@ -17,6 +17,7 @@ from dealscope import store
 from dealscope.errors import DealScopeError
 from dealscope.risk import service
 from dealscope.risk.train import InsufficientData
+from ui.auth import audit
 
 RUNNING, DONE, FAILED, INSUFFICIENT = "running", "done", "failed", "insufficient"
 
@@ -93,5 +94,7 @@ def training_registry() -> TrainingRegistry:
 
 
 def start_training(db_url: str, dataset_id: int) -> TrainingJob:
-    """Train the dataset's risk model in the background (called after a successful save)."""
+    """Train the dataset's risk model in the background (after a save, or when the Risk page finds
+    no usable model); logged on the audit logger with the session's user."""
+    audit("train risk model", dataset_id=dataset_id)
     return training_registry().start(db_url, dataset_id)

@@ -7,8 +7,6 @@ as one actionable line with exit code 2; `--json` output is one JSON object on s
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
 from dealscope.cli import (
@@ -20,31 +18,28 @@ from dealscope.cli import (
     report_cmd,
     risk_cmd,
 )
+from dealscope.cli.common import OneLineParser, add_db_option, print_json
 from dealscope.errors import DealScopeError
 
-COMMAND_MODULES = (demo_cmd, datasets_cmd, metrics_cmd, risk_cmd, ingest_cmd, report_cmd)
-COMMAND_MODULES += (activities_cmd,)  # issue 18: follow-up records
+__all__ = ["add_db_option", "build_parser", "main", "print_json"]  # helpers live in cli.common
+
+COMMAND_MODULES = (
+    demo_cmd,
+    datasets_cmd,
+    metrics_cmd,
+    risk_cmd,
+    ingest_cmd,
+    activities_cmd,
+    report_cmd,
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m dealscope", description=__doc__.splitlines()[0]
-    )
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m dealscope", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", help="SQLAlchemy URL (default: $DEALSCOPE_DB_URL, else sqlite:///data/dealscope.db)"
-    )
-
-
-def print_json(document: dict) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,5 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except DealScopeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file the OS refused after the checks (disk full, raced away …)
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

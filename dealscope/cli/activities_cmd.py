@@ -12,29 +12,36 @@ from pathlib import Path
 from dealscope import store
 from dealscope.activity.ingest import DEFAULT_TIMEZONE, ingest_activity_files
 from dealscope.activity.store import write_activities
+from dealscope.cli.common import (
+    DATASET_HELP,
+    add_db_option,
+    dataset_id,
+    open_engine,
+    print_json,
+    time_zone,
+)
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser(
         "ingest-activities",
         help="load activity exports (Salesforce / HubSpot / Pipedrive / 跟进记录) into a dataset",
     )
     parser.add_argument("files", nargs="+", help="CSV or XLSX activity exports")
-    parser.add_argument("--dataset", required=True, help="stored dataset the activities belong to")
-    parser.add_argument("--timezone", default=None, help="zone of naive times (default: dataset's)")
+    parser.add_argument("--dataset", required=True, help=DATASET_HELP)
+    parser.add_argument(
+        "--timezone", default=None, type=time_zone, help="zone of naive times (default: dataset's)"
+    )
     parser.add_argument("--json", action="store_true", help="print the load report as JSON")
     add_db_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
     from dealscope.ingest.errors import SourceError
 
-    engine = store.get_engine(args.db)
-    dataset = store.read_dataset(engine, args.dataset)
+    engine = open_engine(args.db)
+    dataset = store.read_dataset(engine, dataset_id(engine, args.dataset))
     sources = []
     for name in args.files:
         path = Path(name)

@@ -6,6 +6,7 @@ import json
 import sys
 
 from dealscope import store
+from dealscope.cli.common import DATASET_HELP, add_db_option, dataset_id, open_engine, print_json
 from dealscope.errors import DealScopeError
 
 # Columns stored as JSON text; `--json` prints them as objects, not strings.
@@ -13,20 +14,18 @@ JSON_COLUMNS = ("mapping", "settings")
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser("datasets", help="list, rename or delete stored datasets")
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
     commands = parser.add_subparsers(dest="datasets_command")
     rename = commands.add_parser("rename", help="rename a dataset (every version)")
-    rename.add_argument("dataset", help="dataset name or id")
+    rename.add_argument("dataset", help=DATASET_HELP)
     rename.add_argument("new_name", help="the new name")
     add_db_option(rename)
     rename.set_defaults(handler=run_rename)
     delete = commands.add_parser("delete", help="delete a dataset (every version and its rows)")
-    delete.add_argument("dataset", help="dataset name or id")
+    delete.add_argument("dataset", help=DATASET_HELP)
     delete.add_argument("--yes", action="store_true", help="confirm without asking")
     add_db_option(delete)
     delete.set_defaults(handler=run_delete)
@@ -44,9 +43,7 @@ def listing_document(engine) -> dict:
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
-
-    engine = store.get_engine(args.db)
+    engine = open_engine(args.db)
     if args.json:
         print_json(listing_document(engine))
         return 0
@@ -60,13 +57,14 @@ def run(args) -> int:
 
 
 def run_rename(args) -> int:
-    renamed = store.rename_dataset(store.get_engine(args.db), args.dataset, args.new_name)
+    engine = open_engine(args.db)
+    renamed = store.rename_dataset(engine, dataset_id(engine, args.dataset), args.new_name)
     print(f"renamed {args.dataset!r} to {args.new_name.strip()!r} ({renamed} versions)")
     return 0
 
 
 def run_delete(args) -> int:
-    engine = store.get_engine(args.db)
+    engine = open_engine(args.db)
     if not args.yes:
         if not sys.stdin.isatty():
             raise DealScopeError(
@@ -77,6 +75,6 @@ def run_delete(args) -> int:
         if answer.strip().lower() != "yes":
             print("nothing deleted")
             return 1
-    deleted = store.delete_dataset(engine, args.dataset)
+    deleted = store.delete_dataset(engine, dataset_id(engine, args.dataset))
     print(f"deleted dataset {args.dataset!r} ({deleted} versions)")
     return 0

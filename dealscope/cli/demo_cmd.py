@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dealscope import store
+from dealscope.cli.common import add_db_option, open_engine
 from dealscope.demo import DEMO_DATASET, write_demo
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser("demo", help="write the demo dataset")
     add_db_option(parser)
     parser.add_argument(
@@ -18,7 +17,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    engine = store.get_engine(args.db)
+    engine = open_engine(args.db)
     if args.if_absent and store.dataset_exists(engine, DEMO_DATASET):
         print(f"dataset {DEMO_DATASET!r} already present; nothing to do")
         return 0

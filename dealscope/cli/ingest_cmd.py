@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dealscope import store
+from dealscope.cli.common import (
+    add_db_option,
+    encoding,
+    open_engine,
+    print_json,
+    time_zone,
+    writable_file,
+)
 from dealscope.ingest.errors import UploadError
 from dealscope.ingest.persist import load_mapping_file, mapping_document, save_result
 from dealscope.ingest.pipeline import SourceFile, ingest_files, ingest_tables
@@ -17,20 +24,24 @@ REJECT_FIELDS = ("file", "sheet", "line", "column", "value", "reason", "outcome"
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-
     parser = subparsers.add_parser("ingest", help="load CRM exports (CSV/XLSX) as a dataset")
     parser.add_argument("files", nargs="*", metavar="FILE", help="CSV or XLSX files (one dataset)")
     parser.add_argument("--dataset", help="dataset name (default: the first file's stem)")
     parser.add_argument(
         "--mapping", help="mapping JSON file (from --save-mapping or the Data page)"
     )
-    parser.add_argument("--save-mapping", metavar="FILE", help="write the mapping used to FILE")
+    parser.add_argument(
+        "--save-mapping", metavar="FILE", type=writable_file, help="write the mapping used to FILE"
+    )
     parser.add_argument("--source-db", metavar="URL", help="read a table from this database")
     parser.add_argument("--table", help="table or view of --source-db (from its own list)")
     parser.add_argument("--sheet", help="XLSX sheet to read (default: the first visible one)")
-    parser.add_argument("--encoding", help="force the CSV text encoding (e.g. gb18030)")
-    parser.add_argument("--timezone", help="declared time zone (default Asia/Shanghai)")
+    parser.add_argument(
+        "--encoding", type=encoding, help="force the CSV text encoding (e.g. gb18030)"
+    )
+    parser.add_argument(
+        "--timezone", type=time_zone, help="declared time zone (default Asia/Shanghai)"
+    )
     order = parser.add_mutually_exclusive_group()
     order.add_argument("--day-first", dest="day_first", action="store_true", default=None)
     order.add_argument("--month-first", dest="day_first", action="store_false")
@@ -66,8 +77,6 @@ def _settings(args) -> IngestSettings:
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
-
     if not args.files and not (args.source_db and args.table):
         raise UploadError("Give FILE(s) to ingest, or --source-db URL with --table NAME.")
     settings = _settings(args)
@@ -81,7 +90,8 @@ def run(args) -> int:
         result = ingest_files(sources, settings)
         default_name = Path(args.files[0]).stem
     else:
-        result = ingest_tables([read_database_table(args.source_db, args.table)], settings)
+        # The operator runs the CLI: any SQLite file it can read is theirs to choose.
+        result = ingest_tables([read_database_table(args.source_db, args.table, None)], settings)
         default_name = args.table
     name = args.dataset or default_name
     if args.save_mapping:
@@ -90,7 +100,7 @@ def run(args) -> int:
         )
     dataset_id = None
     if not result.opportunities.empty:
-        dataset_id = save_result(store.get_engine(args.db), name, result)
+        dataset_id = save_result(open_engine(args.db), name, result)
     document = result_document(result, name, dataset_id)
     if args.json:
         print_json(document)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dealscope import store
+from dealscope.cli.common import (
+    DATASET_HELP,
+    add_as_of_option,
+    add_db_option,
+    load_for_analysis,
+    print_json,
+    writable_file,
+)
 from dealscope.errors import DealScopeError
 from dealscope.i18n import LANGUAGES
 from dealscope.report.assemble import build_weekly_report, key_figures
@@ -15,19 +22,18 @@ RENDERERS = {".html": render_html, ".htm": render_html, ".md": render_markdown}
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-    from dealscope.cli.metrics_cmd import add_as_of_option
-
     parser = subparsers.add_parser("report", help="write the weekly review (HTML or Markdown)")
-    parser.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
+    parser.add_argument("--dataset", required=True, help=DATASET_HELP)
     parser.add_argument(
         "--week", help="ISO week YYYY-Www (default: the last complete week of the data)"
     )
     parser.add_argument(
-        "--compare-to", help="an earlier export (dataset name or id) for the two-snapshot diff"
+        "--compare-to", help="an earlier export (id:N or a name) for the two-snapshot diff"
     )
     parser.add_argument("--lang", choices=LANGUAGES, default="zh-CN", help="report language")
-    parser.add_argument("--out", required=True, help="output file: FILE.html or FILE.md")
+    parser.add_argument(
+        "--out", required=True, type=writable_file, help="output file: FILE.html or FILE.md"
+    )
     add_as_of_option(parser)
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print the key figures as JSON")
@@ -38,20 +44,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from dealscope.cli import print_json
-
     out = Path(args.out)
     renderer = RENDERERS.get(out.suffix.lower())
     if renderer is None:
         raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
-    from dealscope.cli.metrics_cmd import load_for_analysis
-
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
-    compare = (
-        store.read_dataset(store.get_engine(args.db), args.compare_to).settled()
-        if args.compare_to
-        else None
-    )
+    compare = load_for_analysis(args.db, args.compare_to, None) if args.compare_to else None
     risk_model, risk_status = _stored_model(dataset, args.model_dir)
     document = build_weekly_report(
         dataset, args.week, compare, risk_model=risk_model, risk_status=risk_status

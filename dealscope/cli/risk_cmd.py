@@ -5,7 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dealscope.cli.metrics_cmd import load_for_analysis
+from dealscope.cli.common import (
+    DATASET_HELP,
+    add_as_of_option,
+    add_db_option,
+    load_for_analysis,
+    print_json,
+    writable_file,
+)
+from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
 from dealscope.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
@@ -15,15 +23,12 @@ from dealscope.risk.train import train_summary
 
 
 def register(subparsers) -> None:
-    from dealscope.cli import add_db_option
-    from dealscope.cli.metrics_cmd import add_as_of_option
-
     parser = subparsers.add_parser("risk", help="train the churn-risk model or score open deals")
     commands = parser.add_subparsers(dest="risk_command", required=True)
     train = commands.add_parser("train", help="backtest, train and save the model")
     score = commands.add_parser("score", help="write p_lost, tier and reasons of every open deal")
     for sub in (train, score):
-        sub.add_argument("--dataset", required=True, help="dataset name (newest version) or id")
+        sub.add_argument("--dataset", required=True, help=DATASET_HELP)
         sub.add_argument(
             "--model-dir", help="model folder (default: $DEALSCOPE_MODEL_DIR, else models/)"
         )
@@ -31,7 +36,7 @@ def register(subparsers) -> None:
         add_as_of_option(sub)
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(handler=run_train)
-    score.add_argument("--out", required=True, help="CSV file to write")
+    score.add_argument("--out", required=True, type=writable_file, help="CSV file to write")
     score.add_argument(
         "--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="reasons' language"
     )
@@ -42,8 +47,6 @@ def register(subparsers) -> None:
 
 
 def run_train(args) -> int:
-    from dealscope.cli import print_json
-
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     summary = train_summary(train_and_save(dataset, args.model_dir).card)
     if args.json:
@@ -72,8 +75,6 @@ def run_score(args) -> int:
     try:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))
     except OSError as exc:
-        from dealscope.errors import DealScopeError
-
         raise DealScopeError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     print(f"wrote {len(table)} open opportunities to {args.out}", file=sys.stderr)
     return 0

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dealscope.ingest.errors import LimitExceeded
+
+TEXT = pd.StringDtype("pyarrow")
+
 MB = 1024 * 1024
 
 # The largest upload accepted (bytes). Streamlit's own server.maxUploadSize is set to match.
@@ -10,6 +18,23 @@ MAX_UPLOAD_BYTES = 200 * MB
 MAX_XLSX_UNCOMPRESSED_BYTES = 200 * MB
 MAX_XLSX_COMPRESSION_RATIO = 100
 MAX_XLSX_ENTRIES = 10_000
+# An XLSX sheet's used range (rows × columns up to the last value) is laid out as a grid only when
+# it is at most MAX_XLSX_GRID_CELLS, and, above XLSX_SPARSE_FLOOR_CELLS, at most
+# XLSX_MAX_CELLS_PER_VALUE cells per cell holding a value. Checked row by row as the sheet streams,
+# so a 5 KB file with one cell at A1048576 or XFD1048576 is refused before anything is allocated.
+MAX_XLSX_GRID_CELLS = 60_000_000
+XLSX_SPARSE_FLOOR_CELLS = 500_000
+XLSX_MAX_CELLS_PER_VALUE = 20
+# Header names longer than this are refused: a name is repeated in every row's `extra` JSON, so a
+# 1 MB header made a 1.1 MB CSV ask for a 6.9 GiB allocation. Real column names are far shorter.
+MAX_HEADER_CHARS = 256
+# Longest cell accepted (characters). 1 MB notes are data (RELIABILITY X13); beyond this the file
+# is refused instead of multiplying memory in every text pass.
+MAX_CELL_CHARS = 2_000_000
+# Header characters × data rows (what the kept-verbatim `extra` JSON repeats) may not exceed
+# HEADER_EXPANSION_PER_BYTE × the file's bytes, above a floor of HEADER_EXPANSION_FLOOR_CHARS.
+HEADER_EXPANSION_PER_BYTE = 16
+HEADER_EXPANSION_FLOOR_CHARS = 40_000_000
 # Data rows per file; beyond this the file is refused rather than half-loaded. Sized for the stage
 # history of 1M deals (~5 entries each); uploads are bounded by MAX_UPLOAD_BYTES first.
 MAX_ROWS = 6_000_000
@@ -36,3 +61,38 @@ DISPLAY_CELL_CHARS = 200
 def limit_message(what: str, actual: float, limit: float, unit: str, fix: str) -> str:
     """One sentence: which limit, the actual value, the limit, and what to do."""
     return f"{what} is {actual:,.0f} {unit}, above the limit of {limit:,.0f} {unit}. {fix}"
+
+
+def check_header_lengths(label: str, headers: list[object]) -> None:
+    """Refuse a header name above MAX_HEADER_CHARS (checked before the rows are parsed)."""
+    lengths = [len(str(name)) for name in headers if name is not None]
+    longest = max(lengths, default=0)
+    if longest > MAX_HEADER_CHARS:
+        column = lengths.index(longest) + 1
+        raise LimitExceeded(
+            f"{label}: column {column}: "
+            + limit_message("The header name", longest, MAX_HEADER_CHARS, "characters",
+                            "Shorten the column name in the header row and save again.")
+        )  # fmt: skip
+
+
+def check_cell_lengths(label: str, data: pd.DataFrame, file_bytes: int) -> None:
+    """Refuse cells above MAX_CELL_CHARS and headers that the rows would repeat beyond the
+    expansion budget (one vectorised length pass per column; nothing is copied)."""
+    for column in data.columns:
+        cells = data[column]
+        longest = int(pc.max(pc.utf8_length(pa.array(cells.astype(TEXT).array))).as_py() or 0)
+        if longest > MAX_CELL_CHARS:
+            raise LimitExceeded(
+                f"{label}: column {str(column)[:80]!r}: "
+                + limit_message("The longest cell", longest, MAX_CELL_CHARS, "characters",
+                                "Shorten that text (or move it to a separate file) and save again.")
+            )  # fmt: skip
+    expansion = sum(len(str(name)) for name in data.columns) * len(data)
+    allowed = max(HEADER_EXPANSION_FLOOR_CHARS, HEADER_EXPANSION_PER_BYTE * file_bytes)
+    if expansion > allowed:
+        raise LimitExceeded(
+            f"{label}: "
+            + limit_message("The header names repeated over every row", expansion, allowed,
+                            "characters", "Shorten the column names or split the file.")
+        )  # fmt: skip

@@ -13,8 +13,11 @@ from dealscope.ingest.pipeline import IngestResult
 from dealscope.ingest.settings import IngestSettings
 
 
-def save_result(engine: Engine, name: str, result: IngestResult) -> int:
-    """Write the result as a new version of dataset `name`; refuses when nothing was loaded."""
+def save_result(
+    engine: Engine, name: str, result: IngestResult, saved_by: str | None = None
+) -> int:
+    """Write the result as a new version of dataset `name` (recording who saved it); refuses when
+    nothing was loaded."""
     if result.opportunities.empty:
         counts = result.counts
         raise NoDataError(
@@ -31,6 +34,7 @@ def save_result(engine: Engine, name: str, result: IngestResult) -> int:
         mapping=result.mapping,
         settings=result.settings.to_dict() | {"unknown_stages": result.unknown_stages},
         counts=result.counts,
+        saved_by=saved_by,
     )
 
 
@@ -43,20 +47,48 @@ def mapping_document(result: IngestResult) -> dict:
     return {"version": 1, "files": result.mapping, "settings": settings}
 
 
+# The JSON kind each saved setting must have (None is allowed where the default is None).
+_SETTING_KINDS = {"timezone": str, "day_first": bool, "decimal": str, "duplicate_policy": str,
+                  "mapping": dict, "layouts": dict, "sheets": dict, "encodings": dict,
+                  "stages": list, "traditional_to_simplified": bool, "now": str}  # fmt: skip
+
+
+def _check_setting_kinds(given: dict) -> None:
+    nullable = {k for k, v in IngestSettings().to_dict().items() if v is None}
+    for key, value in given.items():
+        kind = _SETTING_KINDS.get(key)
+        if kind is None or (value is None and key in nullable) or isinstance(value, kind):
+            continue
+        raise MappingError(
+            f'A mapping file\'s setting "{key}" must be a JSON {kind.__name__}, '
+            f"not {type(value).__name__}."
+        )
+    for row in given.get("stages") or []:
+        if not isinstance(row, dict):
+            raise MappingError('A mapping file\'s "stages" must be a list of objects.')
+
+
 def settings_from_mapping(document: dict, base: IngestSettings | None = None) -> IngestSettings:
     """Settings with a saved mapping document applied (file names or "*" as keys)."""
     if not isinstance(document, dict) or not isinstance(document.get("files", {}), dict):
         raise MappingError(
             'A mapping file must be a JSON object like {"files": {…}, "settings": {…}}.'
         )
-    merged = (base or IngestSettings()).to_dict() | {
+    if not isinstance(document.get("settings", {}), dict):
+        raise MappingError('A mapping file\'s "settings" must be a JSON object.')
+    given = {
         k: v
         for k, v in document.get("settings", {}).items()
         if k in IngestSettings.__dataclass_fields__
     }
-    settings = IngestSettings.from_dict(merged)
+    _check_setting_kinds(given)
+    merged = (base or IngestSettings()).to_dict() | given
+    try:
+        settings = IngestSettings.from_dict(merged)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong kind
+        raise MappingError(f"A mapping file's settings cannot be used ({exc}).") from exc
     for file, entry in document.get("files", {}).items():
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or not isinstance(entry.get("columns", {}), dict):
             raise MappingError(f"mapping entry for {file!r} must be an object with 'columns'.")
         settings.mapping[file] = dict(entry.get("columns", {}))
         if entry.get("layout"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
@@ -169,9 +170,20 @@ def _require(raw: RawTable, by_target: dict[str, str], layout: str) -> None:
         )
 
 
+def _check_timezone(name: str) -> None:
+    """A declared time zone must be a known IANA name (a typo reached the generic error page)."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError(
+            f"Unknown time zone {name!r}: use an IANA name such as Asia/Shanghai or UTC."
+        ) from None
+
+
 def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Progress | None = None,
                   sha256: dict[str, str] | None = None) -> IngestResult:  # fmt: skip
     """Assemble one dataset from already-read tables (files, sheets or database tables)."""
+    _check_timezone(settings.timezone)
     say = progress or (lambda _step: None)
     parts, events, outcomes, issues, lookups, reports, notes = [], [], {}, [], [], [], []
     resolved = [resolve_mapping(raw, settings) for raw in tables]

@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from dealscope.ingest.errors import CsvStructureError, LimitExceeded, NoDataError
-from dealscope.ingest.limits import HEADER_SCAN_ROWS, MAX_COLUMNS, MAX_ROWS, limit_message
+from dealscope.ingest.limits import (
+    HEADER_SCAN_ROWS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    check_cell_lengths,
+    check_header_lengths,
+    limit_message,
+)
 from dealscope.ingest.markers import is_footer_text
 from dealscope.ingest.rawtable import (
     EXCLUDED,
@@ -124,6 +131,7 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
         raise NoDataError(f"{filename}: the file is empty — there are no data rows to load.")
     header_index = find_header_row([cells for _, _, cells in head])
     header_first, header_last, header_cells = head[header_index]
+    check_header_lengths(filename, header_cells)
     width = len(header_cells)
     if width > MAX_COLUMNS:
         raise LimitExceeded(
@@ -208,6 +216,7 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
             settled.append((line, REJECTED, "missing-cell", None, value))
     headers, header_notes = normalise_headers(header_cells)
     frame = table.rename_columns(headers).to_pandas(types_mapper={pa.string(): STRING}.get)
+    check_cell_lengths(filename, frame, len(data))
     if frame.empty and not invalid and not settled:
         raise NoDataError(f"{filename}: the file has a header but no data rows.")
     return RawTable(

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 import openpyxl
 import openpyxl.xml
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from openpyxl.worksheet import _reader as sheet_reader
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.worksheet.cell_range import CellRange
 
 from dealscope.ingest.errors import FileTypeError, LimitExceeded, NoDataError, UploadError
 from dealscope.ingest.limits import (
@@ -19,7 +24,12 @@ from dealscope.ingest.limits import (
     MAX_ROWS,
     MAX_XLSX_COMPRESSION_RATIO,
     MAX_XLSX_ENTRIES,
+    MAX_XLSX_GRID_CELLS,
     MAX_XLSX_UNCOMPRESSED_BYTES,
+    XLSX_MAX_CELLS_PER_VALUE,
+    XLSX_SPARSE_FLOOR_CELLS,
+    check_cell_lengths,
+    check_header_lengths,
     limit_message,
 )
 from dealscope.ingest.rawtable import (
@@ -100,30 +110,188 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype(str).where(values.notna(), "").astype(STRING)
 
 
-def _merged_fill(ws, grid: list[list], top: int, bottom: int) -> None:
-    """Copy each merged range's top-left value into its other cells, within rows top..bottom."""
-    for merged in ws.merged_cells.ranges:
-        value = (
-            grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row - 1 < len(grid) else None
+@dataclass
+class _SheetRows:
+    """One sheet as streamed: sheet rows 1..last row with a value, each padded to `width`."""
+
+    grid: list[list]
+    width: int
+    merged: list[CellRange]
+    hidden_rows: list[int]
+    uncached_formulas: list[tuple[int, int, str]]  # (sheet row, column, formula)
+
+
+class _GuardedParser(WorkSheetParser):
+    """openpyxl's streaming sheet parser, refusing a cell past the column cap or a row with more
+    cells than the cap as each cell is parsed (before a row list or grid is built), and noting
+    formulas without a cached value (whatever the sheet part is called)."""
+
+    def __init__(self, *args, label: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label = label
+        self.cells_in_row = 0
+        self.current_row = -1
+        self.uncached_formulas: list[tuple[int, int, str]] = []
+
+    def parse(self):
+        """openpyxl's WorkSheetParser.parse (3.1.5), with start events: the cells of a row are
+        counted as their tags open, so a row of millions of <c/> is refused before its element
+        tree is built (the end-event parser only sees a row once all its children exist)."""
+        r = sheet_reader
+        dispatcher = {
+            r.COL_TAG: self.parse_column_dimensions, r.PROT_TAG: self.parse_sheet_protection,
+            r.EXT_TAG: self.parse_extensions, r.CF_TAG: self.parse_formatting,
+            r.LEGACY_TAG: self.parse_legacy, r.ROW_BREAK_TAG: self.parse_row_breaks,
+            r.COL_BREAK_TAG: self.parse_col_breaks, r.CUSTOM_VIEWS_TAG: self.parse_custom_views,
+        }  # fmt: skip
+        properties = {
+            r.PRINT_TAG: ("print_options", r.PrintOptions),
+            r.MARGINS_TAG: ("page_margins", r.PageMargins),
+            r.PAGE_TAG: ("page_setup", r.PrintPageSetup),
+            r.HEADER_TAG: ("HeaderFooter", r.HeaderFooter),
+            r.FILTER_TAG: ("auto_filter", r.AutoFilter),
+            r.VALIDATION_TAG: ("data_validations", r.DataValidationList),
+            r.PROPERTIES_TAG: ("sheet_properties", r.WorksheetProperties),
+            r.VIEWS_TAG: ("views", r.SheetViewList),
+            r.FORMAT_TAG: ("sheet_format", r.SheetFormatProperties),
+            r.SCENARIOS_TAG: ("scenarios", r.ScenarioList),
+            r.TABLE_TAG: ("tables", r.TablePartList),
+            r.HYPERLINK_TAG: ("hyperlinks", r.HyperlinkList),
+            r.MERGE_TAG: ("merged_cells", r.MergeCells),
+        }
+        opened = 0
+        for event, element in r.iterparse(self.source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == r.CELL_TAG:
+                    opened += 1
+                    if opened > MAX_COLUMNS:
+                        self._too_wide(opened)
+                elif tag == r.ROW_TAG:
+                    opened = 0
+                continue
+            if tag in dispatcher:
+                dispatcher[tag](element)
+                element.clear()
+            elif tag in properties:
+                name, kind = properties[tag]
+                setattr(self, name, kind.from_tree(element))
+                element.clear()
+            elif tag == r.ROW_TAG:
+                row = self.parse_row(element)
+                element.clear()
+                yield row
+
+    def _too_wide(self, columns: int):
+        raise LimitExceeded(
+            f"{self.label}: "
+            + limit_message("The column count", columns, MAX_COLUMNS, "columns",
+                            "Delete the unused columns to the right of your data and save again.")
+        )  # fmt: skip
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if cell["row"] != self.current_row:
+            self.current_row, self.cells_in_row = cell["row"], 0
+        self.cells_in_row += 1
+        if cell["column"] > MAX_COLUMNS or self.cells_in_row > MAX_COLUMNS:
+            self._too_wide(max(cell["column"], self.cells_in_row))
+        if cell["value"] is None and (formula := element.find(FORMULA_TAG)) is not None:
+            text = formula.text or ("(shared formula)" if formula.get("t") == "shared" else "")
+            self.uncached_formulas.append((cell["row"], cell["column"], f"={text}"))
+        return cell
+
+
+def _sparse_limit(rows: int, width: int, values: int, label: str) -> None:
+    """Refuse a used range far larger than its values before its grid is built: a single cell at
+    A1048576 would otherwise become a million-row frame (RELIABILITY E10)."""
+    area = rows * width
+    if area > MAX_XLSX_GRID_CELLS or (
+        area > XLSX_SPARSE_FLOOR_CELLS and area > XLSX_MAX_CELLS_PER_VALUE * values
+    ):
+        raise LimitExceeded(
+            f"{label}: the used range is {rows:,} rows × {width:,} columns but only {values:,} "
+            f"cells hold values (the limit is {XLSX_MAX_CELLS_PER_VALUE} cells per value above "
+            f"{XLSX_SPARSE_FLOOR_CELLS:,} cells, and {MAX_XLSX_GRID_CELLS:,} cells in all). "
+            "Delete the empty rows and columns beyond your data (Ctrl+End shows the last used "
+            "cell) and save again, or export the sheet as .csv."
         )
-        for row in range(max(merged.min_row, top), min(merged.max_row, bottom) + 1):
-            for col in range(merged.min_col, merged.max_col + 1):
-                if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
-                    grid[row - 1][col - 1] = value
 
 
-def _flatten_two_row_header(ws, grid, header_index: int) -> tuple[list, bool]:
+def _stream_sheet(workbook, ws, filename: str) -> _SheetRows:
+    """Stream the sheet's rows (read-only workbook), checking rows, columns and cell counts as
+    they arrive; only then lay the values out as a grid."""
+    label = f"{filename} [{ws.title}]"
+    rows: list[tuple[int, list[tuple[int, object]]]] = []
+    last_row = width = values = 0
+    with ws._get_source() as source:  # openpyxl's own read-only worksheet stream
+        parser = _GuardedParser(
+            source, ws._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+            label=label,
+        )  # fmt: skip
+        try:
+            for index, cells in parser.parse():
+                filled = [(c["column"], c["value"]) for c in cells if c["value"] not in (None, "")]
+                if not filled:
+                    continue
+                if index > MAX_ROWS:
+                    raise LimitExceeded(
+                        f"{label}: "
+                        + limit_message("The row count", index, MAX_ROWS, "rows",
+                                        "Split the sheet by date range.")
+                    )  # fmt: skip
+                last_row = max(last_row, index)
+                width = max(width, max(column for column, _ in filled))
+                values += len(filled)
+                _sparse_limit(last_row, width, values, label)
+                rows.append((index, filled))
+        except UploadError:
+            raise
+        except Exception as exc:  # hostile or broken XML raises many types
+            raise FileTypeError(
+                f"{filename}: the sheet {ws.title!r} cannot be read ({type(exc).__name__}: {exc}). "
+                "Open it in Excel and save it again as .xlsx, or export a .csv."
+            ) from exc
+    grid = [[None] * width for _ in range(last_row)]
+    for index, filled in rows:
+        target = grid[index - 1]
+        for column, value in filled:
+            target[column - 1] = value
+    merged = [CellRange(cell.ref) for cell in (parser.merged_cells.mergeCell
+                                                 if parser.merged_cells else [])]  # fmt: skip
+    hidden = sorted(
+        int(row) for row, attrs in parser.row_dimensions.items()
+        if str(attrs.get("hidden", "")).lower() in ("1", "true")
+    )  # fmt: skip
+    return _SheetRows(grid, width, merged, hidden, parser.uncached_formulas)
+
+
+def _merged_fill(merged: list[CellRange], grid: list[list], top: int, bottom: int) -> None:
+    """Copy each merged range's top-left value into its other cells, within rows top..bottom
+    (clamped to the grid: a hostile A1:XFD1048576 merge costs nothing beyond it)."""
+    width = len(grid[0]) if grid else 0
+    for rng in merged:
+        if rng.min_row - 1 >= len(grid) or rng.min_col - 1 >= width:
+            continue
+        value = grid[rng.min_row - 1][rng.min_col - 1]
+        last_col = min(rng.max_col, width)
+        for row in range(max(rng.min_row, top), min(rng.max_row, bottom, len(grid)) + 1):
+            grid[row - 1][rng.min_col - 1 : last_col] = [value] * (last_col - rng.min_col + 1)
+
+
+def _flatten_two_row_header(merged: list[CellRange], grid, header_index: int) -> tuple[list, bool]:
     """group/field names when the row above the header is a merged group row (X2)."""
     if header_index == 0:
         return list(grid[0]), False
     above = header_index  # 1-based sheet row of the row above the header
-    spans = [m for m in ws.merged_cells.ranges if m.min_row <= above <= m.max_row]
+    spans = [m for m in merged if m.min_row <= above <= m.max_row]
     horizontal = [m for m in spans if m.max_col > m.min_col and m.max_row == above]
     vertical = [m for m in spans if m.max_row >= above + 1]
     filled_above = [c for c in grid[header_index - 1] if c not in (None, "")]
     if not horizontal or not (vertical or len(filled_above) >= 2):
         return list(grid[header_index]), False
-    _merged_fill(ws, grid, above, above + 1)
+    _merged_fill(merged, grid, above, above + 1)
     names = []
     for group, leaf in zip(grid[header_index - 1], grid[header_index], strict=False):
         group_text = "" if group is None else str(group).strip()
@@ -138,36 +306,26 @@ def _flatten_two_row_header(ws, grid, header_index: int) -> tuple[list, bool]:
 def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> RawTable:
     """Read one sheet of a workbook into a RawTable (rows numbered as in Excel)."""
     check_xlsx_archive(data, filename)
-    workbook = _load(data, filename, data_only=True)
-    sheets = [ws.title for ws in workbook.worksheets]
-    if sheet is None:
-        visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
-        ws = (visible or workbook.worksheets)[0]
-    elif sheet in sheets:
-        ws = workbook[sheet]
-    else:
-        raise UploadError(f"{filename}: no sheet named {sheet!r}; the sheets are {sheets}.")
-    if ws.max_row > MAX_ROWS:
-        raise LimitExceeded(
-            f"{filename} [{ws.title}]: "
-            + limit_message(
-                "The row count", ws.max_row, MAX_ROWS, "rows", "Split the sheet by date range."
-            )
-        )
-    grid = [list(row) for row in ws.iter_rows(min_row=1, values_only=True)]
-    if not grid or not any(v not in (None, "") for row in grid for v in row):
+    workbook = _load(data, filename, read_only=True, data_only=True)
+    try:
+        sheets = [ws.title for ws in workbook.worksheets]
+        if sheet is None:
+            visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+            ws = (visible or workbook.worksheets)[0]
+        elif sheet in sheets:
+            ws = workbook[sheet]
+        else:
+            raise UploadError(f"{filename}: no sheet named {sheet!r}; the sheets are {sheets}.")
+        streamed = _stream_sheet(workbook, ws, filename)
+        epoch = "1904" if workbook.epoch == CALENDAR_MAC_1904 else "1900"
+    finally:
+        workbook.close()
+    grid, width, merged = streamed.grid, streamed.width, streamed.merged
+    if not grid:
         raise NoDataError(f"{filename} [{ws.title}]: the sheet is empty — there are no data rows.")
-    width = max(len(row) for row in grid)
-    if width > MAX_COLUMNS:
-        raise LimitExceeded(
-            f"{filename}: "
-            + limit_message(
-                "The column count", width, MAX_COLUMNS, "columns", "Remove unused columns."
-            )
-        )
-    grid = [row + [None] * (width - len(row)) for row in grid]
     header_index = find_header_row(grid[:HEADER_SCAN_ROWS])
-    raw_headers, two_rows = _flatten_two_row_header(ws, grid, header_index)
+    raw_headers, two_rows = _flatten_two_row_header(merged, grid, header_index)
+    check_header_lengths(f"{filename} [{ws.title}]", raw_headers)
     title_rows = header_index - (1 if two_rows else 0)
     settled = [
         (r + 1, EXCLUDED, "title-row" if any(v not in (None, "") for v in grid[r]) else "blank-row",
@@ -175,7 +333,7 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
         for r in range(title_rows)
     ]  # fmt: skip
     first_data = header_index + 1
-    _merged_fill(ws, grid, first_data + 1, len(grid))
+    _merged_fill(merged, grid, first_data + 1, len(grid))
     headers, notes = normalise_headers(raw_headers)
     if two_rows:
         notes.append(
@@ -183,9 +341,9 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
         )
     body = pd.DataFrame(grid[first_data:], columns=range(width), dtype=object)
     frame = pd.DataFrame({name: _text(body[i]) for i, name in enumerate(headers)})
+    check_cell_lengths(f"{filename} [{ws.title}]", frame, len(data))
     lines = np.arange(first_data + 1, len(grid) + 1, dtype=np.int64)
-    flags = _cell_flags(data, filename, ws, body, headers, first_data)
-    epoch = "1904" if workbook.epoch == CALENDAR_MAC_1904 else "1900"
+    flags = _cell_flags(streamed, body, headers, first_data)
     if frame.empty and not settled:
         raise NoDataError(f"{filename} [{ws.title}]: the sheet has a header but no data rows.")
     return RawTable(
@@ -204,28 +362,16 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
     )
 
 
-def _cell_flags(data, filename, ws, body: pd.DataFrame, headers, first_data) -> pd.DataFrame:
+def _cell_flags(streamed: _SheetRows, body: pd.DataFrame, headers, first_data) -> pd.DataFrame:
     """Hidden (filtered) rows and formula cells that have no cached value (X9, X10)."""
-    rows: list[tuple] = []
-    hidden = [r for r, dim in ws.row_dimensions.items() if dim.hidden and r > first_data]
-    rows += [
+    rows: list[tuple] = [
         (r - first_data - 1, None, "hidden-row", None)
-        for r in hidden
-        if r - first_data - 1 < len(body)
+        for r in streamed.hidden_rows
+        if r > first_data and r - first_data - 1 < len(body)
     ]
-    sheet_xml = f"xl/worksheets/sheet{ws.parent.worksheets.index(ws) + 1}.xml"
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        has_formula = sheet_xml in archive.namelist() and b"<f" in archive.read(sheet_xml)
-    if has_formula:
-        formulas = _load(data, filename, read_only=True, data_only=False)[ws.title]
-        grid = list(formulas.iter_rows(min_row=first_data + 1, values_only=True))
-        for offset, row in enumerate(grid[: len(body)]):
-            for col, value in enumerate(row[: len(headers)]):
-                if (
-                    isinstance(value, str)
-                    and value.startswith("=")
-                    and body.iat[offset, col] is None
-                ):
-                    ref = f"{openpyxl.utils.get_column_letter(col + 1)}{first_data + offset + 1}"
-                    rows.append((offset, headers[col], "formula-not-evaluated", f"{ref} {value}"))
+    for sheet_row, column, formula in streamed.uncached_formulas:
+        offset = sheet_row - first_data - 1
+        if 0 <= offset < len(body) and column <= len(headers):
+            ref = f"{get_column_letter(column)}{sheet_row}"
+            rows.append((offset, headers[column - 1], "formula-not-evaluated", f"{ref} {formula}"))
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from dealscope import store
 from dealscope.ingest.persist import save_result
@@ -107,23 +105,6 @@ def test_missing_required_columns_are_named(open_app, empty_db_url):
     assert any("required columns missing" in w.value for w in at.warning)
     assert any("Missing role: outcome" in e.value for e in at.error)
     assert any("Missing role: deal identity" in e.value for e in at.error)
-
-
-def test_database_table_source(open_app, empty_db_url, tmp_path):
-    source_url = f"sqlite:///{tmp_path / 'crm.db'}"
-    engine = sa.create_engine(source_url)
-    pd.DataFrame({"opportunity_id": ["007", "008"], "stage": ["赢单", "输单"]}).to_sql(
-        "deals", engine, index=False
-    )
-    engine.dispose()
-    at = open_app(empty_db_url, VIEW, query={"lang": "en"})
-    at.radio(key="ingest_source_kind").set_value("Database table").run()
-    at.text_input(key="ingest_db_url").set_value(source_url).run()
-    at.button(key="ingest_db_list").click().run()
-    assert at.selectbox(key="ingest_db_table").options == ["deals"]
-    at.button(key="ingest_db_read").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert metrics(at)["Loaded"] == "2"
 
 
 @pytest.mark.skipif(
