@@ -68,7 +68,7 @@ def test_delete_needs_confirmation_and_removes_every_row(capsys, db):
     assert row_counts(db) == {"datasets": 1, "opportunities": 4, "stages": 2}
     assert "(2 versions)" in capsys.readouterr().out
     closed_id = run_json(capsys, "datasets", "--db", db, "--json")["datasets"][0]["id"]
-    assert main(["datasets", "delete", str(closed_id), "--yes", "--db", db]) == 0
+    assert main(["datasets", "delete", f"id:{closed_id}", "--yes", "--db", db]) == 0
     assert row_counts(db) == {"datasets": 0, "opportunities": 0, "stages": 0}
 
 
