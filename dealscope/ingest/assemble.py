@@ -89,7 +89,9 @@ def _truth(opps: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(truth[codes], index=opps.index, dtype="boolean")
 
 
-def assign_status(opps: pd.DataFrame, kinds: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+def assign_status(
+    opps: pd.DataFrame, kinds: dict[str, str], assigned: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
     """(status, unknown-status mask). Every row ends in exactly one of open / won / lost: a status
     column's words win, then IsWon / IsClosed flags, then the stage's kind; a status word that
     is none of those is flagged unknown-status and the row takes its stage's kind (open when it
@@ -110,7 +112,7 @@ def assign_status(opps: pd.DataFrame, kinds: dict[str, str]) -> tuple[pd.Series,
     base = by_flags.fillna(from_stage).astype("string")
     if "status" not in opps or opps["status"].isna().all():
         return base, pd.Series(False, index=opps.index)
-    words = status_from_text(opps["status"])
+    words = status_from_text(opps["status"], assigned)
     unknown = opps["status"].notna() & words.isna()
     return words.fillna(base).astype("string"), unknown.astype(bool)
 

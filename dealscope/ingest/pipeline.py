@@ -36,7 +36,7 @@ from dealscope.ingest.read_xlsx import read_xlsx_bytes
 from dealscope.ingest.report import build_report, cell_flag_masks
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.sniff import detect_kind
-from dealscope.ingest.stages import infer_stages
+from dealscope.ingest.stages import infer_stages, stage_key
 from dealscope.ingest.validate import INVISIBLE, LOADED, classify_rows, id_key
 from dealscope.model import (
     DATE_COLUMNS,
@@ -170,10 +170,12 @@ def _require(raw: RawTable, by_target: dict[str, str], layout: str) -> None:
     has_stage = {"stage", "status", "is_won", "is_closed"} & set(by_target)
     entered = any(t.startswith((ENTERED_PREFIX, TIME_PREFIX)) for t in by_target)
     if not has_stage and not entered and layout != "hubspot_deals":
+        found = ", ".join(f"{column} = {role}" for role, column in by_target.items())
         raise MappingError(
             f"{raw.file}: required column missing: stage or outcome (e.g. 商机阶段 / Stage / "
             f'Status / Won-Lost). Map one in the Data page, with --map "Header=stage" or a '
-            f"--mapping file. The file's columns are {raw.headers}."
+            f"--mapping file. Found: {found or 'no known column'}. The file's columns are "
+            f"{raw.headers}."
         )
 
 
@@ -291,7 +293,8 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         opps, join_note = assemble.join_lookup(opps, lookup)
         notes += [join_note] if join_note else []
     stage_table, unknown = infer_stages(
-        opps.get("stage", pd.Series(dtype="string")), all_events, settings.stages,
+        opps.get("stage", pd.Series(dtype="string")), all_events,
+        _stage_overrides(settings, opps.get("stage"), all_events),
         probability=opps.get("probability"), column_order=column_order,
     )  # fmt: skip
     kinds = dict(zip(stage_table["stage"], stage_table["kind"], strict=True))
@@ -300,7 +303,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         nulls = pd.DataFrame({c: null_column(c, len(opps)) for c in missing}, index=opps.index)
         opps = pd.concat([opps, nulls], axis=1)
     opps = _canonical_types(opps)
-    opps["status"], unknown_status = assemble.assign_status(opps, kinds)
+    opps["status"], unknown_status = assemble.assign_status(opps, kinds, settings.status_values)
     moved = assemble.move_open_close_dates(opps)
     notes += [f"{moved} open deals had a close date: kept as expected close date"] if moved else []
     now = (
@@ -325,6 +328,21 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     return IngestResult(
         canonical, stage_events, stage_table, report, files, settings, unknown, notes
     )
+
+
+def _stage_overrides(settings: IngestSettings, current, events) -> list[dict] | None:
+    """The user's stage table, plus a kind for each stage named in `status_values`."""
+    rows = [dict(r) for r in settings.stages or []]
+    if not settings.status_values:
+        return rows or None
+    named = {str(r["stage"]) for r in rows}
+    seen = set(map(str, pd.unique(current.dropna()))) if current is not None else set()
+    seen |= set(map(str, pd.unique(events["stage"].dropna())))
+    user = {stage_key(k): v for k, v in settings.status_values.items()}
+    for stage in sorted(seen - named):
+        if stage_key(stage) in user:
+            rows.append({"stage": stage, "kind": user[stage_key(stage)]})
+    return rows or None
 
 
 def _bool_column(opps: pd.DataFrame, column: str) -> pd.Series:

@@ -90,34 +90,127 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
             return data.decode(codec), label, notes
         except UnicodeDecodeError as exc:
             raise EncodingProblem(_undecodable(filename, data, exc, label)) from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+            notes.append(f"decoded-as-{utf16}")
+            return text, utf16, notes
+        except UnicodeDecodeError:
+            pass
+    utf8_lines: list[int] = []
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError as exc:
-        # Valid multi-byte UTF-8 before the bad byte: a damaged UTF-8 file, not another encoding.
-        if re.search(rb"[\xc2-\xf4][\x80-\xbf]", data[: exc.start]):
+        # Most lines with non-ASCII text are valid UTF-8: a damaged UTF-8 file, not another
+        # encoding (a GBK file with one UTF-8 line is read below, and that line flagged).
+        utf8_lines = _mixed_lines(data)
+        other_lines = len(re.findall(rb"[^\n]*[\x80-\xff]", data)) - len(utf8_lines)
+        if utf8_lines and len(utf8_lines) >= other_lines:
             raise EncodingProblem(_undecodable(filename, data, exc, "utf-8")) from exc
-    try:
-        text = data.decode("gb18030")
-        if _CJK.search(text):
-            notes.append("decoded-as-gb18030")
-            return text, "gb18030", notes
-    except UnicodeDecodeError as exc:
-        prefix = data[: exc.start].decode("gb18030", errors="ignore")
-        if _CJK.search(prefix):
-            raise EncodingProblem(_undecodable(filename, data, exc, "gb18030")) from exc
-    best = from_bytes(data[:200_000]).best()
+    chinese = _as_chinese(data, utf8_lines)
+    if chinese is not None:
+        notes.append("decoded-as-gb18030")
+        if utf8_lines:
+            shown = ", ".join(str(n) for n in utf8_lines[:10]) + (
+                " …" if len(utf8_lines) > 10 else ""
+            )
+            notes.append(
+                f"{MIXED_NOTE}{','.join(str(n) for n in utf8_lines)}|lines {shown} are UTF-8 "
+                "inside a GB18030/GBK file: read as UTF-8 and flagged mixed-encoding; re-export "
+                "the file in one encoding"
+            )
+        return chinese, "gb18030", notes
+    best = from_bytes(data[:200_000], cp_isolation=WESTERN_CODECS).best()
     guess = (best.encoding if best else "") or ""
-    enc = "gb18030" if guess.lower() in GBK_FAMILY else guess
-    if not enc:
-        raise EncodingProblem(
-            f"{filename}: the text encoding cannot be recognised. Re-export the file as UTF-8."
-        )
+    # Cyrillic code pages when the detector says so; any other Western guess is cp1252 (the
+    # Windows default for Western Europe and the Americas: cp1250 would turn è into č).
+    enc = guess if guess.lower() in ("cp1251", "koi8_r", "windows-1251") else "cp1252"
     try:
         text = data.decode(enc)
-    except UnicodeDecodeError as exc:
-        raise EncodingProblem(_undecodable(filename, data, exc, enc)) from exc
+    except (UnicodeDecodeError, LookupError):
+        try:
+            enc, text = "cp1252", data.decode("cp1252")
+        except UnicodeDecodeError:
+            enc, text = "latin-1", data.decode("latin-1")  # every byte is a character
     notes.append(f"decoded-as-{enc}")
     return text, enc, notes
+
+
+# Western and Cyrillic 8-bit code pages tried when a file is neither UTF-8 nor Chinese.
+WESTERN_CODECS = ["cp1252", "cp1251", "cp1250", "iso8859_15", "mac_roman", "cp850", "koi8_r"]
+MIXED_NOTE = "mixed-encoding-lines:"
+# A line holding a 3-byte UTF-8 sequence (Chinese in UTF-8); GBK text rarely forms one.
+_UTF8_LINE = re.compile(rb"[^\n]*[\xe0-\xef][\x80-\xbf]{2}[^\n]*")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """utf-16-le / utf-16-be when the bytes look like UTF-16 text without a BOM: ASCII text in
+    UTF-16 has a zero in every other byte (CSV headers, digits and separators are ASCII)."""
+    head = data[:4000]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    zero_even, zero_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zero_odd > 0.3 and zero_even < 0.05:
+        return "utf-16-le"
+    if zero_even > 0.3 and zero_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _mixed_spans(data: bytes) -> list[tuple[int, int, int]]:
+    """(1-based line, start, end) of the lines that are valid UTF-8 with a 3-byte sequence (one
+    regex pass finds the candidates; only those lines are test-decoded)."""
+    found, line, counted = [], 1, 0
+    for match in _UTF8_LINE.finditer(data):
+        line += data.count(b"\n", counted, match.start())
+        counted = match.start()
+        try:
+            match.group().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found.append((line, match.start(), match.end()))
+    return found
+
+
+def _mixed_lines(data: bytes) -> list[int]:
+    return [line for line, _, _ in _mixed_spans(data)]
+
+
+def _as_chinese(data: bytes, utf8_lines: list[int]) -> str | None:
+    """The text when the bytes are GB18030/GBK Chinese, else None.
+
+    Western 8-bit text (cp1252 `é` = 0xE9) often decodes as GB18030 too, into rare characters:
+    real Chinese text is mostly the 3,755 common characters of GB2312 level 1 (lead byte
+    0xB0-0xD7, trail 0xA1-0xFE). The file counts as Chinese only when most of its double-byte
+    characters are such. Lines that are valid UTF-8 (a GBK file edited in a UTF-8 tool) are
+    decoded as UTF-8 and reported, never turned into mojibake in silence."""
+    pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", data[:400_000])
+    if not pairs:
+        return None
+    common = sum(1 for p in pairs if 0xB0 <= p[0] <= 0xD7 and 0xA1 <= p[1] <= 0xFE)
+    if common / len(pairs) < 0.6:
+        return None
+    try:
+        text = _decode_around(data, utf8_lines)
+    except UnicodeDecodeError:
+        return None
+    return text if _CJK.search(text) else None
+
+
+def _decode_around(data: bytes, utf8_lines: list[int]) -> str:
+    """GB18030 text with the given 1-based lines decoded as UTF-8 (slices between them at once)."""
+    if not utf8_lines:
+        return data.decode("gb18030")
+    wanted = set(utf8_lines)
+    parts, position = [], 0
+    for line, begin, end in _mixed_spans(data):  # a handful of lines, not the records
+        if line in wanted:
+            parts += [data[position:begin].decode("gb18030"), data[begin:end].decode("utf-8")]
+            position = end
+    parts.append(data[position:].decode("gb18030"))
+    return "".join(parts)
 
 
 def split_sep_line(text: str) -> tuple[str | None, str]:

@@ -200,10 +200,17 @@ def infer_stages(
     return normalise_stages(table), unknown
 
 
-def status_from_text(values: pd.Series) -> pd.Series:
-    """open/won/lost from a status column's words (赢单, Won, 进行中 …); unknown words -> NA."""
+def status_from_text(values: pd.Series, assigned: dict[str, str] | None = None) -> pd.Series:
+    """open/won/lost from a status column's words (赢单, Won, 进行中 …); the user's `assigned`
+    values ({"Gagné": "won"}) first; unknown words -> NA."""
+    user = {stage_key(k): v for k, v in (assigned or {}).items()}
     codes, words = pd.factorize(values)  # each distinct word is looked up once
     statuses = np.array(
-        [STATUS_WORDS.get(stage_key(str(w))) or outcome_of(str(w)) for w in words] + [None], object
+        [
+            user.get(stage_key(str(w))) or STATUS_WORDS.get(stage_key(str(w))) or outcome_of(str(w))
+            for w in words
+        ]
+        + [None],
+        object,
     )
     return pd.Series(statuses[codes], index=values.index, dtype="string")
