@@ -172,7 +172,7 @@ def _require(raw: RawTable, by_target: dict[str, str], layout: str) -> None:
     if not has_stage and not entered and layout != "hubspot_deals":
         found = ", ".join(f"{column} = {role}" for role, column in by_target.items())
         raise MappingError(
-            f"{raw.file}: required column missing: stage or outcome (e.g. 商机阶段 / Stage / "
+            f"{raw.file}: required columns missing: stage or outcome (e.g. 商机阶段 / Stage / "
             f'Status / Won-Lost). Map one in the Data page, with --map "Header=stage" or a '
             f"--mapping file. Found: {found or 'no known column'}. The file's columns are "
             f"{raw.headers}."

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 
-from charset_normalizer import from_bytes
+import numpy as np
 
 from dealscope.ingest.errors import EncodingProblem, FileTypeError, NoDataError
 from dealscope.ingest.limits import DELIMITER_SCAN_LINES
@@ -105,10 +105,12 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
         # Most lines with non-ASCII text are valid UTF-8: a damaged UTF-8 file, not another
         # encoding (a GBK file with one UTF-8 line is read below, and that line flagged).
         utf8_lines = _mixed_lines(data)
-        other_lines = len(re.findall(rb"[^\n]*[\x80-\xff]", data)) - len(utf8_lines)
-        if utf8_lines and len(utf8_lines) >= other_lines:
+        if utf8_lines and len(utf8_lines) >= _lines_with_high_bytes(data) - len(utf8_lines):
             raise EncodingProblem(_undecodable(filename, data, exc, "utf-8")) from exc
-    chinese = _as_chinese(data, utf8_lines)
+    try:
+        chinese = _as_chinese(data, utf8_lines)
+    except UnicodeDecodeError as exc:
+        raise EncodingProblem(_undecodable(filename, data, exc, "gb18030")) from exc
     if chinese is not None:
         notes.append("decoded-as-gb18030")
         if utf8_lines:
@@ -121,14 +123,10 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
                 "the file in one encoding"
             )
         return chinese, "gb18030", notes
-    best = from_bytes(data[:200_000], cp_isolation=WESTERN_CODECS).best()
-    guess = (best.encoding if best else "") or ""
-    # Cyrillic code pages when the detector says so; any other Western guess is cp1252 (the
-    # Windows default for Western Europe and the Americas: cp1250 would turn è into č).
-    enc = guess if guess.lower() in ("cp1251", "koi8_r", "windows-1251") else "cp1252"
+    enc = _western_codec(data)
     try:
         text = data.decode(enc)
-    except (UnicodeDecodeError, LookupError):
+    except UnicodeDecodeError:
         try:
             enc, text = "cp1252", data.decode("cp1252")
         except UnicodeDecodeError:
@@ -137,11 +135,24 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
     return text, enc, notes
 
 
-# Western and Cyrillic 8-bit code pages tried when a file is neither UTF-8 nor Chinese.
-WESTERN_CODECS = ["cp1252", "cp1251", "cp1250", "iso8859_15", "mac_roman", "cp850", "koi8_r"]
+def _western_codec(data: bytes) -> str:
+    """cp1251 or cp1252 for an 8-bit file that is neither UTF-8 nor Chinese. Cyrillic words are
+    runs of bytes ≥ 0xC0 (most high bytes sit next to another); Western accents (é, ü, ç) are
+    mostly single high bytes between ASCII letters. cp1252 is the Windows default of Western
+    Europe and the Americas (cp1250 would turn è into č, so it is never guessed)."""
+    raw = np.frombuffer(data[:400_000], dtype=np.uint8)
+    high = raw >= 0x80
+    if not high.any():
+        return "cp1252"
+    paired = high[:-1] & high[1:]
+    share = (paired.sum() * 2) / high.sum()
+    letters = (raw >= 0xC0).sum() / high.sum()
+    return "cp1251" if share > 0.6 and letters > 0.8 else "cp1252"
+
+
 MIXED_NOTE = "mixed-encoding-lines:"
 # A line holding a 3-byte UTF-8 sequence (Chinese in UTF-8); GBK text rarely forms one.
-_UTF8_LINE = re.compile(rb"[^\n]*[\xe0-\xef][\x80-\xbf]{2}[^\n]*")
+_UTF8_SEQUENCE = re.compile(rb"[\xe0-\xef][\x80-\xbf]{2}")
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -160,18 +171,31 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def _mixed_spans(data: bytes) -> list[tuple[int, int, int]]:
-    """(1-based line, start, end) of the lines that are valid UTF-8 with a 3-byte sequence (one
-    regex pass finds the candidates; only those lines are test-decoded)."""
-    found, line, counted = [], 1, 0
-    for match in _UTF8_LINE.finditer(data):
-        line += data.count(b"\n", counted, match.start())
-        counted = match.start()
+    """(1-based line, start, end) of the lines that are valid UTF-8 with a 3-byte sequence: the
+    sequences are found by one regex pass, mapped to lines with numpy; only those candidate lines
+    are test-decoded."""
+    hits = [m.start() for m in _UTF8_SEQUENCE.finditer(data)]
+    if not hits:
+        return []
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    lines = np.unique(np.searchsorted(newlines, hits))  # 0-based line of each sequence
+    found = []
+    for line in lines.tolist():  # candidate lines only (a GBK file rarely has any)
+        start = int(newlines[line - 1]) + 1 if line > 0 else 0
+        end = int(newlines[line]) if line < len(newlines) else len(data)
         try:
-            match.group().decode("utf-8")
+            data[start:end].decode("utf-8")
         except UnicodeDecodeError:
             continue
-        found.append((line, match.start(), match.end()))
+        found.append((line + 1, start, end))
     return found
+
+
+def _lines_with_high_bytes(data: bytes) -> int:
+    """How many lines hold a byte ≥ 0x80 (numpy over the bytes, no per-line work)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == 10)
+    return int(np.unique(np.searchsorted(newlines, np.flatnonzero(raw >= 0x80))).size)
 
 
 def _mixed_lines(data: bytes) -> list[int]:
@@ -192,11 +216,7 @@ def _as_chinese(data: bytes, utf8_lines: list[int]) -> str | None:
     common = sum(1 for p in pairs if 0xB0 <= p[0] <= 0xD7 and 0xA1 <= p[1] <= 0xFE)
     if common / len(pairs) < 0.6:
         return None
-    try:
-        text = _decode_around(data, utf8_lines)
-    except UnicodeDecodeError:
-        return None
-    return text if _CJK.search(text) else None
+    return _decode_around(data, utf8_lines)  # a bad byte in Chinese text: the caller says where
 
 
 def _decode_around(data: bytes, utf8_lines: list[int]) -> str:
