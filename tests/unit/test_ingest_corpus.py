@@ -17,6 +17,10 @@ from tests.unit.corpus_exports import CORPUS, Export
 NOW = "2026-12-01T00:00:00"
 
 
+def _refuse(token: str):
+    raise AssertionError(f"metrics --json wrote {token}, which is not JSON")
+
+
 def _load(export: Export):
     sources = [SourceFile(name, data) for name, data in export.files.items()]
     return ingest_files(sources, IngestSettings(now=NOW))
@@ -107,8 +111,10 @@ def test_cli_ingests_without_a_mapping_file(tmp_path, name):
     document = json.loads(done.stdout)
     assert document["opportunities"] == export.expected.rows
     metrics = subprocess.run(
-        [sys.executable, "-m", "dealscope", "metrics", "--db", db, "--json"],
+        [sys.executable, "-m", "dealscope", "metrics", "--dataset", document["dataset"],
+         "--db", db, "--json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert metrics.returncode == 0, metrics.stderr
-    json.loads(metrics.stdout)  # valid JSON (no Infinity / NaN)
+    figures = json.loads(metrics.stdout, parse_constant=_refuse)  # valid JSON: no Infinity/NaN
+    assert figures
