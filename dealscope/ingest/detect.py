@@ -80,6 +80,14 @@ def date_share(values: pd.Series) -> float:
     return float(result.values.notna().mean())
 
 
+def numeric_share(values: pd.Series) -> float:
+    """Share of non-empty cells that are plain numbers."""
+    cells = _sample(values)
+    if cells.empty:
+        return 0.0
+    return float(cells.str.fullmatch(r"[-+]?[\d.,\s]+").fillna(False).mean())
+
+
 def is_unique_text(values: pd.Series) -> bool:
     """Every row has a value and no value repeats (a name column that can serve as the id)."""
     text = as_text(values).str.strip()

@@ -173,6 +173,8 @@ def _values_fit(role: str, values: pd.Series) -> bool:
         return detect.date_share(values) >= 0.5
     if role == "amount":
         return detect.amount_share(values)[0] >= detect.MIN_SHARE
+    if role in ("stage", "status", "owner", "name", "account"):  # words, not counts or amounts
+        return detect.numeric_share(values) < 0.5
     return True
 
 

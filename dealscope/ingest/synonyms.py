@@ -264,7 +264,7 @@ STAGE_TIME = re.compile(
     r"|^(?P<stage2>.+?)\s*(?:停留时长|停留天数|时长)\s*(?:\((?P<unit2>[^()]*)\))?$",
     re.IGNORECASE,
 )
-_SEPARATORS = re.compile(r"[\s_\-:：()（）\[\]]+")
+_SEPARATORS = re.compile(r"[\s_\-:：()（）\[\]?*？]+")
 
 
 def header_key(header: str) -> str:
