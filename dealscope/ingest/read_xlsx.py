@@ -215,7 +215,13 @@ def _cell_flags(data, filename, ws, body: pd.DataFrame, headers, first_data) -> 
     ]
     sheet_xml = f"xl/worksheets/sheet{ws.parent.worksheets.index(ws) + 1}.xml"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        has_formula = sheet_xml in archive.namelist() and b"<f" in archive.read(sheet_xml)
+        names = archive.namelist()
+        # The part is usually sheetN.xml, but writers may name it otherwise: then any worksheet
+        # part with a formula sends us to the (slower) formula check, never to silence.
+        parts = [sheet_xml] if sheet_xml in names else [
+            n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
+        ]  # fmt: skip
+        has_formula = any(b"<f" in archive.read(part) for part in parts)
     if has_formula:
         formulas = _load(data, filename, read_only=True, data_only=False)[ws.title]
         grid = list(formulas.iter_rows(min_row=first_data + 1, values_only=True))

@@ -134,3 +134,28 @@ def test_cli_prints_the_mapping_and_takes_map_and_map_status(tmp_path):
     shown = subprocess.run([*base, "--map", "Issue=status", "--dry-run"], capture_output=True,
                            text=True, check=False)  # fmt: skip
     assert "Vendeur" in shown.stdout and "owner" in shown.stdout
+
+
+def test_formula_without_value_is_flagged_when_the_sheet_part_has_another_name():
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "stage", "amount"])
+    sheet.append(["1", "won", "=SUM(1,2)"])
+    sheet.append(["2", "lost", 5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    renamed = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(renamed, "w") as target:
+        for item in source.infolist():
+            payload = source.read(item.filename)
+            name = item.filename.replace("worksheets/sheet1.xml", "worksheets/deals.xml")
+            if item.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                payload = payload.replace(b"worksheets/sheet1.xml", b"worksheets/deals.xml")
+            target.writestr(name, payload)
+    result = _ingest("f.xlsx", renamed.getvalue())
+    assert "formula-not-evaluated" in _flags(result)["1"]
