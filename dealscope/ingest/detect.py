@@ -76,8 +76,9 @@ def date_share(values: pd.Series) -> float:
     numeric = cells.str.fullmatch(r"[\d.,\s]+").fillna(False).astype(bool)
     if numeric.mean() > 0.5:
         return 0.0
-    result = parse_dates(cells)
-    return float(result.values.notna().mean())
+    result = parse_dates(cells)  # an undecided day/month order is still a date
+    dated = result.values.notna() | result.issues.isin(["ambiguous-date", "no-year-date"])
+    return float(dated.mean())
 
 
 def numeric_share(values: pd.Series) -> float:

@@ -116,6 +116,15 @@ def propose_mapping(headers: list[str], data: pd.DataFrame | None = None) -> lis
         role = keyword_role(header_key(header))
         if role is None or role in taken:
             continue
+        if (
+            role == "closed_at"
+            and data is not None
+            and header in data
+            and "is_closed" not in taken
+            and detect.looks_like_flag(data[header])
+        ):  # "Closed" / "Сделка закрыта" holding yes/no: the deal is closed, not a date
+            take(header, "is_closed", f"header {header!r} says closed and holds yes/no values")
+            continue
         if data is not None and header in data and not _values_fit(role, data[header]):
             evidence[header] = f"the name suggests {role}, but its values do not fit; kept in extra"
             continue

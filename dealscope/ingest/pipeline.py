@@ -30,6 +30,7 @@ from dealscope.ingest.layouts import (
     validate_targets,
 )
 from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
+from dealscope.ingest.markers import is_total_label
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable, as_text
 from dealscope.ingest.read_csv import read_csv_bytes
 from dealscope.ingest.read_xlsx import read_xlsx_bytes
@@ -37,7 +38,7 @@ from dealscope.ingest.report import build_report, cell_flag_masks
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.sniff import detect_kind
 from dealscope.ingest.stages import infer_stages, stage_key
-from dealscope.ingest.validate import INVISIBLE, LOADED, classify_rows, id_key
+from dealscope.ingest.validate import INVISIBLE, LOADED, blank_rows, classify_rows, id_key
 from dealscope.model import (
     DATE_COLUMNS,
     NUMBER_COLUMNS,
@@ -184,7 +185,8 @@ def _id_source(raw: RawTable, by_target: dict[str, str]) -> tuple[str | None, st
     if "opportunity_id" in by_target:
         return by_target["opportunity_id"], None
     name = by_target.get("name")
-    if name and is_unique_text(raw.data[name]):
+    data_rows = ~(blank_rows(raw.data) | is_total_label(raw.data[raw.data.columns[0]]))
+    if name and is_unique_text(raw.data.loc[data_rows, name]):
         return name, f"no id column: deals are identified by {name!r} (every name is unique)"
     return None, (
         "no id column: ids are generated from the file name and line "

@@ -644,3 +644,16 @@ CORPUS_SYNONYMS: dict[str, tuple[str, ...]] = {
         "停留天数",
     ),
 }
+
+# More spellings seen in exports (kept apart so each CRM list above stays readable).
+_MORE: dict[str, tuple[str, ...]] = {
+    "opportunity_id": ("ID de registro", "ID do registro", "ID de l'enregistrement", "Datensatz-ID",
+                       "Record-ID", "Идентификатор записи"),
+    "amount": ("Contract Value", "Deal Size", "Opportunity Size", "Total", "Bookings",
+               "Booking Amount", "Sales Amount", "Revenue"),
+    "closed_at": ("Won Date", "Lost Date", "Deal - Won time", "Deal - Lost time",
+                  "Negócio - Data de ganho", "Negócio - Data de perda"),
+    "is_closed": ("Сделка закрыта", "Закрыта", "Закрыто"),
+}  # fmt: skip
+for _target, _spellings in _MORE.items():
+    CORPUS_SYNONYMS[_target] = CORPUS_SYNONYMS.get(_target, ()) + _spellings

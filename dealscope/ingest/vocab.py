@@ -262,7 +262,8 @@ ROLE_KEYWORDS: tuple[tuple[str, str, str | None], ...] = (
         "stage",
         r"(stage|phase|fase|etapa|étape|etape|stufe|этап|стади|阶段|pipeline phase|sales stage)",
         r"(duration|time in|days in|dauer|duração|durée|duur|длитель|时长|停留|date|datum|fecha|"
-        r"entered|from|previous|prior|vorher|anterior|history|probab|id$|\bid\b)",
+        r"entered|from|previous|prior|vorher|anterior|history|probab|id$|\bid\b|count|number|"
+        r"anzahl|número|numero|nombre de|количеств|次数|数量|changes?\b)",
     ),
     (
         "amount",
@@ -296,7 +297,9 @@ ROLE_KEYWORDS: tuple[tuple[str, str, str | None], ...] = (
     (
         "name",
         r"^(?:" + ENTITY + r"\s*)?(name|title|titel|título|titulo|nombre|nome|nom|naam|название|"
-        r"наименование|名称|标题|主题)$",
+        r"наименование|名称|标题|主题)$"
+        r"|^(name|title|titel|título|titulo|nombre|nome|nom|naam|название|наименование)\s+"
+        r"(?:(?:del?|da|do|de la|de l'?|van|der|des|du|of)\s*)?" + ENTITY + r"$",
         None,
     ),
     (
@@ -328,7 +331,10 @@ ROLE_KEYWORDS: tuple[tuple[str, str, str | None], ...] = (
     ),
     (
         "opportunity_id",
-        r"^" + ENTITY + r"\s*(id|number|no|nr|nummer|número|numero|num|код|номер|编号|编码|号)$",
+        r"^" + ENTITY + r"\s*(id|number|no|nr|nummer|número|numero|num|код|номер|编号|编码|号)$"
+        r"|^(id|número|numero|nummer|номер|идентификатор)\s+(?:(?:del?|da|do|de la|de l'?|van|"
+        r"der|des|du|записи|сделки)\s*)?(?:" + ENTITY + r"|registro|record|enregistrement|"
+        r"datensatz)$",
         None,
     ),
 )
