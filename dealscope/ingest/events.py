@@ -201,8 +201,9 @@ def duration_events(raw: RawTable, mapping: dict, frame: pd.DataFrame) -> pd.Dat
     rows = frame.index
     units = {s: (m.group("unit") or m.group("unit2")) if (m := STAGE_TIME.match(s)) else None
              for s, _ in columns}  # fmt: skip
-    spans = pd.DataFrame({s: parse_durations(raw.data.loc[rows, s], units[s]) for s, _ in columns})
-    nanos = spans.apply(lambda c: c.dt.total_seconds()).to_numpy(dtype="float64")  # per column
+    nanos = np.column_stack(  # seconds spent per (deal, stage column); NaN = no value
+        [parse_durations(raw.data.loc[rows, s], units[s]).dt.total_seconds() for s, _ in columns]
+    ).astype("float64")
     before = np.cumsum(np.nan_to_num(nanos), axis=1) - np.nan_to_num(nanos)
     created = frame["created_at"].to_numpy(dtype="datetime64[ns]")
     entered = created[:, None] + (before * 1e9).astype("timedelta64[ns]")

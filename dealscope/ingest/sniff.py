@@ -213,8 +213,9 @@ def _as_chinese(data: bytes, utf8_lines: list[int]) -> str | None:
     pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", data[:400_000])
     if not pairs:
         return None
-    common = sum(1 for p in pairs if 0xB0 <= p[0] <= 0xD7 and 0xA1 <= p[1] <= 0xFE)
-    if common / len(pairs) < 0.6:
+    lead, trail = np.frombuffer(b"".join(pairs), dtype=np.uint8).reshape(-1, 2).T
+    common = ((lead >= 0xB0) & (lead <= 0xD7) & (trail >= 0xA1) & (trail <= 0xFE)).mean()
+    if common < 0.6:
         return None
     return _decode_around(data, utf8_lines)  # a bad byte in Chinese text: the caller says where
 

@@ -159,3 +159,23 @@ def test_formula_without_value_is_flagged_when_the_sheet_part_has_another_name()
             target.writestr(name, payload)
     result = _ingest("f.xlsx", renamed.getvalue())
     assert "formula-not-evaluated" in _flags(result)["1"]
+
+
+def test_stage_order_sources_in_priority_order():
+    from dealscope.ingest.events import empty_events
+    from dealscope.ingest.stages import infer_stages
+
+    current = pd.Series(["Proposal", "Walkthrough", "Discovery", "Closed Won"], dtype="string")
+    # No history, no probability: the order of the per-stage columns decides.
+    table, _ = infer_stages(current, empty_events(), column_order=["Discovery", "Walkthrough",
+                                                                   "Proposal", "Closed Won"])  # fmt: skip
+    assert table["stage"].tolist() == ["Discovery", "Walkthrough", "Proposal", "Closed Won"]
+    # A probability per stage comes before the columns' order.
+    probability = pd.Series([0.2, 0.6, 0.4, 1.0])
+    table, _ = infer_stages(current, empty_events(), probability=probability,
+                            column_order=["Discovery", "Walkthrough", "Proposal", "Closed Won"])  # fmt: skip
+    assert table["stage"].tolist() == ["Proposal", "Discovery", "Walkthrough", "Closed Won"]
+    # Names that write their own number (Dynamics 365 pipeline phases).
+    phases = pd.Series(["3-Propose", "1-Qualify", "2-Develop"], dtype="string")
+    table, _ = infer_stages(phases, empty_events())
+    assert table["stage"].tolist() == ["1-Qualify", "2-Develop", "3-Propose"]
