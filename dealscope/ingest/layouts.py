@@ -84,7 +84,10 @@ def propose_mapping(headers: list[str], data: pd.DataFrame | None = None) -> lis
         if target and not target.startswith((ENTERED_PREFIX, TIME_PREFIX)):
             taken[target] = header
 
-    for header in headers:
+    # Names that are a field only when no stronger name is present: Salesforce's Expected
+    # Revenue is the weighted amount (Odoo's is the amount), "Total" / "Value" are vague.
+    weak = [h for h in headers if header_key(h).replace(" ", "") in WEAK_NAMES]
+    for header in [h for h in headers if h not in weak] + weak:
         entered = HUBSPOT_ENTERED.match(header)
         timed = STAGE_TIME.match(header)
         if entered:
@@ -172,6 +175,8 @@ BY_VALUES_HEADERS = {
     "opportunity": (("amount", "numbers under OPPORTUNITY: the amount (Bitrix24)"),
                     ("name", "text under Opportunity: the deal's title (Odoo)")),
 }  # fmt: skip
+WEAK_NAMES = {"expectedrevenue", "estrevenue", "est.revenue", "total", "value", "revenue", "closed",
+              "won", "active", "customer", "partner", "opportunity"}  # fmt: skip
 DATE_ROLES = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
 GENERIC_STAGE_WORDS = {"stage", "current stage", "this stage", "deal stage", "phase", "etapa", "fase",
                        "阶段", "当前阶段", "стадии", "этапе"}  # fmt: skip

@@ -271,7 +271,8 @@ ROLE_KEYWORDS: tuple[tuple[str, str, str | None], ...] = (
         r"omzet|сумма|стоимость|выручк|金额|价值|收入|营收|acv|tcv|\barr\b|price|preis|precio|preço|prix|"
         r"prijs|цена|总价)",
         r"(weight|gewicht|gewogen|ponder|pondér|взвеш|加权|probab|currency|währung|moneda|moeda|devise|"
-        r"valuta|валюта|币种|\bid\b|type|typ|tipo|reason|motivo|date|datum|fecha|дата|日期)",
+        r"valuta|валюта|币种|\bid\b|type|typ|tipo|reason|motivo|date|datum|fecha|дата|日期|size|"
+        r"category|past|previous|client|customer|account|company)",
     ),
     (
         "currency",
