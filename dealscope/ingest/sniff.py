@@ -206,16 +206,18 @@ def _as_chinese(data: bytes, utf8_lines: list[int]) -> str | None:
     """The text when the bytes are GB18030/GBK Chinese, else None.
 
     Western 8-bit text (cp1252 `é` = 0xE9) often decodes as GB18030 too, into rare characters:
-    real Chinese text is mostly the 3,755 common characters of GB2312 level 1 (lead byte
-    0xB0-0xD7, trail 0xA1-0xFE). The file counts as Chinese only when most of its double-byte
-    characters are such. Lines that are valid UTF-8 (a GBK file edited in a UTF-8 tool) are
+    there an accented letter is followed by an ASCII letter (a "trail byte" below 0xA1), while
+    Chinese text is mostly GB2312 characters (trail 0xA1-0xFE). Cyrillic cp1251 words are runs
+    of bytes ≥ 0xC0, which Chinese text rarely is throughout. The file counts as Chinese only when
+    most byte pairs look like GB2312 and not like Cyrillic. Lines that are valid UTF-8 (a GBK file edited in a UTF-8 tool) are
     decoded as UTF-8 and reported, never turned into mojibake in silence."""
     pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", data[:400_000])
     if not pairs:
         return None
     lead, trail = np.frombuffer(b"".join(pairs), dtype=np.uint8).reshape(-1, 2).T
-    common = ((lead >= 0xB0) & (lead <= 0xD7) & (trail >= 0xA1) & (trail <= 0xFE)).mean()
-    if common < 0.6:
+    han = (trail >= 0xA1).mean()  # GB2312 characters; a Western `é` is followed by a letter
+    cyrillic = ((lead >= 0xC0) & (trail >= 0xC0)).mean()  # cp1251 words: runs of bytes ≥ 0xC0
+    if han < 0.5 or cyrillic >= 0.8:
         return None
     return _decode_around(data, utf8_lines)  # a bad byte in Chinese text: the caller says where
 
