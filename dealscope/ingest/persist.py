@@ -86,7 +86,8 @@ def reuse_saved(engine: Engine, name: str, settings: IngestSettings) -> list[str
     for entry in (meta.get("mapping") or {}).values():
         if isinstance(entry, dict):
             for source, target in (entry.get("columns") or {}).items():
-                saved_columns.setdefault(source, target)
+                if target:  # a column left out before is found afresh (its values may differ)
+                    saved_columns.setdefault(source, target)
     if saved_columns and not settings.mapping:
         settings.mapping["*"] = saved_columns
         notes.append(f"column mapping of dataset {name!r} (version {meta.get('version')}) reused")
