@@ -13,13 +13,22 @@ from dealscope.cli.common import (
     time_zone,
     writable_file,
 )
-from dealscope.ingest.errors import UploadError
-from dealscope.ingest.persist import load_mapping_file, mapping_document, save_result
+from dealscope.ingest.errors import MappingError, UploadError
+from dealscope.ingest.layouts import validate_targets
+from dealscope.ingest.persist import (
+    load_mapping_file,
+    mapping_document,
+    reuse_saved,
+    save_result,
+)
 from dealscope.ingest.pipeline import SourceFile, ingest_files, ingest_tables
 from dealscope.ingest.read_sql import read_database_table
 from dealscope.ingest.settings import IngestSettings
+from dealscope.ingest.synonyms import HISTORY_TARGETS, OPPORTUNITY_TARGETS
 from dealscope.ingest.validate import DUPLICATE_POLICIES
 
+ROLE_NAMES = OPPORTUNITY_TARGETS + HISTORY_TARGETS
+OUTCOMES = ("won", "lost", "open")
 REJECT_FIELDS = ("file", "sheet", "line", "column", "value", "reason", "outcome", "detail")
 
 
@@ -52,9 +61,65 @@ def register(subparsers) -> None:
         help="map traditional Chinese to simplified in owner/team/region/industry/source/"
         "customer type/account (張偉 = 张伟); recorded with the dataset",
     )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="HEADER=ROLE",
+        help="set a column's role, e.g. --map 'Opportunity Result=status' (repeatable; an "
+        "empty role or 'none' keeps the column out); roles: " + ", ".join(ROLE_NAMES),
+    )
+    parser.add_argument(
+        "--map-status",
+        action="append",
+        default=[],
+        metavar="VALUE=OUTCOME",
+        help="assign a status or stage value to won / lost / open, e.g. --map-status "
+        "'Gagné=won' (repeatable)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only print the proposed mapping and the counts; store nothing",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not reuse the mapping and stage table saved with an existing dataset of this name",
+    )
     add_db_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
+
+
+def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        if "=" not in value:
+            raise MappingError(f"{option} {value!r}: write it as {option} 'Header=role'.")
+        left, right = value.rsplit("=", 1)
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+def _apply_cli_mapping(args, settings: IngestSettings) -> None:
+    """--map HEADER=ROLE (for every file) and --map-status VALUE=OUTCOME into the settings."""
+    columns = settings.mapping.setdefault("*", {})
+    for header, role in _pairs(args.map, "--map"):
+        target = None if role.casefold() in ("", "none", "-", "extra") else role
+        if target is not None and validate_targets({header: target}):
+            raise MappingError(
+                f"--map {header}={role}: {role!r} is not a role. Roles: {', '.join(ROLE_NAMES)}."
+            )
+        columns[header] = target
+    if not columns:
+        settings.mapping.pop("*")
+    for value, outcome in _pairs(args.map_status, "--map-status"):
+        if outcome.casefold() not in OUTCOMES:
+            raise MappingError(
+                f"--map-status {value}={outcome}: the outcome must be one of won, lost, open."
+            )
+        settings.status_values[value] = outcome.casefold()
 
 
 def _settings(args) -> IngestSettings:
@@ -73,6 +138,7 @@ def _settings(args) -> IngestSettings:
             settings.sheets[name] = args.sheet
         if args.encoding:
             settings.encodings[name] = args.encoding
+    _apply_cli_mapping(args, settings)
     return settings
 
 
@@ -80,6 +146,13 @@ def run(args) -> int:
     if not args.files and not (args.source_db and args.table):
         raise UploadError("Give FILE(s) to ingest, or --source-db URL with --table NAME.")
     settings = _settings(args)
+    name = args.dataset or (Path(args.files[0]).stem if args.files else args.table)
+    reused = []
+    if not args.mapping and not args.fresh:
+        file_columns = settings.mapping.pop("*", None)
+        reused = reuse_saved(open_engine(args.db), name, settings)
+        if file_columns:  # --map wins over the saved mapping
+            settings.mapping["*"] = {**settings.mapping.get("*", {}), **file_columns}
     if args.files:
         sources = []
         for path in args.files:
@@ -88,23 +161,22 @@ def run(args) -> int:
             except OSError as exc:
                 raise UploadError(f"{path}: cannot read the file ({exc.strerror}).") from exc
         result = ingest_files(sources, settings)
-        default_name = Path(args.files[0]).stem
     else:
         # The operator runs the CLI: any SQLite file it can read is theirs to choose.
         result = ingest_tables([read_database_table(args.source_db, args.table, None)], settings)
-        default_name = args.table
-    name = args.dataset or default_name
+    result.notes[:0] = reused
     if args.save_mapping:
         Path(args.save_mapping).write_text(
             json.dumps(mapping_document(result), ensure_ascii=False, indent=2), encoding="utf-8"
         )
     dataset_id = None
-    if not result.opportunities.empty:
+    if not result.opportunities.empty and not args.dry_run:
         dataset_id = save_result(open_engine(args.db), name, result)
     document = result_document(result, name, dataset_id)
     if args.json:
         print_json(document)
     else:
+        print(mapping_text(result))
         counts = result.counts
         print(
             f"dataset {name!r} (id {dataset_id}): {counts['rows_in']} rows in, "
@@ -112,7 +184,22 @@ def run(args) -> int:
             f"{counts['rows_excluded']} excluded; {len(result.opportunities)} opportunities, "
             f"{len(result.stage_events)} stage events"
         )
-    return 0 if dataset_id is not None else 1
+    return 0 if dataset_id is not None or (args.dry_run and len(result.opportunities)) else 1
+
+
+def mapping_text(result) -> str:
+    """The mapping used, per file, as the lines the CLI prints (role <- column, with why)."""
+    lines = []
+    for file in result.files:
+        lines.append(f"{file.file}: layout {file.layout} ({file.layout_evidence})")
+        width = max((len(c.source) for c in file.columns), default=0)
+        for choice in file.columns:
+            role = choice.target or "-"
+            lines.append(f"  {choice.source:<{width}}  ->  {role:<18} {choice.evidence}")
+        lines += [f"  note: {note}" for note in file.notes]
+    lines += [f"note: {note}" for note in result.notes]
+    lines.append("change a role with --map 'Header=role', an outcome with --map-status 'Value=won'")
+    return "\n".join(lines)
 
 
 def result_document(result, name: str, dataset_id: int | None) -> dict:

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from dealscope.ingest.build import tidy_text
 from dealscope.ingest.rawtable import arrow_text, as_text
 from dealscope.ingest.stages import stage_kind, status_from_text
+from dealscope.ingest.vocab import truth_of
 from dealscope.model import LOST, OPEN, WON, arrow_strings
 
 # Row flags computed from the canonical values (RELIABILITY I4, DESIGN §3).
@@ -79,14 +80,41 @@ def join_lookup(opps: pd.DataFrame, lookup: pd.DataFrame) -> tuple[pd.DataFrame,
     return opps, f"joined {', '.join(filled)} by {key}" if filled else None
 
 
-def assign_status(opps: pd.DataFrame, kinds: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """(status, unknown-status mask): a status column's words win, else the stage's kind."""
-    from_stage = opps["stage"].map(kinds).fillna(OPEN).astype("string")
+def _truth(opps: pd.DataFrame, column: str) -> pd.Series:
+    """True / False / NA per row from a flag column (IsWon, IsClosed); NA when absent."""
+    if column not in opps:
+        return pd.Series(pd.NA, index=opps.index, dtype="boolean")
+    codes, words = pd.factorize(opps[column])
+    truth = np.array([truth_of(str(w)) for w in words] + [None], dtype=object)
+    return pd.Series(truth[codes], index=opps.index, dtype="boolean")
+
+
+def assign_status(
+    opps: pd.DataFrame, kinds: dict[str, str], assigned: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """(status, unknown-status mask). Every row ends in exactly one of open / won / lost: a status
+    column's words win, then IsWon / IsClosed flags, then the stage's kind; a status word that
+    is none of those is flagged unknown-status and the row takes its stage's kind (open when it
+    has none)."""
+    stage = opps["stage"] if "stage" in opps else pd.Series(pd.NA, index=opps.index)
+    from_stage = stage.map(kinds).fillna(OPEN).astype("string")
+    won, closed = _truth(opps, "is_won"), _truth(opps, "is_closed")
+    by_flags = pd.Series(pd.NA, index=opps.index, dtype="string")
+    by_flags = by_flags.mask(closed.eq(False).fillna(False), OPEN)
+    by_flags = by_flags.mask((closed.eq(True) & won.eq(False)).fillna(False), LOST)
+    by_flags = by_flags.mask(won.eq(True).fillna(False), WON)
+    active = _truth(opps, "is_active")  # Odoo: a lost deal is archived (Active = false)
+    by_flags = by_flags.mask(
+        (active.eq(False) & by_flags.isna()).fillna(False) & from_stage.ne(WON), LOST
+    )
+    if closed.isna().all():  # IsWon alone: false says only "not won" (lost or open: the stage)
+        by_flags = by_flags.mask(won.eq(False).fillna(False) & from_stage.eq(WON), LOST)
+    base = by_flags.fillna(from_stage).astype("string")
     if "status" not in opps or opps["status"].isna().all():
-        return from_stage, pd.Series(False, index=opps.index)
-    words = status_from_text(opps["status"])
+        return base, pd.Series(False, index=opps.index)
+    words = status_from_text(opps["status"], assigned)
     unknown = opps["status"].notna() & words.isna()
-    return words.fillna(from_stage).astype("string"), unknown.astype(bool)
+    return words.fillna(base).astype("string"), unknown.astype(bool)
 
 
 def row_flags(

@@ -14,7 +14,7 @@ from dealscope.ingest.parse_dates import infer_day_first, parse_dates
 from dealscope.ingest.parse_probability import parse_probabilities
 from dealscope.ingest.rawtable import RawTable, as_text, blank_to_null, contains_text
 from dealscope.ingest.settings import IngestSettings
-from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS
+from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS, match_header
 from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
 from dealscope.model import arrow_strings
 
@@ -57,6 +57,13 @@ def tidy_text(values: pd.Series, nfkc: bool) -> pd.Series:
     return blank_to_null(text)
 
 
+def _spare_sources(mapping: dict[str, str | None], target: str, data: pd.DataFrame) -> list[str]:
+    """Unmapped columns whose name also means `target` (a second date of the same kind)."""
+    return [
+        s for s, t in mapping.items() if t is None and s in data and match_header(s)[0] == target
+    ]
+
+
 def build_columns(
     raw: RawTable, mapping: dict[str, str | None], rows: pd.Index, settings: IngestSettings
 ) -> Built:
@@ -89,6 +96,11 @@ def build_columns(
                 values, zone=settings.timezone, epoch=raw.date_epoch, day_first=day_first
             )
             out[target] = result.values
+            for spare in _spare_sources(mapping, target, data):  # Won time + Lost time (Pipedrive)
+                filled = parse_dates(data[spare], zone=settings.timezone, epoch=raw.date_epoch,
+                                     day_first=day_first).values  # fmt: skip
+                out[target] = out[target].fillna(filled)
+                notes.append(f"{spare}: fills {target} where {source} is empty")
             issues.append(_issue_rows(result.issues, values, source))
             if result.note:
                 notes.append(f"{source}: {result.note}")

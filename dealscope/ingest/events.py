@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dealscope.ingest.build import ISSUE_COLUMNS, _issue_rows, tidy_text
-from dealscope.ingest.layouts import ENTERED_PREFIX
+from dealscope.ingest.layouts import ENTERED_PREFIX, TIME_PREFIX
 from dealscope.ingest.parse_dates import parse_dates
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
 from dealscope.ingest.settings import IngestSettings
-from dealscope.ingest.synonyms import header_key
+from dealscope.ingest.synonyms import STAGE_TIME, header_key
 from dealscope.ingest.validate import LOADED, classify_rows
 
 EVENT_COLUMNS = ("opportunity_id", "stage", "entered_at")
@@ -157,3 +158,71 @@ def _first_stage_rows(ids, is_move, when, old_values) -> pd.DataFrame | None:
     earliest = earliest[earliest["old"].fillna("").str.strip() != ""]
     return pd.DataFrame({"opportunity_id": earliest["opportunity_id"], "stage": earliest["old"].str.strip(),
                          "entered_at": pd.NaT, "_pos": earliest.index})  # fmt: skip
+
+
+_CLOCK = r"^\s*(?:(?P<d>\d+)[d.]\s*)?(?P<h>\d+):(?P<m>\d{1,2})(?::(?P<s>\d{1,2}(?:\.\d+)?))?\s*$"
+
+
+def parse_durations(values: pd.Series, unit_hint: str | None) -> pd.Series:
+    """Durations as timedelta: `HH:mm:ss` (hours may exceed 24; `3d 04:00:00` / `3.04:00:00`),
+    else numbers in the column's unit: `(ms)` / `(milliseconds)`, `(hours)`, `(seconds)`, else days
+    (Salesforce Stage Duration, 停留天数); a number above 10^6 without a unit is milliseconds
+    (HubSpot API `hs_time_in_*`). Unparseable cells are null."""
+    text = values.astype("string").str.strip()
+    clock = text.str.extract(_CLOCK)
+    out = (
+        pd.to_timedelta(pd.to_numeric(clock["d"]).fillna(0), unit="D")
+        + pd.to_timedelta(pd.to_numeric(clock["h"]), unit="h")
+        + pd.to_timedelta(pd.to_numeric(clock["m"]), unit="m")
+        + pd.to_timedelta(pd.to_numeric(clock["s"]).fillna(0), unit="s")
+    )
+    number = pd.to_numeric(text.where(clock["h"].isna()).str.replace(",", ".", regex=False),
+                           errors="coerce")  # fmt: skip
+    hint = (unit_hint or "").casefold()
+    unit = (
+        "ms" if "ms" in hint or "milli" in hint else "h" if "hour" in hint or "小时" in hint
+        else "s" if "second" in hint or "秒" in hint else None
+    )  # fmt: skip
+    if unit is None:
+        unit = "ms" if (number.dropna() > 1e6).any() else "D"
+    numeric = pd.to_timedelta(number.where(number >= 0), unit=unit)
+    return out.where(out.notna(), numeric)
+
+
+def duration_events(raw: RawTable, mapping: dict, frame: pd.DataFrame) -> pd.DataFrame:
+    """Stage entries derived from per-stage duration columns when a file has no stage dates:
+    the first stage with a duration is entered at creation, each next one when the time spent in
+    the stages before it (in column order) has passed, and the deal's current stage (when it
+    has no duration of its own) after all of them. Rows whose creation time is unknown get none.
+    Events carry `_pos`; the deals are flagged `stage-time-derived` by the pipeline."""
+    columns = [(s, t[len(TIME_PREFIX) :]) for s, t in mapping.items() if t and t.startswith(TIME_PREFIX) and s in raw.data]  # fmt: skip
+    if not columns or "created_at" not in frame or frame["created_at"].isna().all():
+        return empty_events()
+    rows = frame.index
+    units = {s: (m.group("unit") or m.group("unit2")) if (m := STAGE_TIME.match(s)) else None
+             for s, _ in columns}  # fmt: skip
+    nanos = np.column_stack(  # seconds spent per (deal, stage column); NaN = no value
+        [parse_durations(raw.data.loc[rows, s], units[s]).dt.total_seconds() for s, _ in columns]
+    ).astype("float64")
+    before = np.cumsum(np.nan_to_num(nanos), axis=1) - np.nan_to_num(nanos)
+    created = frame["created_at"].to_numpy(dtype="datetime64[ns]")
+    entered = created[:, None] + (before * 1e9).astype("timedelta64[ns]")
+    has = ~np.isnan(nanos) & ~np.isnat(created)[:, None]
+    stages = np.array([stage for _, stage in columns], dtype=object)
+    r, c = np.nonzero(has)
+    events = pd.DataFrame({"opportunity_id": frame["opportunity_id"].to_numpy()[r], "stage": stages[c],
+                           "entered_at": entered[r, c], "_pos": rows.to_numpy()[r]})  # fmt: skip
+    if "stage" in frame:  # the current stage, when it has no duration column value
+        current = frame["stage"].astype("string")
+        timed_stage = pd.DataFrame(has, columns=stages).T.groupby(level=0).any().T
+        own = np.zeros(len(frame), dtype=bool)
+        for stage in timed_stage.columns:  # one pass per stage column, not per row
+            own |= (current == stage).fillna(False).to_numpy() & timed_stage[stage].to_numpy()
+        last = ~own & current.notna().to_numpy() & has.any(axis=1)
+        total = np.nansum(nanos, axis=1)
+        events = pd.concat([events, pd.DataFrame({
+            "opportunity_id": frame["opportunity_id"].to_numpy()[last],
+            "stage": current.to_numpy()[last],
+            "entered_at": created[last] + (total[last] * 1e9).astype("timedelta64[ns]"),
+            "_pos": rows.to_numpy()[last]})], ignore_index=True)  # fmt: skip
+    return events.sort_values(["_pos", "entered_at"], kind="stable").reset_index(drop=True)

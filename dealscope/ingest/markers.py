@@ -11,8 +11,12 @@ from dealscope.ingest.rawtable import arrow_text, to_mask
 
 # A cell that labels a total/subtotal row (X3) or a Salesforce report footer line (METHODS §3.1).
 TOTAL_LABEL = re.compile(
-    r"^\s*(合计|总计|小计|共计|汇总|total|totals|grand totals?|sub\s*-?\s*totals?|sum)\b.*$"
-    r"|^\s*(合计|总计|小计|共计|汇总)",
+    r"^\s*(合计|总计|小计|共计|汇总|total|totals|grand totals?|sub\s*-?\s*totals?|sum"
+    # Salesforce reports in the other UI languages (nl, de, fr, es, pt, it)
+    r"|totaal|eindtotaal|eindtotalen|subtotaal|gesamtsumme|gesamtsummen|gesamtergebnis|gesamt"
+    r"|summe|zwischensumme|totaux|totaux généraux|sous-total|totales?|totales generales|subtotal"
+    r"|totais|totais gerais|totale|totali)\b.*$"
+    r"|^\s*(合计|总计|小计|共计|汇总|итого|всего)",
     re.IGNORECASE,
 )
 FOOTER_LINE = re.compile(

@@ -20,6 +20,7 @@ CURRENCY_MARKS = {
 UNITS = {"万": 1e4, "亿": 1e8, "千": 1e3, "百万": 1e6, "k": 1e3, "K": 1e3, "M": 1e6, "MM": 1e6}
 _CURRENCY = r"(?P<cur>人民币|美元|港币|日元|元|RMB|CNY|USD|EUR|GBP|HKD|JPY|[¥$€£])"
 _UNIT = r"(?P<unit>百万|万|亿|千|MM|[kKM])?"
+MAX_AMOUNT = 1e15
 _CJK_NUMERAL = r"^[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点负]+$"
 
 
@@ -90,17 +91,34 @@ def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
             core[has_unit].astype(object).str.extract(rf"^[\d.,]+(?:[eE][+-]?\d+)?{_UNIT}$")["unit"]
         )
     core = core.str.replace(rf"(\d){_UNIT}$", r"\1", regex=True)
-    comma_decimal = core.str.contains(r"^\d+(?:\.\d{3})*,(?:\d{1,2}|\d{4,})$", regex=True)
-    point_decimal = core.str.contains(r"^\d+(?:,\d{3})*\.(?:\d{1,2}|\d{4,})$", regex=True)
+    # Shapes that say their own decimal separator: 1.234,56 / 12,50 / 1.234.567 (comma convention)
+    # and 1,234.56 / 12.50 / 1,234,567 (point convention). 1,234 and 1.234 say nothing.
+    comma_decimal = (
+        core.str.contains(
+            r"^\d+(?:\.\d{3})*,(?:\d{1,2}|\d{4,})$|^\d{1,3}(?:\.\d{3}){2,}$", regex=True
+        )
+        .fillna(False)
+        .astype(bool)
+    )
+    point_decimal = (
+        core.str.contains(
+            r"^\d+(?:,\d{3})*\.(?:\d{1,2}|\d{4,})$|^\d{1,3}(?:,\d{3}){2,}$", regex=True
+        )
+        .fillna(False)
+        .astype(bool)
+    )
     inferred = decimal is None
-    if decimal is None:
-        decimal = "," if comma_decimal.any() and not point_decimal.any() else "."
+    if decimal is None:  # the column's convention: the one most of its telling cells use (A2)
+        decimal = "," if comma_decimal.sum() > point_decimal.sum() else "."
     # Mixed evidence, or a decimal comma inferred: "1,234" / "1.234" could mean either (A2).
     mixed = bool(comma_decimal.any() and point_decimal.any()) or (inferred and decimal == ",")
-    if decimal == ",":
-        numeric = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        numeric = core.str.replace(",", "", regex=False)
+    # A cell whose shape says the other convention is read by its own shape (never 1.234,56 ->
+    # 1.23456) and flagged mixed-decimal.
+    by_comma = comma_decimal if decimal == "." else ~point_decimal
+    other_shape = by_comma if decimal == "." else point_decimal
+    comma_read = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    point_read = core.str.replace(",", "", regex=False)
+    numeric = comma_read.where(by_comma, point_read)
     number = pd.to_numeric(
         numeric.where(numeric.str.fullmatch(r"\d*\.?\d+(?:[eE][+-]?\d+)?"), None), errors="coerce"
     )
@@ -124,7 +142,12 @@ def _parse_distinct(values: pd.Series, decimal: str | None) -> AmountResult:
     multiplier = unit.map(UNITS).astype("float64").fillna(1.0) if has_unit.any() else 1.0
     number = number * multiplier * np.where(negative.fillna(False).astype(bool), -1.0, 1.0)
     issues = pd.Series(None, index=text.index, dtype="object")
-    issues[number.isna() & ~empty] = "bad-amount"
+    # 1e308万 is ∞ and 10^15 of any currency is no deal: never stored (JSON has no Infinity).
+    overflow = number.notna() & ~(number.abs() < MAX_AMOUNT)
+    number[overflow] = np.nan
+    issues[overflow] = "amount-out-of-range"
+    issues[number.isna() & ~empty & ~overflow] = "bad-amount"
+    issues[other_shape & issues.isna() & number.notna()] = "mixed-decimal"
     if mixed:
         ambiguous = core.str.fullmatch(r"\d{1,3}[.,]\d{3}").fillna(False).astype(bool)
         issues[ambiguous & issues.isna()] = "ambiguous-number"

@@ -3,6 +3,7 @@ Excel serials (1900/1904), epoch ms, time zones normalised; every failure is a f
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -99,6 +100,44 @@ def infer_day_first(columns: list[pd.Series]) -> bool | None:
         day |= bool((_number(parts["a"]) > 12).any())
         month |= bool((_number(parts["b"]) > 12).any())
     return day if day != month else None
+
+
+# Month names of the exports' other UI languages (nl, de, fr, es, pt, it, ru) -> English, so that
+# `12-mrt-2024`, `3. März 2024`, `5 févr. 2024`, `5 de marzo de 2024` parse like `12-Mar-2024`.
+_MONTHS = {
+    "jan": ("januari", "januar", "janvier", "janv", "enero", "ene", "janeiro", "gennaio", "gen",
+            "января", "январь", "янв", "jänner", "jän"),
+    "feb": ("februari", "februar", "février", "fevrier", "févr", "fevr", "febrero", "fevereiro",
+            "fev", "febbraio", "февраля", "февраль", "фев"),
+    "mar": ("maart", "mrt", "märz", "maerz", "mär", "mars", "marzo", "março", "marco", "марта",
+            "март", "мар"),
+    "apr": ("april", "avril", "avr", "abril", "abr", "aprile", "апреля", "апрель", "апр"),
+    "may": ("mei", "mai", "mayo", "maio", "maggio", "mag", "мая", "май"),
+    "jun": ("juni", "juin", "junio", "junho", "giugno", "giu", "июня", "июнь", "июн"),
+    "jul": ("juli", "juillet", "juil", "julio", "julho", "luglio", "lug", "июля", "июль", "июл"),
+    "aug": ("augustus", "august", "août", "aout", "agosto", "ago", "августа", "август", "авг"),
+    "sep": ("september", "septembre", "sept", "septiembre", "setembro", "set", "settembre",
+            "сентября", "сентябрь", "сен"),
+    "oct": ("oktober", "okt", "octobre", "octubre", "outubro", "out", "ottobre", "ott",
+            "октября", "октябрь", "окт"),
+    "nov": ("november", "novembre", "noviembre", "novembro", "ноября", "ноябрь", "ноя"),
+    "dec": ("december", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dic",
+            "dezembro", "dicembre", "декабря", "декабрь", "дек"),
+}  # fmt: skip
+_MONTH_WORD = {word: english for english, words in _MONTHS.items() for word in words}
+_MONTH_PATTERN = re.compile(
+    r"(?<![^\W\d_])("
+    + "|".join(sorted(map(re.escape, _MONTH_WORD), key=len, reverse=True))
+    + r")\.?(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_FILLER = re.compile(r"\b(?:de|del|van|le|der)\b|г\.?$", re.IGNORECASE)
+
+
+def _english_months(text: str) -> str:
+    """One distinct date text with a foreign month name put in English (else unchanged)."""
+    out = _MONTH_PATTERN.sub(lambda m: _MONTH_WORD[m.group(1).casefold()], text)
+    return _FILLER.sub(" ", out) if out != text else text
 
 
 def parse_dates(
@@ -221,8 +260,11 @@ def _parse_distinct(values: pd.Series, zone: str, epoch: str, day_first: bool | 
         todo &= ~no_year
     if todo.any():  # month names ("Mar 5, 2024"): dateutil over distinct leftovers only
         rest = text[todo]
-        named = rest[rest.str.contains(r"[A-Za-z]{3}", regex=True)]
-        parsed = {v: pd.to_datetime(v, errors="coerce", format="mixed") for v in named.unique()}
+        named = rest[rest.str.contains("[A-Za-z\u00c0-\u024f\u0400-\u04ff]{3}", regex=True)]
+        parsed = {
+            v: pd.to_datetime(_english_months(v), errors="coerce", format="mixed")
+            for v in named.unique()
+        }
         stamps = named.map(parsed)
         good = stamps.notna()
         stamps = stamps[good].map(

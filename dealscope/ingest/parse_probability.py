@@ -57,6 +57,7 @@ def parse_probabilities(values: pd.Series) -> ProbabilityResult:
     parts = text.astype(object).str.extract(_PROBABILITY)
     number = pd.to_numeric(parts["num"].str.replace(",", ".", regex=False), errors="coerce")
     number = number.to_numpy(dtype="float64")
+    number[~np.isfinite(number)] = np.nan  # 1e999 % is no probability (and JSON has no ∞)
     percent_sign = parts["pct"].notna().to_numpy()
     parsed = ~np.isnan(number)
     bare = parsed & ~percent_sign

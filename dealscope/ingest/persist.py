@@ -103,3 +103,32 @@ def load_mapping_file(path: str | Path, base: IngestSettings | None = None) -> I
     except (OSError, json.JSONDecodeError) as exc:
         raise MappingError(f"{path}: cannot read the mapping file ({exc}).") from exc
     return settings_from_mapping(document, base)
+
+
+def reuse_saved(engine: Engine, name: str, settings: IngestSettings) -> list[str]:
+    """Settings for a re-upload under an existing dataset name: its saved column mapping (as the
+    default for every file, for the columns the new files have) and its saved stage table (order
+    and kinds), unless the caller already chose them. Returns notes (empty when nothing reused)."""
+    if not store.dataset_exists(engine, name):
+        return []
+    dataset_id = store.resolve_dataset_id(engine, name)
+    meta = store.read_dataset_meta(engine, dataset_id)
+    notes = []
+    saved_columns: dict[str, str | None] = {}
+    for entry in (meta.get("mapping") or {}).values():
+        if isinstance(entry, dict):
+            for source, target in (entry.get("columns") or {}).items():
+                if target:  # a column left out before is found afresh (its values may differ)
+                    saved_columns.setdefault(source, target)
+    if saved_columns and not settings.mapping:
+        settings.mapping["*"] = saved_columns
+        notes.append(f"column mapping of dataset {name!r} (version {meta.get('version')}) reused")
+    if settings.stages is None:
+        stages = store.read_stages(engine, dataset_id)
+        if not stages.empty:
+            settings.stages = stages.astype({"position": int}).to_dict("records")
+            notes.append(f"stage order and kinds of dataset {name!r} reused")
+    saved = meta.get("settings") or {}
+    if not settings.status_values and isinstance(saved.get("status_values"), dict):
+        settings.status_values = dict(saved["status_values"])
+    return notes

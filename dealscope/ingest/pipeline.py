@@ -11,25 +11,35 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from dealscope.ingest import assemble
+from dealscope.ingest.assemble import member
 from dealscope.ingest.build import ISSUE_COLUMNS, build_columns
+from dealscope.ingest.detect import is_unique_text
 from dealscope.ingest.errors import LimitExceeded, MappingError
-from dealscope.ingest.events import empty_events, entered_events, history_events
+from dealscope.ingest.events import (
+    duration_events,
+    empty_events,
+    entered_events,
+    history_events,
+)
 from dealscope.ingest.layouts import (
+    ENTERED_PREFIX,
     HISTORY_LAYOUTS,
+    TIME_PREFIX,
     ColumnChoice,
     detect_layout,
     propose_mapping,
     validate_targets,
 )
 from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
-from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
+from dealscope.ingest.markers import is_total_label
+from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable, as_text
 from dealscope.ingest.read_csv import read_csv_bytes
 from dealscope.ingest.read_xlsx import read_xlsx_bytes
 from dealscope.ingest.report import build_report, cell_flag_masks
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.sniff import detect_kind
-from dealscope.ingest.stages import infer_stages
-from dealscope.ingest.validate import LOADED, classify_rows, id_key
+from dealscope.ingest.stages import infer_stages, stage_key
+from dealscope.ingest.validate import INVISIBLE, LOADED, blank_rows, classify_rows, id_key
 from dealscope.model import (
     DATE_COLUMNS,
     NUMBER_COLUMNS,
@@ -138,7 +148,7 @@ def read_source(source: SourceFile, settings: IngestSettings) -> RawTable:
 
 def resolve_mapping(raw: RawTable, settings: IngestSettings) -> tuple[list[ColumnChoice], str, str]:
     """Proposed mapping with the user's corrections applied, and the layout with its evidence."""
-    choices = propose_mapping(raw.headers)
+    choices = propose_mapping(raw.headers, raw.data)
     user = settings.mapping_for(raw.file)
     unknown_sources = sorted(set(settings.mapping.get(raw.file, {})) - set(raw.headers))
     bad_targets = validate_targets(user)
@@ -158,15 +168,16 @@ def resolve_mapping(raw: RawTable, settings: IngestSettings) -> tuple[list[Colum
 
 
 def _require(raw: RawTable, by_target: dict[str, str], layout: str) -> None:
-    missing = []
-    if "opportunity_id" not in by_target and "name" not in by_target:
-        missing.append("opportunity id (e.g. 商机编号 / Opportunity ID)")
-    if "stage" not in by_target and "status" not in by_target and layout != "hubspot_deals":
-        missing.append("stage (e.g. 商机阶段 / Stage)")
-    if missing:
+    """The least a deals file needs: a stage or an outcome (status, IsWon / IsClosed) per row."""
+    has_stage = {"stage", "status", "is_won", "is_closed"} & set(by_target)
+    entered = any(t.startswith((ENTERED_PREFIX, TIME_PREFIX)) for t in by_target)
+    if not has_stage and not entered and layout != "hubspot_deals":
+        found = ", ".join(f"{column} = {role}" for role, column in by_target.items())
         raise MappingError(
-            f"{raw.file}: required columns missing: {'; '.join(missing)}. Map them in the Data "
-            f"page or a --mapping file. The file's columns are {raw.headers}."
+            f"{raw.file}: required columns missing: stage or outcome (e.g. 商机阶段 / Stage / "
+            f'Status / Won-Lost). Map one in the Data page, with --map "Header=stage" or a '
+            f"--mapping file. Found: {found or 'no known column'}. The file's columns are "
+            f"{raw.headers}."
         )
 
 
@@ -180,12 +191,29 @@ def _check_timezone(name: str) -> None:
         ) from None
 
 
+def _id_source(raw: RawTable, by_target: dict[str, str]) -> tuple[str | None, str | None]:
+    """(id column or None for generated ids, note). A unique, complete name column serves as id."""
+    if "opportunity_id" in by_target:
+        return by_target["opportunity_id"], None
+    name = by_target.get("name")
+    data_rows = ~(blank_rows(raw.data) | is_total_label(raw.data[raw.data.columns[0]]))
+    if name and is_unique_text(raw.data.loc[data_rows, name]):
+        return name, f"no id column: deals are identified by {name!r} (every name is unique)"
+    return None, (
+        "no id column: ids are generated from the file name and line "
+        f"({raw.file}:<line>) and flagged generated-id; such a dataset cannot be compared with "
+        "another export by id (snapshot diff)"
+    )
+
+
 def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Progress | None = None,
                   sha256: dict[str, str] | None = None) -> IngestResult:  # fmt: skip
     """Assemble one dataset from already-read tables (files, sheets or database tables)."""
     _check_timezone(settings.timezone)
     say = progress or (lambda _step: None)
     parts, events, outcomes, issues, lookups, reports, notes = [], [], {}, [], [], [], []
+    derived_ids: list[pd.Series] = []
+    column_order: list[str] = []  # stages in the order of per-stage columns (Date entered …)
     resolved = [resolve_mapping(raw, settings) for raw in tables]
     has_main = any(layout != "lookup" for _, layout, _ in resolved)
     for t, raw in enumerate(tables):
@@ -209,27 +237,42 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
             lookups.append(build_columns(raw, mapping, rows, settings).frame)
         else:
             _require(raw, by_target, layout)
-            id_column = by_target.get("opportunity_id") or by_target["name"]
-            if "opportunity_id" not in by_target:
-                file_notes.append(f"no id column: deals are identified by {id_column!r}")
+            id_column, id_note = _id_source(raw, by_target)
+            file_notes += [id_note] if id_note else []
             required = (
                 [(by_target["stage"], "stage")]
-                if "stage" in by_target and "status" not in by_target
+                if "stage" in by_target and not {"status", "is_won", "is_closed"} & set(by_target)
                 else []
             )
-            outcome = classify_rows(raw, id_column, required, label_columns=[id_column, by_target.get("name")],
+            outcome = classify_rows(raw, id_column, required,
+                                    label_columns=[id_column, by_target.get("name")],
                                     duplicate_policy=settings.duplicate_policy)  # fmt: skip
             outcomes[t] = outcome
             rows = outcome.index[outcome["outcome"] == LOADED]
             say(f"parse:{raw.file}")
             built = build_columns(raw, mapping, rows, settings)
             frame = built.frame
-            frame["opportunity_id"] = raw.data.loc[rows, id_column].str.strip()
+            if id_column is None:
+                frame["opportunity_id"] = generated_ids(raw, rows)
+                frame["_generated_id"] = True
+            else:
+                frame["opportunity_id"] = clean_ids(raw.data.loc[rows, id_column])
             frame["_table"], frame["_pos"] = t, rows
             parts.append(frame)
             issues.append(built.issues.assign(_table=t))
             file_notes += built.notes
             hub_events, hub_issues = entered_events(raw, mapping, frame["opportunity_id"], settings)
+            if hub_events.empty:  # no stage dates: durations per stage, when the file has them
+                hub_events = duration_events(raw, mapping, frame)
+                if not hub_events.empty:
+                    derived_ids.append(hub_events["opportunity_id"])
+                    file_notes.append(
+                        f"{hub_events['opportunity_id'].nunique()} deals: stage entry times "
+                        "derived from the time-in-stage columns and the creation date (flagged "
+                        "stage-time-derived)"
+                    )
+            column_order += [t.split(":", 1)[1] for t in mapping.values()
+                             if t and t.startswith((ENTERED_PREFIX, TIME_PREFIX))]  # fmt: skip
             events.append(hub_events.assign(_table=t))
             issues.append(hub_issues.assign(_table=t))
         if raw.cell_flags is not None and not raw.cell_flags.empty:
@@ -264,15 +307,17 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         opps, join_note = assemble.join_lookup(opps, lookup)
         notes += [join_note] if join_note else []
     stage_table, unknown = infer_stages(
-        opps.get("stage", pd.Series(dtype="string")), all_events, settings.stages
-    )
+        opps.get("stage", pd.Series(dtype="string")), all_events,
+        _stage_overrides(settings, opps.get("stage"), all_events),
+        probability=opps.get("probability"), column_order=column_order,
+    )  # fmt: skip
     kinds = dict(zip(stage_table["stage"], stage_table["kind"], strict=True))
     missing = [c for c in OPPORTUNITY_COLUMNS if c not in opps]
     if missing:  # added at once, already typed (column by column cost ~1 ms on small files)
         nulls = pd.DataFrame({c: null_column(c, len(opps)) for c in missing}, index=opps.index)
         opps = pd.concat([opps, nulls], axis=1)
     opps = _canonical_types(opps)
-    opps["status"], unknown_status = assemble.assign_status(opps, kinds)
+    opps["status"], unknown_status = assemble.assign_status(opps, kinds, settings.status_values)
     moved = assemble.move_open_close_dates(opps)
     notes += [f"{moved} open deals had a close date: kept as expected close date"] if moved else []
     now = (
@@ -282,6 +327,12 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     )
     masks = assemble.row_flags(opps, now, unknown)
     masks["unknown-status"] = unknown_status
+    masks["generated-id"] = _bool_column(opps, "_generated_id")
+    masks["stage-time-derived"] = (
+        member(opps["opportunity_id"], pd.concat(derived_ids))
+        if derived_ids
+        else pd.Series(False, index=opps.index)
+    )
     report = build_report(tables, outcomes, issues, opps, masks)
     cell_codes = cell_flag_masks(opps, issues)
     opps["flags"] = assemble.flags_column(opps.index, {**cell_codes, **masks})
@@ -291,6 +342,40 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     return IngestResult(
         canonical, stage_events, stage_table, report, files, settings, unknown, notes
     )
+
+
+def _stage_overrides(settings: IngestSettings, current, events) -> list[dict] | None:
+    """The user's stage table, plus a kind for each stage named in `status_values`."""
+    rows = [dict(r) for r in settings.stages or []]
+    if not settings.status_values:
+        return rows or None
+    named = {str(r["stage"]) for r in rows}
+    seen = set(map(str, pd.unique(current.dropna()))) if current is not None else set()
+    seen |= set(map(str, pd.unique(events["stage"].dropna())))
+    user = {stage_key(k): v for k, v in settings.status_values.items()}
+    for stage in sorted(seen - named):
+        if stage_key(stage) in user:
+            rows.append({"stage": stage, "kind": user[stage_key(stage)]})
+    return rows or None
+
+
+def _bool_column(opps: pd.DataFrame, column: str) -> pd.Series:
+    if column not in opps:
+        return pd.Series(False, index=opps.index)
+    return opps[column].fillna(False).astype(bool)
+
+
+def generated_ids(raw: RawTable, rows: pd.Index) -> pd.Series:
+    """Stable ids for a file without an id column: `<file>:<physical line>` (same file, same ids)."""
+    lines = pd.Series(raw.lines, index=raw.data.index).loc[rows].astype(str)
+    return (raw.file + ":" + lines).astype("string")
+
+
+def clean_ids(values: pd.Series) -> pd.Series:
+    """Ids as written, trimmed, without invisible format characters (BOM, zero-width space):
+    `A1` and `A1\u200b` are one deal (duplicates are found on the cleaned text)."""
+    text = as_text(values).str.replace(INVISIBLE, "", regex=True).str.strip()
+    return text
 
 
 def _canonical_types(opps: pd.DataFrame) -> pd.DataFrame:

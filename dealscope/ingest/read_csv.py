@@ -30,7 +30,7 @@ from dealscope.ingest.rawtable import (
     normalise_headers,
     settled_frame,
 )
-from dealscope.ingest.sniff import decode_bytes, detect_delimiter, split_sep_line
+from dealscope.ingest.sniff import MIXED_NOTE, decode_bytes, detect_delimiter, split_sep_line
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # 1 MB notes are data, not an error (X13)
 STRING = pd.StringDtype("pyarrow")
@@ -107,10 +107,25 @@ def _arrow_read_with(payload, names, delimiter, on_invalid, invalid: list, *, fa
             invalid.clear()
 
 
+def _mixed_encoding_flags(lines: np.ndarray, mixed_lines: list[int], headers: list[str]):
+    """Rows read from UTF-8 lines inside a GB18030 file: flagged mixed-encoding (first column)."""
+    if not mixed_lines:
+        return None
+    rows = np.flatnonzero(np.isin(lines, mixed_lines))
+    return pd.DataFrame({"row": rows, "column": headers[0], "value": None,
+                         "code": "mixed-encoding"})  # fmt: skip
+
+
 def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
     """Read one CSV export: encoding and delimiter detected, header found below title rows,
     malformed records (too many / too few fields) and blank lines settled with their line."""
     text, used_encoding, notes = decode_bytes(data, filename, encoding)
+    mixed = [n for n in notes if n.startswith(MIXED_NOTE)]
+    notes = [n for n in notes if not n.startswith(MIXED_NOTE)] + [n.split("|", 1)[1] for n in mixed]
+    mixed_lines = [int(x) for n in mixed for x in n[len(MIXED_NOTE) :].split("|")[0].split(",")]
+    if "\r" in text and "\n" not in text:  # classic Mac line ends: one line per CR
+        text = text.replace("\r", "\n")
+        notes.append("line ends are CR only (classic Mac): read as line breaks")
     sep, text = split_sep_line(text)
     line_offset = 1 if sep else 0
     delimiter = sep or detect_delimiter(text)
@@ -219,11 +234,13 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
     check_cell_lengths(filename, frame, len(data))
     if frame.empty and not invalid and not settled:
         raise NoDataError(f"{filename}: the file has a header but no data rows.")
+    lines = first_line[valid_numbers] if n_valid else np.zeros(0, dtype=np.int64)
     return RawTable(
         file=filename,
         kind="csv",
         data=frame,
-        lines=first_line[valid_numbers] if n_valid else np.zeros(0, dtype=np.int64),
+        lines=lines,
+        cell_flags=_mixed_encoding_flags(lines, mixed_lines, headers),
         settled=settled_frame(settled),
         rows_in=n_valid + len(invalid) + header_index,
         headers=headers,

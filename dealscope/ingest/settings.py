@@ -26,6 +26,9 @@ class IngestSettings:
     # I5: map traditional to simplified Chinese in name/category columns (variants.py); opt-in.
     traditional_to_simplified: bool = False
     now: str | None = None  # ISO time used for the future-date check (default: ingest time)
+    # Status or stage values the user assigned to an outcome ({"Gagné": "won"}): these win over
+    # the built-in vocabulary, for status words and for stage kinds alike.
+    status_values: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 
-from charset_normalizer import from_bytes
+import numpy as np
 
 from dealscope.ingest.errors import EncodingProblem, FileTypeError, NoDataError
 from dealscope.ingest.limits import DELIMITER_SCAN_LINES
@@ -90,34 +90,150 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
             return data.decode(codec), label, notes
         except UnicodeDecodeError as exc:
             raise EncodingProblem(_undecodable(filename, data, exc, label)) from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+            notes.append(f"decoded-as-{utf16}")
+            return text, utf16, notes
+        except UnicodeDecodeError:
+            pass
+    utf8_lines: list[int] = []
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError as exc:
-        # Valid multi-byte UTF-8 before the bad byte: a damaged UTF-8 file, not another encoding.
-        if re.search(rb"[\xc2-\xf4][\x80-\xbf]", data[: exc.start]):
+        # Most lines with non-ASCII text are valid UTF-8: a damaged UTF-8 file, not another
+        # encoding (a GBK file with one UTF-8 line is read below, and that line flagged).
+        utf8_lines = _mixed_lines(data)
+        if utf8_lines and len(utf8_lines) >= _lines_with_high_bytes(data) - len(utf8_lines):
             raise EncodingProblem(_undecodable(filename, data, exc, "utf-8")) from exc
     try:
-        text = data.decode("gb18030")
-        if _CJK.search(text):
-            notes.append("decoded-as-gb18030")
-            return text, "gb18030", notes
+        chinese = _as_chinese(data, utf8_lines)
     except UnicodeDecodeError as exc:
-        prefix = data[: exc.start].decode("gb18030", errors="ignore")
-        if _CJK.search(prefix):
-            raise EncodingProblem(_undecodable(filename, data, exc, "gb18030")) from exc
-    best = from_bytes(data[:200_000]).best()
-    guess = (best.encoding if best else "") or ""
-    enc = "gb18030" if guess.lower() in GBK_FAMILY else guess
-    if not enc:
-        raise EncodingProblem(
-            f"{filename}: the text encoding cannot be recognised. Re-export the file as UTF-8."
-        )
+        raise EncodingProblem(_undecodable(filename, data, exc, "gb18030")) from exc
+    if chinese is not None:
+        notes.append("decoded-as-gb18030")
+        if utf8_lines:
+            shown = ", ".join(str(n) for n in utf8_lines[:10]) + (
+                " …" if len(utf8_lines) > 10 else ""
+            )
+            notes.append(
+                f"{MIXED_NOTE}{','.join(str(n) for n in utf8_lines)}|lines {shown} are UTF-8 "
+                "inside a GB18030/GBK file: read as UTF-8 and flagged mixed-encoding; re-export "
+                "the file in one encoding"
+            )
+        return chinese, "gb18030", notes
+    enc = _western_codec(data)
     try:
         text = data.decode(enc)
-    except UnicodeDecodeError as exc:
-        raise EncodingProblem(_undecodable(filename, data, exc, enc)) from exc
+    except UnicodeDecodeError:
+        try:
+            enc, text = "cp1252", data.decode("cp1252")
+        except UnicodeDecodeError:
+            enc, text = "latin-1", data.decode("latin-1")  # every byte is a character
     notes.append(f"decoded-as-{enc}")
     return text, enc, notes
+
+
+def _western_codec(data: bytes) -> str:
+    """cp1251 or cp1252 for an 8-bit file that is neither UTF-8 nor Chinese. Cyrillic words are
+    runs of bytes ≥ 0xC0 (most high bytes sit next to another); Western accents (é, ü, ç) are
+    mostly single high bytes between ASCII letters. cp1252 is the Windows default of Western
+    Europe and the Americas (cp1250 would turn è into č, so it is never guessed)."""
+    raw = np.frombuffer(data[:400_000], dtype=np.uint8)
+    high = raw >= 0x80
+    if not high.any():
+        return "cp1252"
+    paired = high[:-1] & high[1:]
+    share = (paired.sum() * 2) / high.sum()
+    letters = (raw >= 0xC0).sum() / high.sum()
+    return "cp1251" if share > 0.6 and letters > 0.8 else "cp1252"
+
+
+MIXED_NOTE = "mixed-encoding-lines:"
+# A line holding a 3-byte UTF-8 sequence (Chinese in UTF-8); GBK text rarely forms one.
+_UTF8_SEQUENCE = re.compile(rb"[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """utf-16-le / utf-16-be when the bytes look like UTF-16 text without a BOM: ASCII text in
+    UTF-16 has a zero in every other byte (CSV headers, digits and separators are ASCII)."""
+    head = data[:4000]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    zero_even, zero_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zero_odd > 0.3 and zero_even < 0.05:
+        return "utf-16-le"
+    if zero_even > 0.3 and zero_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _mixed_spans(data: bytes) -> list[tuple[int, int, int]]:
+    """(1-based line, start, end) of the lines that are valid UTF-8 with a 3-byte sequence: the
+    sequences are found by one regex pass, mapped to lines with numpy; only those candidate lines
+    are test-decoded."""
+    hits = [m.start() for m in _UTF8_SEQUENCE.finditer(data)]
+    if not hits:
+        return []
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    lines = np.unique(np.searchsorted(newlines, hits))  # 0-based line of each sequence
+    found = []
+    for line in lines.tolist():  # candidate lines only (a GBK file rarely has any)
+        start = int(newlines[line - 1]) + 1 if line > 0 else 0
+        end = int(newlines[line]) if line < len(newlines) else len(data)
+        try:
+            data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found.append((line + 1, start, end))
+    return found
+
+
+def _lines_with_high_bytes(data: bytes) -> int:
+    """How many lines hold a byte ≥ 0x80 (numpy over the bytes, no per-line work)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == 10)
+    return int(np.unique(np.searchsorted(newlines, np.flatnonzero(raw >= 0x80))).size)
+
+
+def _mixed_lines(data: bytes) -> list[int]:
+    return [line for line, _, _ in _mixed_spans(data)]
+
+
+def _as_chinese(data: bytes, utf8_lines: list[int]) -> str | None:
+    """The text when the bytes are GB18030/GBK Chinese, else None.
+
+    Western 8-bit text (cp1252 `é` = 0xE9) often decodes as GB18030 too, into rare characters:
+    there an accented letter is followed by an ASCII letter (a "trail byte" below 0xA1), while
+    Chinese text is mostly GB2312 characters (trail 0xA1-0xFE). Cyrillic cp1251 words are runs
+    of bytes ≥ 0xC0, which Chinese text rarely is throughout. The file counts as Chinese only when
+    most byte pairs look like GB2312 and not like Cyrillic. Lines that are valid UTF-8 (a GBK file edited in a UTF-8 tool) are
+    decoded as UTF-8 and reported, never turned into mojibake in silence."""
+    pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", data[:400_000])
+    if not pairs:
+        return None
+    lead, trail = np.frombuffer(b"".join(pairs), dtype=np.uint8).reshape(-1, 2).T
+    han = (trail >= 0xA1).mean()  # GB2312 characters; a Western `é` is followed by a letter
+    cyrillic = ((lead >= 0xC0) & (trail >= 0xC0)).mean()  # cp1251 words: runs of bytes ≥ 0xC0
+    if han < 0.5 or cyrillic >= 0.8:
+        return None
+    return _decode_around(data, utf8_lines)  # a bad byte in Chinese text: the caller says where
+
+
+def _decode_around(data: bytes, utf8_lines: list[int]) -> str:
+    """GB18030 text with the given 1-based lines decoded as UTF-8 (slices between them at once)."""
+    if not utf8_lines:
+        return data.decode("gb18030")
+    wanted = set(utf8_lines)
+    parts, position = [], 0
+    for line, begin, end in _mixed_spans(data):  # a handful of lines, not the records
+        if line in wanted:
+            parts += [data[position:begin].decode("gb18030"), data[begin:end].decode("utf-8")]
+            position = end
+    parts.append(data[position:].decode("gb18030"))
+    return "".join(parts)
 
 
 def split_sep_line(text: str) -> tuple[str | None, str]:

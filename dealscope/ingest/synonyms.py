@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from dealscope.ingest.synonyms_corpus import CORPUS_SYNONYMS
+
 # Canonical target -> header spellings seen in real exports (METHODS.md §3). Compared after
 # header_key() normalisation, so case, spaces, underscores, hyphens and brackets do not matter.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -244,13 +246,25 @@ OPPORTUNITY_TARGETS = (
     "opportunity_id", "name", "account", "owner", "team", "region", "industry", "source",
     "customer_type", "amount", "currency", "probability", "stage", "status", "created_at", "closed_at",
     "expected_close_at", "last_activity_at", "lost_reason", "next_step",
+    # Read at ingest only (not stored as columns): IsWon / IsClosed flags decide the status when
+    # there is no status column; Odoo's Active = false on
+    # a deal not won means lost; days in the current stage are kept for reference (INGEST.md).
+    "is_won", "is_closed", "is_active", "stage_duration",
 )  # fmt: skip
 HISTORY_TARGETS = ("from_stage", "to_stage", "changed_at", "field_event", "old_value", "new_value")
 TARGETS = OPPORTUNITY_TARGETS + HISTORY_TARGETS
 DATE_TARGETS = ("created_at", "closed_at", "expected_close_at", "last_activity_at", "changed_at")
 
 HUBSPOT_ENTERED = re.compile(r'^date entered\s*["“](?P<stage>.+?)["”]\s*$', re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s_\-:：()（）\[\]]+")
+# Per-stage duration columns: HubSpot `Cumulative time in "X" (HH:mm:ss)` / `Latest time in "X"`,
+# `Time in X (days)`, `停留时长(X)`. The stage name is group "stage"; the unit, when written, "unit".
+STAGE_TIME = re.compile(
+    r"^(?:cumulative time in|latest time in|time in|days in|tempo em|tiempo en|temps dans|zeit in|"
+    r'tijd in|время в)\s*["“]?(?P<stage>.+?)["”]?\s*(?:\((?P<unit>[^()]*)\))?\s*$'
+    r"|^(?P<stage2>.+?)\s*(?:停留时长|停留天数|时长)\s*(?:\((?P<unit2>[^()]*)\))?$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"[\s_\-:：()（）\[\]?*？]+")
 
 
 def header_key(header: str) -> str:
@@ -262,21 +276,48 @@ def header_key(header: str) -> str:
 SYNONYM_INDEX: dict[str, str] = {
     header_key(spelling): target for target, spellings in SYNONYMS.items() for spelling in spellings
 }
+for _target, _spellings in CORPUS_SYNONYMS.items():  # the base list wins on a clash
+    for _spelling in _spellings:
+        SYNONYM_INDEX.setdefault(header_key(_spelling), _target)
 # DealScope's own column names (its exports, the demo files) map to themselves.
 for _target in ("opportunity_id", "customer_type", "created_at", "closed_at", "expected_close_at",
                 "last_activity_at", "lost_reason", "next_step"):  # fmt: skip
     SYNONYM_INDEX.setdefault(header_key(_target), _target)
+# Spaces removed: CloseDate = close date = close_date (API names are written run together).
+COMPACT_INDEX: dict[str, str] = {}
+for _key, _target in SYNONYM_INDEX.items():
+    COMPACT_INDEX.setdefault(_key.replace(" ", ""), _target)
+# An entity prefix ("Deal - ", "Negócio - ", "Opportunity ") and a trailing currency or unit
+# ("Amount USD", "金额(元)") do not change what a column means.
+_ENTITY_PREFIX = re.compile(
+    r"^(?:deal|opportunity|opp|negócio|negocio|trato|oportunidad|oportunidade|opportunité|affaire|"
+    r"geschäft|verkaufschance|opportuniteit|сделка|商机|销售机会)\s+"
+)
+_UNIT_SUFFIX = re.compile(
+    r"\s+(?:usd|eur|gbp|cny|rmb|brl|rub|jpy|chf|cad|aud|hkd|mxn|元|万元|\$|€|%|in \w+ currency|"
+    r"converted|konvertiert|convertido|converti)$"
+)
+
+
+def _lookup(key: str) -> str | None:
+    return SYNONYM_INDEX.get(key) or COMPACT_INDEX.get(key.replace(" ", ""))
 
 
 def match_header(header: str) -> tuple[str | None, str]:
     """(target, evidence) for one header: exact synonym, then the part after a `group/` prefix."""
     key = header_key(header)
-    if key in SYNONYM_INDEX:
-        return SYNONYM_INDEX[key], f"header {header!r} is a known name for this field"
+    if target := _lookup(key):
+        return target, f"header {header!r} is a known name for this field"
+    for shorter in dict.fromkeys(
+        (_UNIT_SUFFIX.sub("", key), _ENTITY_PREFIX.sub("", key),
+         _UNIT_SUFFIX.sub("", _ENTITY_PREFIX.sub("", key)))
+    ):  # fmt: skip
+        if shorter and shorter != key and (target := _lookup(shorter)):
+            return target, f"header {header!r} is a known name with a prefix or unit"
     if "/" in key:
         tail = key.rsplit("/", 1)[1].strip()
-        if tail in SYNONYM_INDEX:
-            return SYNONYM_INDEX[tail], f"field part of the two-row header {header!r} is known"
+        if target := _lookup(tail):
+            return target, f"field part of the two-row header {header!r} is known"
     return None, ""
 
 
@@ -285,5 +326,5 @@ def known_header_count(cells: list[str]) -> int:
     return sum(
         1
         for cell in cells
-        if cell and (header_key(cell) in SYNONYM_INDEX or HUBSPOT_ENTERED.match(cell))
+        if cell and (match_header(cell)[0] or HUBSPOT_ENTERED.match(cell) or STAGE_TIME.match(cell))
     )

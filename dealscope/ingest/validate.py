@@ -17,6 +17,9 @@ DUPLICATE_POLICIES = ("keep-first", "keep-last", "reject-all")
 DEFAULT_DUPLICATE_POLICY = "keep-first"
 OUTCOME_COLUMNS = ("outcome", "reason", "column", "value", "detail")
 SCIENTIFIC_ID = r"^[+-]?\d(?:\.\d+)?[eE][+]?\d+$"
+# Invisible format characters that copy-paste leaves in ids: BOM, zero-width space/joiners, soft
+# hyphen, word joiner, bidi marks. Removed before ids are compared or stored.
+INVISIBLE = "[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e]"
 
 
 def blank_rows(data: pd.DataFrame) -> pd.Series:
@@ -39,10 +42,11 @@ def _empty(values: pd.Series) -> np.ndarray:
 def id_key(ids: pd.Series) -> pd.Series:
     """The duplicate-detection form of an id: NFKC, case-folded, all whitespace removed (I1)."""
     text = as_text(ids)
-    cells = arrow_text(text)
+    cells = pc.replace_substring_regex(arrow_text(text), INVISIBLE, "")
     if not to_mask(pc.match_substring_regex(cells, r"[^\x00-\x7f]")).any():  # ASCII: in Arrow
         keys = pc.replace_substring_regex(pc.utf8_lower(cells), r"\s+", "")
         return pd.Series(pd.arrays.ArrowStringArray(keys), index=text.index, name=text.name)
+    text = pd.Series(pd.arrays.ArrowStringArray(cells), index=text.index, name=text.name)
     distinct = text.dropna().unique()
     mapping = {v: "".join(unicodedata.normalize("NFKC", v).casefold().split()) for v in distinct}
     return text.map(mapping)

@@ -98,7 +98,7 @@ def test_unreadable_upload_shows_a_message_not_a_traceback(open_app, empty_db_ur
 
 
 def test_missing_required_columns_are_named(open_app, empty_db_url):
-    rows = [["deal", "phase", "value"], ["A1", "Won", "10"], ["A2", "Lost", "5"]]
+    rows = [["deal", "note", "value"], ["A1", "x", "10"], ["A2", "y", "5"]]  # no stage, no outcome
     at = open_app(empty_db_url, VIEW, query={"lang": "en"})
     upload(at, [("custom.csv", csv_bytes(rows), "text/csv")])
     # Not a dead end: the mapping step opens, says what is missing and marks the roles.

@@ -74,7 +74,9 @@ def test_mapping_file_round_trip(tmp_path, capsys, empty_db_url):
     path.write_bytes(
         csv_bytes([["deal", "phase", "value"], ["A1", "Won", "10"], ["A2", "Lost", "5"]])
     )
-    code, _, err = ingest(capsys, path, "--db", empty_db_url)
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(csv_bytes([["deal", "note", "value"], ["A1", "x", "10"]]))
+    code, _, err = ingest(capsys, bare, "--db", empty_db_url)
     assert code == 2 and "required columns missing" in err
     mapping = {
         "files": {

@@ -225,7 +225,9 @@ def test_x7_header_names_made_unique_and_tidy():
 def test_x8_missing_required_columns_listed_together_and_synonyms():
     with pytest.raises(MappingError) as error:
         run({"m.csv": csv_bytes([["客户名称", "金额"], ["甲", "1"]])})
-    assert "opportunity id" in str(error.value) and "stage" in str(error.value)
+    # Issue 12: an id is no longer required (ids are generated); a stage or outcome is, and the
+    # message names what was found.
+    assert "stage or outcome" in str(error.value) and "金额 = amount" in str(error.value)
     rows = [["商机编号", "阶段", "预计签单日期"], ["1", "需求确认", "2024-05-01"]]
     assert run({"s.csv": csv_bytes(rows)}).opportunities["expected_close_at"].iloc[
         0
