@@ -73,7 +73,7 @@ def proposed_roles(raw: RawTable, settings: IngestSettings) -> dict[str, str | N
     user = settings.mapping_for(raw.file)
     return {
         c.source: user.get(c.source, c.target) if c.source in user else c.target
-        for c in propose_mapping(raw.headers)
+        for c in propose_mapping(raw.headers, raw.data)
     }
 
 

@@ -45,6 +45,8 @@ def stage_codes(stages: pd.DataFrame, names: pd.Series) -> np.ndarray:
     codes[is_open] = np.arange(n_open)  # consecutive even if positions have gaps
     known = pd.Index(ordered["stage"].astype(str).tolist(), dtype=object)
     lookup = known.get_indexer(_objects(names))
+    if not len(known):  # no stage table (an outcome-only export): every name is unknown
+        return np.full(len(lookup), -1)
     return np.where(lookup >= 0, codes[lookup], -1)
 
 

@@ -7,12 +7,14 @@ from dealscope import store
 from tests.unit.ingest_fixtures import csv_bytes
 
 VIEW = "pages/data.py"
-# "Verdict" is no known name for an outcome, and "Loss" no known outcome word: both must be chosen.
+# "Verdict" is no known name for an outcome, and its values are no known outcome words (the
+# ingest finds outcome columns by their values too): the column and its won / lost values must be
+# chosen.
 ROWS = [
     ["Opportunity ID", "Opportunity Name", "Rep", "Verdict", "Value"],
-    ["D1", "Alpha", "Ann", "Won", "100"],
-    ["D2", "Beta", "Ann", "Loss", "50"],
-    ["D3", "Gamma", "Bob", "Won", "30"],
+    ["D1", "Alpha", "Ann", "Closed A", "100"],
+    ["D2", "Beta", "Ann", "Closed B", "50"],
+    ["D3", "Gamma", "Bob", "Closed A", "30"],
     ["D4", "Delta", "Bob", "Pending", "70"],
 ]
 
@@ -27,15 +29,15 @@ def test_missing_role_opens_the_mapping_step_and_saves_after_it_is_set(open_app,
     roles = at.data_editor(key="ingest_step_roles_0").value
     assert roles["source"].tolist() == ROWS[0]  # every column is listed …
     assert (
-        roles.set_index("source").at["Verdict", "samples"] == "Won · Loss · Pending"
+        roles.set_index("source").at["Verdict", "samples"] == "Closed A · Closed B · Pending"
     )  # … with samples
     assert at.button(key="ingest_map_apply").disabled  # nothing to check until the role is set
 
     at.selectbox(key="ingest_step_pick_outcome_0").set_value("Verdict").run()
     assert not at.exception, [e.value for e in at.exception]
-    won = at.multiselect(key="ingest_step_won_Verdict")
-    assert won.value == ["Won"]  # detected; "Loss" is not a known word, so it is not preselected
-    at.multiselect(key="ingest_step_lost_Verdict").set_value(["Loss"]).run()
+    assert at.multiselect(key="ingest_step_won_Verdict").value == []  # no known word: none guessed
+    at.multiselect(key="ingest_step_won_Verdict").set_value(["Closed A"]).run()
+    at.multiselect(key="ingest_step_lost_Verdict").set_value(["Closed B"]).run()
     at.button(key="ingest_map_apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not any(h.value == "Map the columns" for h in at.subheader)  # the check passed
