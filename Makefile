@@ -39,6 +39,7 @@ run: install
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: install-dev
 	$(PY) -m ruff format .
