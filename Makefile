@@ -8,7 +8,7 @@ DB_URL ?= $(if $(DEALSCOPE_DB_URL),$(DEALSCOPE_DB_URL),sqlite:///data/dealscope.
 export OMP_NUM_THREADS ?= 1
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: run test lint format install install-dev chromium bench clean
+.PHONY: run test test-fast lint format install install-dev chromium bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,14 @@ format: install-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Everything: lint, layer contracts, unit + app + browser tests, hypothesis at CI size (500
+# derandomised examples per property).
 test: install-dev chromium lint
-	$(PY) -m pytest
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
+
+# The quick loop while developing: unit + app tiers, 50 examples per property, no browser, no lint.
+test-fast: install-dev
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -m "not e2e"
 
 # Benchmarks print figures (ratios to a baseline run in the same process); they assert nothing.
 bench: install-dev
