@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dealscope.charts import palette
 from dealscope.filters import EVENT_ROW, apply_segment_filters
 from dealscope.formatting import format_count, format_pct
 from dealscope.metrics.funnel import (
@@ -30,7 +31,7 @@ from dealscope.model import LOST, SEGMENT_COLUMNS
 from ui.context import ViewContext
 from ui.state import tr
 
-GREY = "color: #9e9e9e"
+GREY = f"color: {palette.MUTED_TEXT}"
 
 
 # Paths and selections are big and never mutated: st.cache_resource hands back the same object,

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from dealscope.charts import palette
 from dealscope.charts.reps import (
     build_conversion_comparison_chart,
     build_monthly_outcome_chart,
@@ -25,7 +26,7 @@ from ui.context import ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
 
-GREY_ROW = "color: #9e9e9e"
+GREY_ROW = f"color: {palette.MUTED_TEXT}"
 # Leaderboard columns after the group column(s): (column, formatter kind).
 BOARD_COLUMNS = (
     ("record", "text"),

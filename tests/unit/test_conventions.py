@@ -153,3 +153,18 @@ def test_the_test_configuration_itself_limits_threads():
     pools = threadpool_info()
     assert pools, "no native thread pool found to check"
     assert {pool["num_threads"] for pool in pools} == {1}, pools
+
+
+def test_colours_come_from_the_one_palette():
+    """A hex colour literal anywhere but dealscope/charts/palette.py is a second palette."""
+    palette = PACKAGE / "charts" / "palette.py"
+    # The report's embedded stylesheet sets neutral page greys, not chart colours.
+    stylesheets = {PACKAGE / "report" / "render_html.py"}
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match}"
+        for folder in (PACKAGE, ROOT / "ui", PAGES_DIR)
+        for path in folder.rglob("*.py")
+        if path != palette and path not in stylesheets
+        for match in re.findall(r"#[0-9a-fA-F]{6}\b", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
