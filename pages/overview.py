@@ -15,7 +15,7 @@ require_frame()
 st.header(tr("overview.title"))
 view = require_view()
 if view is not None:
-    overview, flow = load_overview(view.cache_key, view)
+    overview, flow = load_overview(view)
     start, end = view.period_bounds()
     last_day = end - pd.Timedelta(days=1)
     st.caption(

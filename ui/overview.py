@@ -7,7 +7,7 @@ import streamlit as st
 
 from dealscope.formatting import format_amount, format_count, format_days, format_delta, format_pct
 from dealscope.metrics.kpis import PeriodKpis, compute_overview, weekly_flow
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.render import Kpi
 from ui.state import current_lang, tr
 
@@ -26,12 +26,12 @@ KPI_FIELDS = (
 )
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def load_overview(key: tuple, _view: ViewContext) -> tuple[dict, pd.DataFrame]:
-    """Overview KPIs and the weekly flow for the view (frames unhashed; `key` identifies them)."""
-    start, end = _view.period_bounds()
-    return compute_overview(_view.opportunities, start, end), weekly_flow(
-        _view.opportunities, start, end
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_overview(view: ViewContext) -> tuple[dict, pd.DataFrame]:
+    """Overview KPIs and the weekly flow for the view (hashed by view.cache_key)."""
+    start, end = view.period_bounds()
+    return compute_overview(view.opportunities, start, end), weekly_flow(
+        view.opportunities, start, end
     )
 
 

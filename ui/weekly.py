@@ -25,7 +25,7 @@ from dealscope.report.render_md import render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from dealscope.risk import registry
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.risk import load_data_hash
@@ -91,23 +91,30 @@ def risk_model_token(view: ViewContext) -> str | None:
     return registry.model_token(view.dataset.id, data_hash)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_weekly_report(key: tuple, week: str, compare_id: int | None, _view: ViewContext) -> dict:
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_weekly_report(
+    view: ViewContext, model_token: str | None, week: str, compare_id: int | None
+) -> dict:
     """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`];
-    `key` = (view.cache_key, risk_model_token(view))."""
-    compare = load_dataset(_view.db_url, compare_id) if compare_id is not None else None
+    `model_token` = risk_model_token(view), so a newly trained model invalidates the entry."""
+    compare = load_dataset(view.db_url, compare_id) if compare_id is not None else None
     return build_weekly_report(
-        _view.dataset,
+        view.dataset,
         week,
         compare,
-        opportunities=_view.opportunities,
-        stage_events=_view.stage_events,
+        opportunities=view.opportunities,
+        stage_events=view.stage_events,
     )
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
 def load_report_files(
-    key: tuple, week: str, compare_id: int | None, lang: str, _document: dict
+    view: ViewContext,
+    model_token: str | None,
+    week: str,
+    compare_id: int | None,
+    lang: str,
+    _document: dict,
 ) -> tuple[str, str]:
     """The HTML and Markdown renderings of a cached document (same key as load_weekly_report)."""
     return render_html(_document, lang), render_markdown(_document, lang)
