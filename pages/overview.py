@@ -25,20 +25,20 @@ if view is not None:
             end=last_day.date(),
             prev_start=(start - (end - start)).date(),
             prev_end=(start - pd.Timedelta(days=1)).date(),
-            currency=escape_markdown(overview["currency"] or "—"),
+            currency=escape_markdown(overview.currency or "—"),
         )
     )
     render_kpi_row(build_kpis(overview))
-    if overview["previous"].total == 0:
+    if overview.previous.total == 0:
         st.caption(tr("overview.no_previous"))
-    if overview["current"].undated:
-        st.warning(tr("overview.undated", count=overview["current"].undated))
-    if overview["other_currency_count"]:
+    if overview.current.undated:
+        st.warning(tr("overview.undated", count=overview.current.undated))
+    if overview.other_currency_count:
         st.warning(
             tr(
                 "overview.other_currency",
-                count=overview["other_currency_count"],
-                currency=escape_markdown(overview["currency"]),
+                count=overview.other_currency_count,
+                currency=escape_markdown(overview.currency),
             )
         )
     st.subheader(tr("overview.weekly.title"))

@@ -121,20 +121,30 @@ def compute_period_kpis(
     )
 
 
+@dataclass(frozen=True)
+class Overview:
+    """The Overview page's figures: the period's KPIs beside the previous period's."""
+
+    currency: str | None  # the main currency; value KPIs count only amounts in it
+    current: PeriodKpis  # [start, end)
+    previous: PeriodKpis  # the period of equal length just before start
+    other_currency_count: int  # deals in another currency, left out of the value KPIs
+
+
 def compute_overview(
     opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-) -> dict[str, object]:
+) -> Overview:
     """KPIs of [start, end) and of the previous period of equal length, with the currency used."""
     currency = main_currency(opportunities)
     length = end - start
-    return {
-        "currency": currency,
-        "current": compute_period_kpis(opportunities, start, end, currency),
-        "previous": compute_period_kpis(opportunities, start - length, start, currency),
-        "other_currency_count": int(
+    return Overview(
+        currency=currency,
+        current=compute_period_kpis(opportunities, start, end, currency),
+        previous=compute_period_kpis(opportunities, start - length, start, currency),
+        other_currency_count=int(
             (opportunities["currency"].notna() & (opportunities["currency"] != currency)).sum()
         ),
-    }
+    )
 
 
 def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:
