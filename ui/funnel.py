@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.charts import palette
-from dealscope.filters import EVENT_ROW, apply_segment_filters
+from dealscope.filters import apply_segment_filters
 from dealscope.formatting import format_count, format_pct
 from dealscope.metrics.funnel import (
     BASES,
@@ -29,6 +29,7 @@ from dealscope.metrics.funnel_detail import compute_funnel_view
 from dealscope.metrics.funnel_paths import build_deal_paths, funnel_stages, in_period
 from dealscope.model import LOST, SEGMENT_COLUMNS
 from ui.context import VIEW_HASH_FUNCS, ViewContext
+from ui.loaders import load_event_rows
 from ui.state import tr
 
 GREY = f"color: {palette.MUTED_TEXT}"
@@ -41,8 +42,8 @@ def load_paths(key: tuple, _view: ViewContext) -> tuple[pd.DataFrame, pd.DataFra
     """Per-deal paths and moves of the whole dataset (key: database URL, dataset id, as-of)."""
     dataset = _view.dataset
     events = dataset.stage_events
-    # The dataset loader indexes events by their deal's row once; reuse it when present.
-    rows = events[EVENT_ROW].to_numpy() if EVENT_ROW in events.columns else None
+    # Each event's deal row, computed once per dataset by the loaders (saves an id lookup).
+    rows = load_event_rows(_view.db_url, dataset.id)
     return build_deal_paths(dataset.opportunities, events, dataset.stages, _view.as_of, rows)
 
 
