@@ -33,7 +33,7 @@ if view is not None:
     if basis == SNAPSHOT:
         render_snapshot(view, only_basis=not has_history)
     else:
-        data = load_funnel(view.cache_key, view, rule)
+        data = load_funnel(view, rule)
         if data["summary"]["deals"] == 0:
             st.info(tr("funnel.empty_period"))
         elif basis == COHORT:

@@ -15,32 +15,32 @@ require_frame()
 st.header(tr("overview.title"))
 view = require_view()
 if view is not None:
-    overview, flow = load_overview(view.cache_key, view)
+    overview, flow = load_overview(view)
     start, end = view.period_bounds()
     last_day = end - pd.Timedelta(days=1)
     st.caption(
         tr(
-            "overview.caption" if overview["previous"] else "overview.caption_all_time",
+            "overview.caption" if overview.previous else "overview.caption_all_time",
             start=start.date(),
             end=last_day.date(),
             prev_start=(start - (end - start)).date(),
             prev_end=(start - pd.Timedelta(days=1)).date(),
-            currency=escape_markdown(overview["currency"] or "—"),
+            currency=escape_markdown(overview.currency or "—"),
         )
     )
     render_kpi_row(build_kpis(overview))
-    if overview["previous"] is None:
+    if overview.previous is None:
         st.caption(tr("overview.all_time"))
-    elif overview["previous"].total == 0:
+    elif overview.previous.total == 0:
         st.caption(tr("overview.no_previous"))
-    if overview["current"].undated and view.dataset.has_dates:
-        st.warning(tr("overview.undated", count=overview["current"].undated))
-    if overview["other_currency_count"]:
+    if overview.current.undated and view.dataset.has_dates:
+        st.warning(tr("overview.undated", count=overview.current.undated))
+    if overview.other_currency_count:
         st.warning(
             tr(
                 "overview.other_currency",
-                count=overview["other_currency_count"],
-                currency=escape_markdown(overview["currency"]),
+                count=overview.other_currency_count,
+                currency=escape_markdown(overview.currency),
             )
         )
     st.subheader(tr("overview.weekly.title"))

@@ -26,7 +26,7 @@ require_frame()
 st.header(tr("reps.title"))
 view = require_view()
 if view is not None:
-    reps = load_reps(view.cache_key, view)
+    reps = load_reps(view)
     start, end = view.period_bounds()
     st.caption(
         tr(
@@ -52,7 +52,7 @@ if view is not None:
     st.subheader(tr("reps.drill.title"))
     owner = select_owner(reps)
     if owner is not None:
-        detail = load_owner_detail(view.cache_key, view, owner)
+        detail = load_owner_detail(view, owner)
         render_owner_detail(detail, reps.has_history, reps.currency)
     render_rep_activity(view)
     render_reps_definitions()

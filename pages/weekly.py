@@ -36,9 +36,9 @@ if view is not None:
     if week is None:
         st.info(tr("weekly.no_weeks"))
     else:
-        key = (view.cache_key, risk_model_token(view))
+        model_token = risk_model_token(view)
         with st.spinner():
-            document = load_weekly_report(key, week, compare_id, view)
+            document = load_weekly_report(view, model_token, week, compare_id)
         render_caption(document)
         st.caption(tr("weekly.filtered"))
         st.subheader(tr("weekly.section.kpis"))
@@ -49,6 +49,8 @@ if view is not None:
         render_weekly_follow_up(view, document)
         render_movements(document)
         render_comparison(document)
-        html, markdown = load_report_files(key, week, compare_id, current_lang(), document)
+        html, markdown = load_report_files(
+            view, model_token, week, compare_id, current_lang(), document
+        )
         render_report_downloads(document, html, markdown)
         render_weekly_definitions(document)

@@ -4,16 +4,37 @@ parametrised store fixtures that run a test on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
+# Thread limits for numpy / scikit-learn and every server or CLI subprocess a test starts:
+# multi-threaded fits stall at random on a busy 2-core machine (see the Makefile), and a bare
+# `pytest` must be as safe as `make test`. Forced, not defaulted: a shell's OMP_NUM_THREADS=8
+# would bring the stalls back.
+for _thread_variable in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
+    os.environ[_thread_variable] = "1"
 
-from dealscope import store
-from dealscope.demo import write_demo
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# pytest may have loaded scikit-learn before this file (pyproject's filterwarnings names one of its
+# warnings), and a pool sized at load ignores the variables above: limit the loaded ones too.
+threadpool_limits(limits=1)
+
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from dealscope import store  # noqa: E402
+from dealscope.demo import write_demo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared sits next to a checkout (and next to CI's clone); from a git worktree in
@@ -116,3 +137,31 @@ def demo_store_url(request, tmp_path_factory) -> Iterator[str]:
         write_demo(engine)
         engine.dispose()
         yield url
+
+
+# --- Suite hygiene: hypothesis profiles and markers -------------------------------------------
+
+# Health checks stay on in both profiles. No deadline: a busy shared machine makes a single
+# example slow for reasons that are not the code's, and a deadline would turn that into a flake.
+settings.register_profile("ci", derandomize=True, max_examples=500, deadline=None)
+settings.register_profile("dev", max_examples=50, deadline=None)
+# HYPOTHESIS_PROFILE wins (`make test` says ci, `make test-fast` says dev); else CI systems (which
+# set CI) get the full derandomised run, a bare local `pytest` the quick one.
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+TESTS = Path(__file__).resolve().parent
+# Each tier's marker, set from the folder the test lives in (a `pytestmark` in a conftest is
+# ignored by pytest, which is how `-m e2e` once selected 1 of 18 browser tests).
+TIER_MARKERS = {"unit": "unit", "app": "app", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
+        if tier in TIER_MARKERS:
+            item.add_marker(getattr(pytest.mark, TIER_MARKERS[tier]))
+        # Every browser test starts or drives a real server: slow by nature.
+        if tier == "e2e":
+            item.add_marker(pytest.mark.slow)

@@ -28,7 +28,9 @@ class ViewContext:
 
     @property
     def cache_key(self) -> tuple:
-        """A hashable key for st.cache_data: pass frames as _underscored arguments beside it."""
+        """What identifies the view's data: the database, dataset, segment filters and period
+        (datasets are immutable, so these fix the frames). Cached loaders hash a ViewContext by it
+        through VIEW_HASH_FUNCS instead of hashing the frames."""
         segments = tuple(sorted(self.filters.segments.items()))
         period = (self.filters.start, self.filters.end)
         return (self.db_url, self.dataset.id, segments, *period, self.as_of)
@@ -51,3 +53,13 @@ def set_view(view: ViewContext | None) -> None:
 def current_view() -> ViewContext | None:
     """The view set by app.py for this rerun, or None when there is no dataset to show."""
     return st.session_state.get(_VIEW_KEY)
+
+
+def _view_cache_key(view: ViewContext) -> tuple:
+    return view.cache_key
+
+
+# For st.cache_data / st.cache_resource: `@st.cache_data(..., hash_funcs=VIEW_HASH_FUNCS)` on
+# `def load_x(view: ViewContext, ...)`, called as `load_x(view)`. Streamlit then hashes the view by
+# its cache_key (microseconds) instead of hashing a million rows of frames on every rerun.
+VIEW_HASH_FUNCS = {ViewContext: _view_cache_key}

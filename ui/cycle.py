@@ -1,4 +1,4 @@
-"""Cycle-time page helpers: cached loaders (keyed by view.cache_key, frames unhashed) and widgets.
+"""Cycle-time page helpers: cached loaders (a view is hashed by its cache_key) and widgets.
 
 Scope (shown on the page): time to close, time in stage, the stall penalty and the open-deal lists
 use the deals *created in the selected period*, followed to the as-of date; the weekly alert rate
@@ -38,7 +38,7 @@ from dealscope.metrics.stall import (
     flag_open_deals,
 )
 from dealscope.model import Dataset
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.state import tr
 
 TTL_SECONDS = 3600
@@ -65,14 +65,14 @@ def _cohort(view: ViewContext) -> pd.DataFrame:
 
 
 # Holds one duration row per deal of the cohort (the segment curves reuse it): bounded tighter.
-@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
-def load_close_figures(key: tuple, _view: ViewContext) -> dict:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_close_figures(view: ViewContext) -> dict:
     """KM summary, curve and cumulative incidence of the period's cohort (deal rows stay here)."""
-    durations = close_outcomes(_cohort(_view), _view.as_of, SEGMENT_CHOICES)
+    durations = close_outcomes(_cohort(view), view.as_of, SEGMENT_CHOICES)
     figures = {
         "durations": durations,
         "summary": km_summary(durations),
-        "undated": int(_view.opportunities["created_at"].isna().sum()),
+        "undated": int(view.opportunities["created_at"].isna().sum()),
         "curve": None,
         "cif": None,
         "cif_marks": None,
@@ -86,44 +86,44 @@ def load_close_figures(key: tuple, _view: ViewContext) -> dict:
     return figures
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def load_segment(key: tuple, _view: ViewContext, column: str) -> dict:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_segment(view: ViewContext, column: str) -> dict:
     """KM curves, medians and log-rank test by `column` for the period's cohort."""
-    return segment_survival(load_close_figures(key, _view)["durations"], column)
+    return segment_survival(load_close_figures(view)["durations"], column)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def load_stage_figures(key: tuple, _view: ViewContext, column: str) -> dict:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_stage_figures(view: ViewContext, column: str) -> dict:
     """Time in stage (overall and by `column`), its monthly trend and the stall penalty."""
-    intervals, lines = _stage_base(_view)
-    cohort = _cohort(_view)
+    intervals, lines = _stage_base(view)
+    cohort = _cohort(view)
     visits = intervals.loc[intervals["opportunity_id"].isin(cohort["opportunity_id"])]
     segment = visits["opportunity_id"].map(cohort.set_index("opportunity_id")[column])
-    stages = _view.dataset.stages
+    stages = view.dataset.stages
     return {
         "table": time_in_stage(visits, stages),
         "by_segment": time_in_stage(visits, stages, segment),
         "trend": time_in_stage_trend(visits),
         "lines": lines,
-        "penalty": stall_penalty(visits, lines, cohort, _view.as_of),
+        "penalty": stall_penalty(visits, lines, cohort, view.as_of),
         "reopened": count_reopened(visits),
     }
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def load_flags(key: tuple, _view: ViewContext, silence_days: float) -> pd.DataFrame:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_flags(view: ViewContext, silence_days: float) -> pd.DataFrame:
     """The period cohort's deals open at the as-of date with stalled / silent evidence."""
-    intervals, lines = _stage_base(_view)
-    return flag_open_deals(_cohort(_view), intervals, lines, _view.as_of, silence_days)
+    intervals, lines = _stage_base(view)
+    return flag_open_deals(_cohort(view), intervals, lines, view.as_of, silence_days)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def load_alert_rate(key: tuple, _view: ViewContext, silence_days: float) -> pd.DataFrame:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_alert_rate(view: ViewContext, silence_days: float) -> pd.DataFrame:
     """Weekly alert trigger rate of the filtered deals over the weeks of the period."""
-    intervals, lines = _stage_base(_view)
-    start, end = _view.period_bounds()
-    weeks = week_ends(start, end, _view.as_of)
-    return alert_rate_by_week(_view.opportunities, intervals, lines, weeks, silence_days)
+    intervals, lines = _stage_base(view)
+    start, end = view.period_bounds()
+    weeks = week_ends(start, end, view.as_of)
+    return alert_rate_by_week(view.opportunities, intervals, lines, weeks, silence_days)
 
 
 def segment_picker() -> str:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dealscope.filters import EVENT_ROW, apply_segment_filters
+from dealscope.charts import palette
+from dealscope.filters import apply_segment_filters
 from dealscope.formatting import format_count, format_pct
 from dealscope.metrics.funnel import (
     BASES,
@@ -27,10 +28,11 @@ from dealscope.metrics.funnel_compare import compare_periods, compare_segments, 
 from dealscope.metrics.funnel_detail import compute_funnel_view
 from dealscope.metrics.funnel_paths import build_deal_paths, funnel_stages, in_period
 from dealscope.model import LOST, SEGMENT_COLUMNS
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
+from ui.loaders import load_event_rows
 from ui.state import tr
 
-GREY = "color: #9e9e9e"
+GREY = f"color: {palette.MUTED_TEXT}"
 
 
 # Paths and selections are big and never mutated: st.cache_resource hands back the same object,
@@ -40,8 +42,8 @@ def load_paths(key: tuple, _view: ViewContext) -> tuple[pd.DataFrame, pd.DataFra
     """Per-deal paths and moves of the whole dataset (key: database URL, dataset id, as-of)."""
     dataset = _view.dataset
     events = dataset.stage_events
-    # The dataset loader indexes events by their deal's row once; reuse it when present.
-    rows = events[EVENT_ROW].to_numpy() if EVENT_ROW in events.columns else None
+    # Each event's deal row, computed once per dataset by the loaders (saves an id lookup).
+    rows = load_event_rows(_view.db_url, dataset.id)
     return build_deal_paths(dataset.opportunities, events, dataset.stages, _view.as_of, rows)
 
 
@@ -49,12 +51,12 @@ def paths_key(view: ViewContext) -> tuple:
     return (view.db_url, view.dataset.id, view.as_of)
 
 
-@st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
-def load_selection(key: tuple, _view: ViewContext) -> pd.DataFrame:
+@st.cache_resource(ttl=600, max_entries=4, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_selection(view: ViewContext) -> pd.DataFrame:
     """The paths of the deals in the view: segment filters, then created in the period."""
-    paths, _ = load_paths(paths_key(_view), _view)
-    start, end = _view.period_bounds()
-    return in_period(_segment_filtered(paths, _view), start, end)
+    paths, _ = load_paths(paths_key(view), view)
+    start, end = view.period_bounds()
+    return in_period(_segment_filtered(paths, view), start, end)
 
 
 def _segment_filtered(paths: pd.DataFrame, view: ViewContext) -> pd.DataFrame:
@@ -64,51 +66,49 @@ def _segment_filtered(paths: pd.DataFrame, view: ViewContext) -> pd.DataFrame:
     return apply_segment_filters(paths, view.filters)
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def load_funnel(key: tuple, _view: ViewContext, rule: str) -> dict:
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_funnel(view: ViewContext, rule: str) -> dict:
     """Funnel table, header counts, lost deals by stage and reason, transitions of the view."""
-    selection = load_selection(key, _view)
-    _, moves = load_paths(paths_key(_view), _view)
-    names = funnel_stages(_view.dataset.stages)
-    return compute_funnel_view(selection, moves, names, rule, _lost_name(_view))
+    selection = load_selection(view)
+    _, moves = load_paths(paths_key(view), view)
+    names = funnel_stages(view.dataset.stages)
+    return compute_funnel_view(selection, moves, names, rule, _lost_name(view))
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def load_segments(key: tuple, _view: ViewContext, rule: str, column: str) -> pd.DataFrame:
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_segments(view: ViewContext, rule: str, column: str) -> pd.DataFrame:
     """Stage conversion per segment of `column` with the noise test."""
-    names = funnel_stages(_view.dataset.stages)
-    return compare_segments(load_selection(key, _view), names, column, rule)
+    names = funnel_stages(view.dataset.stages)
+    return compare_segments(load_selection(view), names, column, rule)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_periods(key: tuple, _view: ViewContext, rule: str) -> pd.DataFrame:
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_periods(view: ViewContext, rule: str) -> pd.DataFrame:
     """This period vs the previous one of equal length (segment filters applied, not the period)."""
-    paths, _ = load_paths(paths_key(_view), _view)
-    start, end = _view.period_bounds()
-    names = funnel_stages(_view.dataset.stages)
-    return compare_periods(_segment_filtered(paths, _view), names, start, end, rule)
+    paths, _ = load_paths(paths_key(view), view)
+    start, end = view.period_bounds()
+    names = funnel_stages(view.dataset.stages)
+    return compare_periods(_segment_filtered(paths, view), names, start, end, rule)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_cohorts(
-    key: tuple, _view: ViewContext, rule: str, grain: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_cohorts(view: ViewContext, rule: str, grain: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cohort summary and per-cohort stage conversions."""
-    names = funnel_stages(_view.dataset.stages)
-    return compute_cohorts(load_selection(key, _view), names, grain, rule)
+    names = funnel_stages(view.dataset.stages)
+    return compute_cohorts(load_selection(view), names, grain, rule)
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_snapshot(key: tuple, _view: ViewContext) -> pd.DataFrame:
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_snapshot(view: ViewContext) -> pd.DataFrame:
     """Current-stage counts of the deals in the view (created in the period; with no period
     chosen, every deal up to the as-of date, undated ones included: a snapshot needs no dates)."""
-    start, end = _view.period_bounds()
-    if _view.filters.start is None:
-        created = _view.opportunities["created_at"]
-        opps = _view.opportunities[created.lt(end) | created.isna()]
+    start, end = view.period_bounds()
+    if view.filters.start is None:
+        created = view.opportunities["created_at"]
+        opps = view.opportunities[created.lt(end) | created.isna()]
     else:
-        opps = in_period(_view.opportunities, start, end)
-    return compute_snapshot_funnel(opps, _view.dataset.stages, _view.as_of)
+        opps = in_period(view.opportunities, start, end)
+    return compute_snapshot_funnel(opps, view.dataset.stages, view.as_of)
 
 
 def _lost_name(view: ViewContext) -> str:

@@ -120,7 +120,7 @@ def _comparison_table(table: pd.DataFrame, group: str) -> pd.DataFrame:
 
 
 def render_segments(view: ViewContext, rule: str) -> None:
-    selection = load_selection(view.cache_key, view)
+    selection = load_selection(view)
     columns = segment_columns(selection)
     if not columns:
         st.info(tr("funnel.segment.none"))
@@ -131,7 +131,7 @@ def render_segments(view: ViewContext, rule: str) -> None:
         format_func=lambda c: tr(f"funnel.segment.column.{c}"),
         key="funnel_segment_column",
     )
-    table = load_segments(view.cache_key, view, rule, column)
+    table = load_segments(view, rule, column)
     st.text(tr("funnel.segment.test", min_n=MIN_RESOLVED))
     shown = table.assign(segment=table["segment"].map(_segment_label))
     render_chart(build_segment_heatmap(shown, chart_labels()))
@@ -139,7 +139,7 @@ def render_segments(view: ViewContext, rule: str) -> None:
 
 
 def render_periods(view: ViewContext, rule: str) -> None:
-    table = load_periods(view.cache_key, view, rule)
+    table = load_periods(view, rule)
     if table.loc[table["period"].eq("previous"), "resolved"].sum() == 0:
         st.info(tr("funnel.period.no_previous"))
         return
@@ -166,7 +166,7 @@ def render_transitions(data: dict) -> None:
 
 
 def render_drill(data: dict, view: ViewContext, rule: str) -> None:
-    selection = load_selection(view.cache_key, view)
+    selection = load_selection(view)
     names = data["stages"]
     c1, c2, c3, c4 = st.columns(4)
     stage = c1.selectbox(tr("funnel.col.stage"), names, key="funnel_drill_stage")
@@ -214,7 +214,7 @@ def render_cohorts(view: ViewContext, rule: str) -> None:
         horizontal=True,
         key="funnel_cohort_grain",
     )
-    summary, stages = load_cohorts(view.cache_key, view, rule, grain)
+    summary, stages = load_cohorts(view, rule, grain)
     if summary.empty:
         st.info(tr("funnel.cohort.none"))
         return
@@ -252,7 +252,7 @@ def render_snapshot(view: ViewContext, only_basis: bool) -> None:
     if only_basis:
         st.warning(tr("funnel.snapshot.banner"))
     st.text(tr("funnel.snapshot.note"))
-    table = load_snapshot(view.cache_key, view)
+    table = load_snapshot(view)
     money = _money(view)
     shown = pd.DataFrame(
         {

@@ -11,14 +11,13 @@ derived results (small, aggregated) use st.cache_data as usual.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dealscope import store
-from dealscope.filters import Filters, apply_segment_filters, events_for, index_events
+from dealscope.filters import Filters, apply_segment_filters, event_deal_rows, events_for
 from dealscope.model import Dataset
 
 
@@ -43,8 +42,15 @@ def load_dataset_list(url: str) -> pd.DataFrame:
 def load_dataset(url: str, dataset_id: int) -> Dataset:
     """A whole dataset (shared, read-only), settled for analysis (Dataset.settled); immutable once
     written, so the id is a complete key."""
-    dataset = store.read_dataset(get_engine(url), dataset_id).settled()
-    return replace(dataset, stage_events=index_events(dataset.opportunities, dataset.stage_events))
+    return store.read_dataset(get_engine(url), dataset_id).settled()
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def load_event_rows(url: str, dataset_id: int) -> np.ndarray:
+    """Each stage event's deal position in the dataset's opportunities (filters.event_deal_rows):
+    kept beside the dataset, not as a column, so every frame stays canonical."""
+    dataset = load_dataset(url, dataset_id)
+    return event_deal_rows(dataset.opportunities, dataset.stage_events)
 
 
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
@@ -56,11 +62,13 @@ def load_filtered(
     opportunities = apply_segment_filters(dataset.opportunities, Filters(segments=dict(segments)))
     if len(opportunities) == len(dataset.opportunities):
         return dataset.opportunities, dataset.stage_events
-    return opportunities, events_for(dataset.stage_events, opportunities)
+    rows = load_event_rows(url, dataset_id)
+    return opportunities, events_for(dataset.stage_events, opportunities, rows)
 
 
 def clear_caches() -> None:
     """Drop cached data (after an upload, or between tests)."""
     load_dataset_list.clear()
     load_dataset.clear()
+    load_event_rows.clear()
     load_filtered.clear()

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.formatting import format_amount, format_count, format_days, format_delta, format_pct
-from dealscope.metrics.kpis import PeriodKpis, compute_overview, weekly_flow
-from ui.context import ViewContext
+from dealscope.metrics.kpis import Overview, compute_overview, weekly_flow
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.render import Kpi
 from ui.state import current_lang, tr
 
@@ -26,14 +26,14 @@ KPI_FIELDS = (
 )
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def load_overview(key: tuple, _view: ViewContext) -> tuple[dict, pd.DataFrame]:
-    """Overview KPIs and the weekly flow for the view (frames unhashed; `key` identifies them)."""
-    start, end = _view.period_bounds()
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_overview(view: ViewContext) -> tuple[Overview, pd.DataFrame]:
+    """Overview KPIs and the weekly flow for the view (hashed by view.cache_key)."""
+    start, end = view.period_bounds()
     # No period chosen: all time, so every deal counts once as won, lost or open.
-    since = None if _view.filters.start is None else start
-    return compute_overview(_view.opportunities, since, end), weekly_flow(
-        _view.opportunities, start, end
+    since = None if view.filters.start is None else start
+    return compute_overview(view.opportunities, since, end), weekly_flow(
+        view.opportunities, start, end
     )
 
 
@@ -47,11 +47,10 @@ def format_kpi_value(value, kind: str, currency: str | None, lang: str) -> str:
     return format_count(value)
 
 
-def build_kpis(overview: dict) -> list[Kpi]:
+def build_kpis(overview: Overview) -> list[Kpi]:
     """The KPI row: current values with the change against the previous period."""
     lang = current_lang()
-    current: PeriodKpis = overview["current"]
-    previous: PeriodKpis | None = overview["previous"]
+    current, previous = overview.current, overview.previous
     has_previous = previous is not None and previous.total > 0
     kpis = []
     for field, kind, inverse in KPI_FIELDS:
@@ -59,11 +58,11 @@ def build_kpis(overview: dict) -> list[Kpi]:
         before = getattr(previous, field) if has_previous else None
         change = None
         if has_previous and now is not None and before is not None:
-            change = format_delta(now - before, kind, overview["currency"], lang)
+            change = format_delta(now - before, kind, overview.currency, lang)
         kpis.append(
             Kpi(
                 label=tr(f"overview.kpi.{field}"),
-                value=format_kpi_value(now, kind, overview["currency"], lang),
+                value=format_kpi_value(now, kind, overview.currency, lang),
                 delta=change,
                 help=tr(f"overview.kpi.help.{field}"),
                 inverse=inverse,

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from dealscope.charts import palette
 from dealscope.charts.reps import (
     build_conversion_comparison_chart,
     build_monthly_outcome_chart,
@@ -21,11 +22,11 @@ from dealscope.formatting import (
 )
 from dealscope.metrics.reps import GROUP_LEVELS, MIN_CLOSED_FOR_RANKING
 from dealscope.metrics.reps_views import RepViews, compute_rep_views, owner_drilldown
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
 
-GREY_ROW = "color: #9e9e9e"
+GREY_ROW = f"color: {palette.MUTED_TEXT}"
 # Leaderboard columns after the group column(s): (column, formatter kind).
 BOARD_COLUMNS = (
     ("record", "text"),
@@ -51,27 +52,27 @@ DEFINITIONS = tuple(
 )
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def load_reps(key: tuple, _view: ViewContext) -> RepViews:
-    """Every level's leaderboard for the view (frames unhashed; `key` identifies them)."""
-    start, end = _view.period_bounds()
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_reps(view: ViewContext) -> RepViews:
+    """Every level's leaderboard for the view (hashed by view.cache_key)."""
+    start, end = view.period_bounds()
     return compute_rep_views(
-        _view.opportunities,
-        _view.stage_events,
-        _view.dataset.stages,
+        view.opportunities,
+        view.stage_events,
+        view.dataset.stages,
         start,
         end,
-        _view.as_of,
-        all_time=_view.filters.start is None,
+        view.as_of,
+        all_time=view.filters.start is None,
     )
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def load_owner_detail(key: tuple, _view: ViewContext, owner: str) -> dict[str, object]:
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_owner_detail(view: ViewContext, owner: str) -> dict[str, object]:
     """One owner's drill-down (conversion vs team, open deals with flags, monthly outcomes)."""
-    start, end = _view.period_bounds()
-    views = load_reps(key, _view)
-    return owner_drilldown(views, _view.opportunities, owner, start, end)
+    start, end = view.period_bounds()
+    views = load_reps(view)
+    return owner_drilldown(views, view.opportunities, owner, start, end)
 
 
 def _formatter(kind: str, currency: str | None, lang: str):

@@ -8,6 +8,7 @@ import streamlit as st
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
 from dealscope.formatting import escape_markdown
 from dealscope.report.assemble import build_weekly_report
+from dealscope.report.document import WeeklyReport
 from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
@@ -24,7 +25,7 @@ from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
 from dealscope.report.snapshot_diff import CATEGORIES
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.risk import model_status
@@ -95,52 +96,59 @@ def _risk_model(view: ViewContext) -> tuple[tuple | None, str]:
     return (None if found is None else (found[0], found[1])), status
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def load_weekly_report(key: tuple, week: str, compare_id: int | None, _view: ViewContext) -> dict:
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_weekly_report(
+    view: ViewContext, model_token: tuple, week: str, compare_id: int | None
+) -> WeeklyReport:
     """The report document of the view's (segment-filtered) data for `week` [vs `compare_id`];
-    `key` = (view.cache_key, risk_model_token(view))."""
-    compare = load_dataset(_view.db_url, compare_id) if compare_id is not None else None
-    risk_model, risk_status = _risk_model(_view)
+    `model_token` = risk_model_token(view), so a newly trained model invalidates the entry."""
+    compare = load_dataset(view.db_url, compare_id) if compare_id is not None else None
+    risk_model, risk_status = _risk_model(view)
     return build_weekly_report(
-        _view.dataset,
+        view.dataset,
         week,
         compare,
-        opportunities=_view.opportunities,
-        stage_events=_view.stage_events,
+        opportunities=view.opportunities,
+        stage_events=view.stage_events,
         risk_model=risk_model,
         risk_status=risk_status,
     )
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
 def load_report_files(
-    key: tuple, week: str, compare_id: int | None, lang: str, _document: dict
+    view: ViewContext,
+    model_token: str | None,
+    week: str,
+    compare_id: int | None,
+    lang: str,
+    _document: WeeklyReport,
 ) -> tuple[str, str]:
     """The HTML and Markdown renderings of a cached document (same key as load_weekly_report)."""
     return render_html(_document, lang), render_markdown(_document, lang)
 
 
-def render_caption(document: dict) -> None:
+def render_caption(document: WeeklyReport) -> None:
     # The caption carries the dataset name (user data): plain text, never Markdown.
     st.text(caption(document, current_lang()))
-    meta = document["meta"]
-    if meta["other_currency"]:
+    meta = document.meta
+    if meta.other_currency:
         st.warning(
             tr(
                 "weekly.other_currency",
-                count=meta["other_currency"],
-                currency=escape_markdown(meta["currency"]),
+                count=meta.other_currency,
+                currency=escape_markdown(meta.currency),
             )
         )
-    if not meta["has_history"]:
+    if not meta.has_history:
         st.warning(tr("weekly.no_history"))
 
 
-def render_weekly_kpis(document: dict) -> None:
+def render_weekly_kpis(document: WeeklyReport) -> None:
     """st.metric per KPI: this week, change vs the previous week, trailing average in the help."""
-    lang, currency = current_lang(), document["meta"]["currency"]
+    lang, currency = current_lang(), document.meta.currency
     kpis = []
-    for row in document["kpis"].itertuples(index=False):  # 15 fixed KPI rows
+    for row in document.kpis.itertuples(index=False):  # 15 fixed KPI rows
         delta = None
         if pd.notna(row.this_week) and pd.notna(row.previous_week):
             change = float(row.this_week) - float(row.previous_week)
@@ -174,18 +182,18 @@ def render_weekly_kpis(document: dict) -> None:
     st.caption(tr("weekly.note.silence"))
 
 
-def render_trend(document: dict) -> None:
+def render_trend(document: WeeklyReport) -> None:
     keys = ("new_count", "won_count", "lost_count", "series", "count")
     labels = {k: tr(f"weekly.trend.{k}") for k in keys} | {"week": tr("weekly.col.week")}
-    st.subheader(tr("weekly.section.trend", weeks=len(document["series"])))
-    render_chart(build_weekly_trend_chart(document["series"], labels))
+    st.subheader(tr("weekly.section.trend", weeks=len(document.series)))
+    render_chart(build_weekly_trend_chart(document.series, labels))
 
 
-def render_bottleneck(document: dict) -> None:
+def render_bottleneck(document: WeeklyReport) -> None:
     st.subheader(tr("weekly.section.bottleneck"))
     for line in bottleneck_text(document, current_lang()):
         st.text(line)
-    table = document["bottleneck"]["table"]
+    table = document.bottleneck.table
     if table is not None:
         st.dataframe(
             translate_columns(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], current_lang()),
@@ -193,7 +201,7 @@ def render_bottleneck(document: dict) -> None:
         )
 
 
-def render_at_risk(document: dict) -> None:
+def render_at_risk(document: WeeklyReport) -> None:
     st.subheader(tr("weekly.section.at_risk"))
     for line in at_risk_text(document, current_lang()):
         st.text(line)
@@ -204,15 +212,15 @@ def render_at_risk(document: dict) -> None:
         st.dataframe(translate_columns(table, current_lang()), hide_index=True)
 
 
-def render_movements(document: dict) -> None:
+def render_movements(document: WeeklyReport) -> None:
     st.subheader(tr("weekly.section.movements"))
-    movements = document["movements"]
+    movements = document.movements
     tabs = st.tabs([f"{tr(f'weekly.movement.{k}')} ({len(movements[k])})" for k in MOVEMENT_KINDS])
     for tab, kind in zip(tabs, MOVEMENT_KINDS, strict=True):
         with tab:
             _table(movements[kind])
     st.subheader(tr("weekly.section.lost_reasons"))
-    _table(document["lost_reasons"])
+    _table(document.lost_reasons)
 
 
 def _table(frame: pd.DataFrame) -> None:
@@ -222,18 +230,18 @@ def _table(frame: pd.DataFrame) -> None:
         st.dataframe(translate_columns(frame, current_lang()), hide_index=True)
 
 
-def render_comparison(document: dict) -> None:
+def render_comparison(document: WeeklyReport) -> None:
     st.subheader(tr("weekly.section.comparison"))
     for line in comparison_text(document, current_lang()):
         st.text(line)
-    section = document["comparison"]
+    section = document.comparison
     if section is None:
         return
-    summary = section["summary"].assign(
-        category=section["summary"]["category"].map(lambda c: tr(f"weekly.cat.{c}"))
+    summary = section.summary.assign(
+        category=section.summary["category"].map(lambda c: tr(f"weekly.cat.{c}"))
     )
     st.dataframe(translate_columns(summary, current_lang()), hide_index=True)
-    steps = section["waterfall"]
+    steps = section.waterfall
     labels = {
         s: tr(f"weekly.step.{s}") if s in ("start", "end") else tr(f"weekly.cat.{s}")
         for s in steps["step"]
@@ -248,28 +256,28 @@ def render_comparison(document: dict) -> None:
     category = st.selectbox(
         tr("weekly.comparison.deals"),
         CATEGORIES,
-        format_func=lambda c: f"{tr(f'weekly.cat.{c}')} ({len(section['deals'][c])})",
+        format_func=lambda c: f"{tr(f'weekly.cat.{c}')} ({len(section.deals[c])})",
         key="weekly_category",
     )
-    _table(section["deals"][category])
+    _table(section.deals[category])
 
 
-def download_tables(document: dict) -> dict[str, tuple[str, pd.DataFrame]]:
+def download_tables(document: WeeklyReport) -> dict[str, tuple[str, pd.DataFrame]]:
     """Every table of the page: code -> (display name, frame with translated headers)."""
     lang = current_lang()
-    tables = {k: (tr(f"weekly.movement.{k}"), document["movements"][k]) for k in MOVEMENT_KINDS}
-    tables["lost_reasons"] = (tr("weekly.section.lost_reasons"), document["lost_reasons"])
+    tables = {k: (tr(f"weekly.movement.{k}"), document.movements[k]) for k in MOVEMENT_KINDS}
+    tables["lost_reasons"] = (tr("weekly.section.lost_reasons"), document.lost_reasons)
     tables["at_risk"] = (tr("weekly.section.at_risk"), at_risk_table(document, lang))
-    if document["comparison"] is not None:
+    if document.comparison is not None:
         for c in CATEGORIES:
-            tables[f"diff_{c}"] = (tr(f"weekly.cat.{c}"), document["comparison"]["deals"][c])
+            tables[f"diff_{c}"] = (tr(f"weekly.cat.{c}"), document.comparison.deals[c])
     return {code: (name, translate_columns(frame, lang)) for code, (name, frame) in tables.items()}
 
 
-def render_report_downloads(document: dict, html: str, markdown: str) -> None:
+def render_report_downloads(document: WeeklyReport, html: str, markdown: str) -> None:
     """HTML / Markdown report buttons, then CSV / Excel of a chosen table (formula-safe)."""
     st.subheader(tr("weekly.section.downloads"))
-    stem = f"weekly-{document['meta']['dataset_id']}-{document['meta']['week']}"
+    stem = f"weekly-{document.meta.dataset_id}-{document.meta.week}"
     left, right = st.columns(2)
     left.download_button(
         tr("weekly.download.html"),
@@ -297,7 +305,7 @@ def render_report_downloads(document: dict, html: str, markdown: str) -> None:
     render_downloads(tables[code][1], f"{stem}-{code}", key="weekly_table")
 
 
-def render_weekly_definitions(document: dict) -> None:
+def render_weekly_definitions(document: WeeklyReport) -> None:
     with st.expander(tr("weekly.section.definitions")):
         for term, text in definitions(document, current_lang()):
             st.text(f"{term}: {text}")

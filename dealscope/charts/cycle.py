@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-WON_COLOR, LOST_COLOR, OPEN_COLOR = "#54a24b", "#e45756", "#9d9d9d"
+from dealscope.charts import palette
 
 
 def build_survival_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.LayerChart:
@@ -27,10 +27,10 @@ def build_survival_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.La
             x=x, y=y, color=alt.Color("group:N", title=labels["group"]), tooltip=tooltip
         )
         return alt.layer(line).properties(height=340)
-    band = base.mark_area(interpolate="step-after", opacity=0.25, color="#4c78a8").encode(
+    band = base.mark_area(interpolate="step-after", opacity=0.25, color=palette.PRIMARY).encode(
         x=x, y=alt.Y("ci_low:Q", title=labels["survival"]), y2="ci_high:Q"
     )
-    line = base.mark_line(interpolate="step-after", color="#4c78a8").encode(
+    line = base.mark_line(interpolate="step-after", color=palette.PRIMARY).encode(
         x=x, y=y, tooltip=tooltip
     )
     rule = (
@@ -61,7 +61,7 @@ def build_cif_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
                 "series:N",
                 title=labels["series"],
                 sort=order,
-                scale=alt.Scale(domain=order, range=[WON_COLOR, LOST_COLOR, OPEN_COLOR]),
+                scale=alt.Scale(domain=order, range=[palette.WON, palette.LOST, palette.CENSORED]),
             ),
             order=alt.Order("order:Q"),
             tooltip=[
@@ -82,12 +82,16 @@ def build_time_in_stage_chart(table: pd.DataFrame, labels: dict[str, str]) -> al
     tooltip = [alt.Tooltip("stage:N", title=labels["stage"])] + [
         alt.Tooltip(f"{c}:Q", title=labels[c], format=".1f") for c in ("median", "p75", "p90")
     ]
-    bars = base.mark_bar(color="#4c78a8").encode(
+    bars = base.mark_bar(color=palette.PRIMARY).encode(
         x=alt.X("median:Q", title=labels["days"]), tooltip=tooltip
     )
     spread = base.mark_rule(color="#555").encode(x="median:Q", x2="p90:Q")
-    p75 = base.mark_tick(color="#f58518", thickness=3, size=18).encode(x="p75:Q", tooltip=tooltip)
-    p90 = base.mark_tick(color="#e45756", thickness=3, size=18).encode(x="p90:Q", tooltip=tooltip)
+    p75 = base.mark_tick(color=palette.HIGHLIGHT, thickness=3, size=18).encode(
+        x="p75:Q", tooltip=tooltip
+    )
+    p90 = base.mark_tick(color=palette.LOST, thickness=3, size=18).encode(
+        x="p90:Q", tooltip=tooltip
+    )
     return alt.layer(bars, spread, p75, p90).properties(height=40 * max(len(table), 3))
 
 
@@ -116,7 +120,7 @@ def build_alert_rate_chart(rate: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
     flagged, rate frame."""
     return (
         alt.Chart(rate)
-        .mark_line(point=alt.OverlayMarkDef(color="#e45756"), color="#e45756")
+        .mark_line(point=alt.OverlayMarkDef(color=palette.LOST), color=palette.LOST)
         .encode(
             x=alt.X("week:T", title=labels["week"]),
             y=alt.Y("rate:Q", title=labels["rate"], axis=alt.Axis(format="%")),

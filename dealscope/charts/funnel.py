@@ -5,11 +5,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts import palette
+
 OUTCOME_COLORS = {
-    "advanced": "#4c78a8",
-    "lost": "#e45756",
-    "open": "#f2cf5b",
-    "skipped_on": "#bab0ac",
+    "advanced": palette.PRIMARY,
+    "lost": palette.LOST,
+    "open": palette.STILL_OPEN,
+    "skipped_on": palette.SKIPPED,
 }
 
 
@@ -172,7 +174,8 @@ def build_cohort_chart(summary: pd.DataFrame, labels: dict[str, str]) -> alt.Lay
         "maturity:N",
         title=labels["maturity"],
         scale=alt.Scale(
-            domain=[labels["mature"], labels["immature"]], range=["#4c78a8", "#bdbdbd"]
+            domain=[labels["mature"], labels["immature"]],
+            range=[palette.PRIMARY, palette.LOW_CONFIDENCE],
         ),
     )
     base = alt.Chart(data).encode(x=alt.X("cohort:T", title=labels["cohort"]), color=color)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts import palette
+
 
 def build_weekly_flow_chart(flow: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
     """Lines of created / won / lost per week from weekly_flow's (week, series, count) frame.
@@ -23,7 +25,7 @@ def build_weekly_flow_chart(flow: pd.DataFrame, labels: dict[str, str]) -> alt.C
                 "series:N",
                 title=labels["series"],
                 sort=order,
-                scale=alt.Scale(domain=order, range=["#4c78a8", "#54a24b", "#e45756"]),
+                scale=alt.Scale(domain=order, range=list(palette.CREATED_WON_LOST)),
             ),
             tooltip=[
                 alt.Tooltip("week:T", title=labels["week"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-GREY, BLUE, GREEN, RED, ORANGE = "#b0b0b0", "#4c78a8", "#54a24b", "#e45756", "#f58518"
+from dealscope.charts import palette
 
 
 def build_win_rate_scatter(
@@ -30,7 +30,10 @@ def build_win_rate_scatter(
     color = alt.Color(
         "sample:N",
         title=labels["sample"],
-        scale=alt.Scale(domain=[labels["ranked"], labels["small"]], range=[BLUE, GREY]),
+        scale=alt.Scale(
+            domain=[labels["ranked"], labels["small"]],
+            range=[palette.PRIMARY, palette.LOW_CONFIDENCE],
+        ),
     )
     tooltip = [
         alt.Tooltip("group:N", title=labels["group"]),
@@ -91,7 +94,10 @@ def build_conversion_comparison_chart(
             color=alt.Color(
                 "series:N",
                 title=labels["series"],
-                scale=alt.Scale(domain=[labels["owner"], labels["team"]], range=[ORANGE, BLUE]),
+                scale=alt.Scale(
+                    domain=[labels["owner"], labels["team"]],
+                    range=[palette.HIGHLIGHT, palette.PRIMARY],
+                ),
             ),
             tooltip=[
                 alt.Tooltip("stage:N", title=labels["stage"]),
@@ -122,7 +128,7 @@ def build_monthly_outcome_chart(monthly: pd.DataFrame, labels: dict[str, str]) -
                 "status:N",
                 title=labels["status"],
                 sort=order,
-                scale=alt.Scale(domain=order, range=[GREEN, RED]),
+                scale=alt.Scale(domain=order, range=[palette.WON, palette.LOST]),
             ),
             tooltip=[
                 alt.Tooltip("yearmonth(month):O", title=labels["month"]),

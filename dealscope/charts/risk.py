@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts import palette
+
 
 def reliability_frame(card: dict, labels: dict[str, str]) -> pd.DataFrame:
     """The card's reliability bins of the model and the baseline as one long frame:
@@ -27,7 +29,7 @@ def build_reliability_chart(frame: pd.DataFrame, labels: dict[str, str]) -> alt.
     """
     diagonal = (
         alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
-        .mark_line(strokeDash=[4, 4], color="#999999")
+        .mark_line(strokeDash=[4, 4], color=palette.REFERENCE)
         .encode(x="x:Q", y="y:Q")
     )
     points = (
@@ -63,7 +65,7 @@ def build_tier_chart(counts: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
                 "label:N",
                 sort=order,
                 legend=None,
-                scale=alt.Scale(domain=order, range=["#e45756", "#f2a93b", "#54a24b"]),
+                scale=alt.Scale(domain=order, range=list(palette.HIGH_MEDIUM_LOW_RISK)),
             ),
             tooltip=[
                 alt.Tooltip("label:N", title=labels["tier"]),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts import palette
+
 TREND_SERIES = ("new_count", "won_count", "lost_count")
-TREND_COLOURS = ("#4c78a8", "#54a24b", "#e45756")
 
 
 def build_weekly_trend_chart(series: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
@@ -31,7 +32,7 @@ def build_weekly_trend_chart(series: pd.DataFrame, labels: dict[str, str]) -> al
                 "series:N",
                 title=labels["series"],
                 sort=order,
-                scale=alt.Scale(domain=order, range=list(TREND_COLOURS)),
+                scale=alt.Scale(domain=order, range=list(palette.CREATED_WON_LOST)),
             ),
             tooltip=[
                 alt.Tooltip("week:T", title=labels["week"]),
@@ -66,7 +67,8 @@ def build_waterfall_chart(steps: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
                 "colour:N",
                 legend=None,
                 scale=alt.Scale(
-                    domain=["total", "up", "down"], range=["#4c78a8", "#54a24b", "#e45756"]
+                    domain=["total", "up", "down"],
+                    range=[palette.PRIMARY, palette.RISE, palette.FALL],
                 ),
             ),
             tooltip=[

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from lifelines.statistics import multivariate_logrank_test
 
+from dealscope.metrics.logrank import logrank_test
 from dealscope.metrics.stats import Z_95
 from dealscope.metrics.survival import SECONDS_PER_DAY, kaplan_meier_table
 from dealscope.model import LOST, OPEN, WON
@@ -230,11 +230,11 @@ def segment_survival(durations: pd.DataFrame, column: str) -> dict:
         .reset_index(drop=True)
     )
     if len(groups) >= 2 and chosen["closed"].any():
-        test = multivariate_logrank_test(chosen["days"], chosen[column], chosen["closed"])
+        test = logrank_test(chosen["days"], chosen[column], chosen["closed"])
         result["test"] = {
-            "statistic": float(test.test_statistic),
-            "p_value": float(test.p_value),
-            "df": int(test.degrees_of_freedom),
+            "statistic": test.statistic,
+            "p_value": test.p_value,
+            "df": test.degrees_of_freedom,
         }
     return result
 

@@ -114,7 +114,7 @@ def build_deal_paths(
     n_skips, n_backward, reopened. moves: row, from_code, to_code, kind (one row per consecutive
     pair of events of a deal; codes as in `funnel_stages`, lost = len(funnel_stages)).
     `event_rows`: each event's row in `opportunities` when already known (the app's loader
-    precomputes it as `opp_row`), which saves the id lookup.
+    caches filters.event_deal_rows per dataset), which saves the id lookup.
     """
     opps = opportunities  # not reset_index(): that copies every column of a million rows
     n = len(opps)

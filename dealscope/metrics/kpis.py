@@ -154,23 +154,33 @@ def compute_period_kpis(
     )
 
 
+@dataclass(frozen=True)
+class Overview:
+    """The Overview page's figures: the period's KPIs beside the previous period's."""
+
+    currency: str | None  # the main currency; value KPIs count only amounts in it
+    current: PeriodKpis  # [start, end)
+    previous: PeriodKpis | None  # the period of equal length before start; None for all time
+    other_currency_count: int  # deals in another currency, left out of the value KPIs
+
+
 def compute_overview(
     opportunities: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp
-) -> dict[str, object]:
+) -> Overview:
     """KPIs of [start, end) and of the previous period of equal length, with the currency used.
     start None: all time up to `end` (compute_period_kpis), with no previous period (None)."""
     currency = main_currency(opportunities)
     previous = None
     if start is not None:
         previous = compute_period_kpis(opportunities, start - (end - start), start, currency)
-    return {
-        "currency": currency,
-        "current": compute_period_kpis(opportunities, start, end, currency),
-        "previous": previous,
-        "other_currency_count": int(
+    return Overview(
+        currency=currency,
+        current=compute_period_kpis(opportunities, start, end, currency),
+        previous=previous,
+        other_currency_count=int(
             (opportunities["currency"].notna() & (opportunities["currency"] != currency)).sum()
         ),
-    }
+    )
 
 
 def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, object]:

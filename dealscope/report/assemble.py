@@ -1,8 +1,4 @@
-"""The weekly report document: one dict the page, the HTML and the Markdown renderers all read.
-
-Language-neutral: it holds numbers, codes and DataFrames, never translated text, so the page and
-`python -m dealscope report` show the same figures in either language.
-"""
+"""Assembles the weekly report document (dealscope/report/document.py) from a dataset."""
 
 from __future__ import annotations
 
@@ -16,6 +12,14 @@ from dealscope.report.bottleneck import (
     compare_stage_conversion,
     find_bottleneck,
     funnel_stage_conversion_by_week,
+)
+from dealscope.report.document import (
+    AtRiskSection,
+    BottleneckSection,
+    ComparisonSection,
+    ReportMeta,
+    SnapshotInfo,
+    WeeklyReport,
 )
 from dealscope.report.movements import compute_movements, summarise_lost_reasons
 from dealscope.report.snapshot_diff import (
@@ -62,7 +66,7 @@ def build_weekly_report(
     silence_days: float = DEFAULT_SILENCE_DAYS,
     risk_model: tuple[object, object] | None = None,
     risk_status: str = "no_model",
-) -> dict:
+) -> WeeklyReport:
     """The weekly report of `dataset` for ISO week `week` ('YYYY-Www'; default the last complete).
 
     `opportunities` / `stage_events` default to the whole dataset (the page passes its
@@ -90,47 +94,46 @@ def build_weekly_report(
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty
 
-    document = {
-        "meta": {
-            "dataset": dataset.name,
-            "dataset_id": dataset.id,
-            "as_of": as_of,
-            "week": week_label(monday),
-            "week_start": monday,
-            "week_end": end - pd.Timedelta(days=1),
-            "currency": currency,
-            "has_history": has_history,
-            "has_activity": bool(opps["last_activity_at"].notna().any()),
-            "trailing_weeks": TRAILING_WEEKS,
-            "silence_days": silence_days,
-            "opportunities": len(opps),
-            "other_currency": int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
-        },
-        "kpis": compute_kpi_table(series, monday),
-        "series": series,
-        "movements": movements,
-        "lost_reasons": summarise_lost_reasons(movements["lost"]),
-        "bottleneck": _bottleneck_section(opps, events, stages, weeks, monday),
-        "at_risk": _at_risk_section(
+    return WeeklyReport(
+        meta=ReportMeta(
+            dataset=dataset.name,
+            dataset_id=dataset.id,
+            as_of=as_of,
+            week=week_label(monday),
+            week_start=monday,
+            week_end=end - pd.Timedelta(days=1),
+            currency=currency,
+            has_history=has_history,
+            has_activity=bool(opps["last_activity_at"].notna().any()),
+            trailing_weeks=TRAILING_WEEKS,
+            silence_days=silence_days,
+            opportunities=len(opps),
+            other_currency=int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
+        ),
+        kpis=compute_kpi_table(series, monday),
+        series=series,
+        movements=movements,
+        lost_reasons=summarise_lost_reasons(movements["lost"]),
+        bottleneck=_bottleneck_section(opps, events, stages, weeks, monday),
+        at_risk=_at_risk_section(
             dataset, opps, intervals, stages, end, silence_days, risk_model, risk_status
         ),
-        "comparison": _comparison_section(compare_to, dataset) if compare_to is not None else None,
-    }
-    return document
+        comparison=_comparison_section(compare_to, dataset) if compare_to is not None else None,
+    )
 
 
-def _bottleneck_section(opps, events, stages, weeks, monday) -> dict:
+def _bottleneck_section(opps, events, stages, weeks, monday) -> BottleneckSection:
     if events.empty:
-        return {"status": "no_history", "stage": None, "table": None}
+        return BottleneckSection(status="no_history", stage=None, table=None)
     conversion = funnel_stage_conversion_by_week(opps, events, stages, weeks)
     table = compare_stage_conversion(conversion, monday)
     found = find_bottleneck(table)
-    return {"status": "ok" if found else "none", "stage": found, "table": table}
+    return BottleneckSection(status="ok" if found else "none", stage=found, table=table)
 
 
 def _at_risk_section(
     dataset, opps, intervals, stages, end, silence_days, risk_model, risk_status
-) -> dict:
+) -> AtRiskSection:
     flags = flags_at(opps, intervals, stages, end, silence_days)
     model_risk = model_risk_at(dataset, *risk_model, end) if risk_model is not None else None
     table = rank_at_risk(flags, model_risk)
@@ -139,29 +142,25 @@ def _at_risk_section(
         reasons = model_risk.reasons.loc[
             model_risk.reasons["opportunity_id"].isin(table["opportunity_id"])
         ].reset_index(drop=True)
-    return {
-        "moment": end,
-        "model": model_risk is not None,
-        "model_status": "model" if model_risk is not None else risk_status,
-        "open_deals": len(flags),
-        "flagged": int((flags["stalled"] | flags["silent"]).sum()),
-        "table": table,
-        "reasons": reasons,
-    }
+    return AtRiskSection(
+        moment=end,
+        model=model_risk is not None,
+        model_status="model" if model_risk is not None else risk_status,
+        open_deals=len(flags),
+        flagged=int((flags["stalled"] | flags["silent"]).sum()),
+        table=table,
+        reasons=reasons,
+    )
 
 
-def _snapshot_info(dataset: Dataset) -> dict:
-    return {
-        "dataset": dataset.name,
-        "dataset_id": dataset.id,
-        "as_of": dataset.as_of,
-    }
+def _snapshot_info(dataset: Dataset) -> SnapshotInfo:
+    return SnapshotInfo(dataset=dataset.name, dataset_id=dataset.id, as_of=dataset.as_of)
 
 
-def _comparison_section(compare_to: Dataset, dataset: Dataset) -> dict:
+def _comparison_section(compare_to: Dataset, dataset: Dataset) -> ComparisonSection:
     """The two-snapshot diff; the older snapshot (by as-of date) is always the 'old' side."""
     old, new = compare_to, dataset
-    swapped = _snapshot_info(old)["as_of"] > _snapshot_info(new)["as_of"]
+    swapped = _snapshot_info(old).as_of > _snapshot_info(new).as_of
     if swapped:
         old, new = new, old
     currency = main_currency(new.opportunities)
@@ -171,32 +170,32 @@ def _comparison_section(compare_to: Dataset, dataset: Dataset) -> dict:
         ignore_index=True,
     )
     diff = diff_snapshots(old.opportunities, new.opportunities, stages, currency)
-    return {
-        "old": _snapshot_info(old),
-        "new": _snapshot_info(new),
-        "swapped": swapped,
-        "currency": currency,
-        "unpriced": unpriced_count(old.opportunities, new.opportunities, currency),
-        "summary": category_summary(diff),
-        "waterfall": pipeline_waterfall(diff),
-        "deals": {
+    return ComparisonSection(
+        old=_snapshot_info(old),
+        new=_snapshot_info(new),
+        swapped=swapped,
+        currency=currency,
+        unpriced=unpriced_count(old.opportunities, new.opportunities, currency),
+        summary=category_summary(diff),
+        waterfall=pipeline_waterfall(diff),
+        deals={
             c: category_deals(diff, c).loc[:, list(COMPARISON_DEAL_COLUMNS)] for c in CATEGORIES
         },
-    }
+    )
 
 
-def key_figures(document: dict) -> dict:
+def key_figures(document: WeeklyReport) -> dict:
     """The headline numbers of a report (week, new, won, lost, win rate, pipeline, bottleneck):
     what the CLI prints and the tests compare between page and CLI."""
-    kpis = document["kpis"].set_index("metric")["this_week"]
-    bottleneck = document["bottleneck"]["stage"]
+    kpis = document.kpis.set_index("metric")["this_week"]
+    bottleneck = document.bottleneck.stage
     return {
-        "dataset": document["meta"]["dataset"],
-        "week": document["meta"]["week"],
-        "currency": document["meta"]["currency"],
+        "dataset": document.meta.dataset,
+        "week": document.meta.week,
+        "currency": document.meta.currency,
         **{metric: _plain(kpis[metric]) for metric in kpis.index},
         "bottleneck_stage": bottleneck["stage"] if bottleneck else None,
-        "at_risk_listed": len(document["at_risk"]["table"]),
+        "at_risk_listed": len(document.at_risk.table),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Protocol
 import pandas as pd
 
 from dealscope.i18n import t
+from dealscope.report.document import WeeklyReport
 from dealscope.report.movements import MOVEMENT_KINDS
 from dealscope.report.present import (
     BOTTLENECK_TABLE_COLUMNS,
@@ -41,7 +42,7 @@ class ReportWriter(Protocol):
         """A note on the table just written."""
 
     def table(self, frame: pd.DataFrame, empty_text: str, note: str | None = None) -> None: ...
-    def trend(self, document: dict, title: str) -> None: ...
+    def trend(self, document: WeeklyReport, title: str) -> None: ...
     def waterfall(self, steps: pd.DataFrame, currency: str | None, title: str) -> None: ...
     def deals_heading(self, text: str) -> None:
         """The heading above the per-category deal lists of the comparison (a format may omit it)."""
@@ -50,28 +51,28 @@ class ReportWriter(Protocol):
     def footer(self, text: str) -> None: ...
 
 
-def write_report(document: dict, lang: str, writer: ReportWriter) -> None:
+def write_report(document: WeeklyReport, lang: str, writer: ReportWriter) -> None:
     """Write every section of the weekly report `document` in `lang` to `writer`."""
-    meta = document["meta"]
-    currency = meta["currency"]
-    writer.title(t("weekly.report_title", lang, dataset=meta["dataset"], week=meta["week"]))
+    meta = document.meta
+    currency = meta.currency
+    writer.title(t("weekly.report_title", lang, dataset=meta.dataset, week=meta.week))
     writer.paragraph(caption(document, lang))
-    if meta["other_currency"]:
+    if meta.other_currency:
         writer.remark(
-            t("weekly.other_currency", lang, count=meta["other_currency"], currency=currency)
+            t("weekly.other_currency", lang, count=meta.other_currency, currency=currency)
         )
-    if not meta["has_history"]:
+    if not meta.has_history:
         writer.remark(t("weekly.no_history", lang))
 
     writer.heading(t("weekly.section.kpis", lang), 2)
     writer.table(kpi_text_table(document, lang), "")
     writer.footnote(t("weekly.note.silence", lang))
-    writer.trend(document, t("weekly.section.trend", lang, weeks=len(document["series"])))
+    writer.trend(document, t("weekly.section.trend", lang, weeks=len(document.series)))
 
     writer.heading(t("weekly.section.bottleneck", lang), 2)
     for line in bottleneck_text(document, lang):
         writer.paragraph(line)
-    table = document["bottleneck"]["table"]
+    table = document.bottleneck.table
     if table is not None:
         _data_table(writer, table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], currency, lang)
 
@@ -84,31 +85,29 @@ def write_report(document: dict, lang: str, writer: ReportWriter) -> None:
 
     writer.heading(t("weekly.section.movements", lang), 2)
     for kind in MOVEMENT_KINDS:
-        frame = document["movements"][kind]
+        frame = document.movements[kind]
         writer.heading(f"{t(f'weekly.movement.{kind}', lang)} ({len(frame)})", 3)
         _data_table(writer, frame, currency, lang)
     writer.heading(t("weekly.section.lost_reasons", lang), 3)
-    _data_table(writer, document["lost_reasons"], currency, lang)
+    _data_table(writer, document.lost_reasons, currency, lang)
 
     writer.heading(t("weekly.section.comparison", lang), 2)
     for line in comparison_text(document, lang):
         writer.remark(line)
-    comparison = document["comparison"]
+    comparison = document.comparison
     if comparison is not None:
-        ccy = comparison["currency"]
-        _data_table(writer, comparison["summary"], ccy, lang)
-        writer.waterfall(comparison["waterfall"], ccy, t("weekly.comparison.waterfall", lang))
+        ccy = comparison.currency
+        _data_table(writer, comparison.summary, ccy, lang)
+        writer.waterfall(comparison.waterfall, ccy, t("weekly.comparison.waterfall", lang))
         writer.deals_heading(t("weekly.comparison.deals", lang))
         for category in CATEGORIES:
-            deals = comparison["deals"][category]
+            deals = comparison.deals[category]
             if not deals.empty:
                 writer.heading(f"{t(f'weekly.cat.{category}', lang)} ({len(deals)})", 3)
                 _data_table(writer, deals, ccy, lang)
 
     writer.definitions(t("weekly.section.definitions", lang), definitions(document, lang))
-    writer.footer(
-        t("weekly.generated", lang, dataset=meta["dataset"], dataset_id=meta["dataset_id"])
-    )
+    writer.footer(t("weekly.generated", lang, dataset=meta.dataset, dataset_id=meta.dataset_id))
 
 
 def _data_table(writer: ReportWriter, frame: pd.DataFrame, currency, lang: str) -> None:

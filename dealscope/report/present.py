@@ -11,6 +11,7 @@ import pandas as pd
 from dealscope.formatting import format_amount, format_count, format_days, format_pct
 from dealscope.i18n import t
 from dealscope.report.bottleneck import MIN_RESOLVED_TRAILING, MIN_RESOLVED_WEEK
+from dealscope.report.document import WeeklyReport
 from dealscope.report.week import week_label
 
 # Report tables show at most this many rows each; the page offers the full lists as downloads.
@@ -50,10 +51,10 @@ def _change(now, before, kind: str, currency: str | None, lang: str) -> str:
     return f"{delta:+,.0f}"
 
 
-def kpi_text_table(document: dict, lang: str) -> pd.DataFrame:
+def kpi_text_table(document: WeeklyReport, lang: str) -> pd.DataFrame:
     """The KPI table as text: metric, this week, previous week, change, trailing average."""
-    currency = document["meta"]["currency"]
-    kpis = document["kpis"]
+    currency = document.meta.currency
+    kpis = document.kpis
     rows = []
     for row in kpis.itertuples(index=False):  # 15 fixed rows, not data rows
         rows.append(
@@ -76,9 +77,9 @@ def kpi_text_table(document: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def trend_text_table(document: dict, lang: str) -> pd.DataFrame:
+def trend_text_table(document: WeeklyReport, lang: str) -> pd.DataFrame:
     """The weekly series as text: week, created, won, lost (the HTML report draws it instead)."""
-    series = document["series"]
+    series = document.series
     columns = ("new_count", "won_count", "lost_count")
     out = pd.DataFrame({t("weekly.col.week", lang): series["week"].map(week_label)})
     for column in columns:
@@ -131,28 +132,28 @@ def more_note(frame: pd.DataFrame, lang: str, limit: int = REPORT_ROW_LIMIT) -> 
     return t("weekly.table.more", lang, shown=limit, total=len(frame))
 
 
-def caption(document: dict, lang: str) -> str:
+def caption(document: WeeklyReport, lang: str) -> str:
     """The report's opening sentence: week, dates, dataset, as-of date, currency."""
-    meta = document["meta"]
+    meta = document.meta
     return t(
         "weekly.caption",
         lang,
-        week=meta["week"],
-        start=meta["week_start"].date(),
-        end=meta["week_end"].date(),
-        dataset=meta["dataset"],
-        as_of=meta["as_of"].strftime("%Y-%m-%d %H:%M"),
-        trailing=meta["trailing_weeks"],
-        currency=meta["currency"] or "—",
+        week=meta.week,
+        start=meta.week_start.date(),
+        end=meta.week_end.date(),
+        dataset=meta.dataset,
+        as_of=meta.as_of.strftime("%Y-%m-%d %H:%M"),
+        trailing=meta.trailing_weeks,
+        currency=meta.currency or "—",
     )
 
 
-def bottleneck_text(document: dict, lang: str) -> list[str]:
+def bottleneck_text(document: WeeklyReport, lang: str) -> list[str]:
     """Sentences describing the bottleneck stage (or why there is none)."""
-    section = document["bottleneck"]
-    if section["status"] == "no_history":
+    section = document.bottleneck
+    if section.status == "no_history":
         return [t("weekly.bottleneck.no_history", lang)]
-    found = section["stage"]
+    found = section.stage
     if found is None:
         return [t("weekly.bottleneck.none", lang)]
     return [
@@ -166,7 +167,7 @@ def bottleneck_text(document: dict, lang: str) -> list[str]:
             low=format_pct(found["ci_low"]),
             high=format_pct(found["ci_high"]),
             trailing=format_pct(found["trailing_rate"]),
-            weeks=document["meta"]["trailing_weeks"],
+            weeks=document.meta.trailing_weeks,
             change=f"{found['change'] * 100:+.1f}",
         ),
         t(
@@ -190,64 +191,64 @@ BOTTLENECK_TABLE_COLUMNS = (
 )
 
 
-def at_risk_text(document: dict, lang: str) -> list[str]:
+def at_risk_text(document: WeeklyReport, lang: str) -> list[str]:
     """The at-risk section's caption and the model note."""
-    section = document["at_risk"]
-    meta = document["meta"]
-    if not (meta["has_history"] or meta.get("has_activity", True)):
+    section = document.at_risk
+    meta = document.meta
+    if not (meta.has_history or meta.has_activity):
         return [
             t("weekly.at_risk.no_signals", lang),
-            t(f"weekly.risk.{section['model_status']}", lang),
+            t(f"weekly.risk.{section.model_status}", lang),
         ]
     return [
         t(
             "weekly.at_risk.caption",
             lang,
-            moment=(section["moment"] - pd.Timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M"),
-            flagged=section["flagged"],
-            open=section["open_deals"],
+            moment=(section.moment - pd.Timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M"),
+            flagged=section.flagged,
+            open=section.open_deals,
         ),
-        t(f"weekly.risk.{section['model_status']}", lang),
+        t(f"weekly.risk.{section.model_status}", lang),
     ]
 
 
-def at_risk_table(document: dict, lang: str) -> pd.DataFrame:
+def at_risk_table(document: WeeklyReport, lang: str) -> pd.DataFrame:
     """The at-risk table for `lang`: model columns (p_lost, expected lost value, tier, reasons
     rendered in `lang`) only when a model scored the deals; tier names as on the Risk page."""
     from dealscope.report.risk_present import reasons_by_deal, tier_labels
 
-    table = document["at_risk"]["table"]
+    table = document.at_risk.table
     model_only = ["p_lost", "expected_lost_value", "tier"]
-    if not document["at_risk"]["model"]:
+    if not document.at_risk.model:
         return table.drop(columns=model_only)
     out = table.copy()
-    words = reasons_by_deal(document["at_risk"]["reasons"], lang).set_index("opportunity_id")
+    words = reasons_by_deal(document.at_risk.reasons, lang).set_index("opportunity_id")
     out["reasons"] = out["opportunity_id"].map(words["reasons"]).fillna("")
     out["tier"] = table["tier"].map(tier_labels(lang))
     return out
 
 
-def comparison_text(document: dict, lang: str) -> list[str]:
+def comparison_text(document: WeeklyReport, lang: str) -> list[str]:
     """The comparison section's caption lines (snapshots, swap note, unpriced note)."""
-    section = document["comparison"]
+    section = document.comparison
     if section is None:
         return [t("weekly.comparison.none", lang)]
     lines = [
         t(
             "weekly.comparison.caption",
             lang,
-            old=section["old"]["dataset"],
-            old_id=section["old"]["dataset_id"],
-            old_as_of=section["old"]["as_of"].strftime("%Y-%m-%d %H:%M"),
-            new=section["new"]["dataset"],
-            new_id=section["new"]["dataset_id"],
-            new_as_of=section["new"]["as_of"].strftime("%Y-%m-%d %H:%M"),
+            old=section.old.dataset,
+            old_id=section.old.dataset_id,
+            old_as_of=section.old.as_of.strftime("%Y-%m-%d %H:%M"),
+            new=section.new.dataset,
+            new_id=section.new.dataset_id,
+            new_as_of=section.new.as_of.strftime("%Y-%m-%d %H:%M"),
         )
     ]
-    if section["swapped"]:
+    if section.swapped:
         lines.append(t("weekly.comparison.swapped", lang))
-    if section["unpriced"]:
-        lines.append(t("weekly.comparison.unpriced", lang, count=section["unpriced"]))
+    if section.unpriced:
+        lines.append(t("weekly.comparison.unpriced", lang, count=section.unpriced))
     return lines
 
 
@@ -260,9 +261,9 @@ def step_label(step: str, lang: str) -> str:
     )
 
 
-def definitions(document: dict, lang: str) -> list[tuple[str, str]]:
+def definitions(document: WeeklyReport, lang: str) -> list[tuple[str, str]]:
     """(term, definition) pairs for the report's footnotes."""
-    weeks = document["meta"]["trailing_weeks"]
+    weeks = document.meta.trailing_weeks
     pairs = [
         (t("weekly.kpi.new_count", lang), t("weekly.def.new_count", lang)),
         (t("weekly.kpi.won_count", lang), t("weekly.def.won_count", lang)),
@@ -272,7 +273,7 @@ def definitions(document: dict, lang: str) -> list[tuple[str, str]]:
         (t("weekly.kpi.newly_stalled", lang), t("weekly.def.newly_stalled", lang)),
         (
             t("weekly.kpi.newly_silent", lang),
-            t("weekly.def.newly_silent", lang, days=document["meta"]["silence_days"]),
+            t("weekly.def.newly_silent", lang, days=document.meta.silence_days),
         ),
         (
             t("weekly.kpi.trigger_rate", lang),

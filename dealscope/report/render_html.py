@@ -12,6 +12,7 @@ import pandas as pd
 
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
+from dealscope.report.document import WeeklyReport
 from dealscope.report.outline import write_report
 from dealscope.report.present import step_label
 from dealscope.report.svg import grouped_bars_svg, waterfall_svg
@@ -74,8 +75,8 @@ class _HtmlWriter:
     def table(self, frame: pd.DataFrame, empty_text: str, note: str | None = None) -> None:
         self.out.append(_table(frame, empty_text) + (_p(note, "note") if note else ""))
 
-    def trend(self, document: dict, title: str) -> None:
-        series = document["series"]
+    def trend(self, document: WeeklyReport, title: str) -> None:
+        series = document.series
         labels = {
             c: t(f"weekly.trend.{c}", self.lang) for c in ("new_count", "won_count", "lost_count")
         }
@@ -98,7 +99,7 @@ class _HtmlWriter:
         self.out.append("</dl>")
 
 
-def render_html(document: dict, lang: str) -> str:
+def render_html(document: WeeklyReport, lang: str) -> str:
     """The whole report as an HTML string in `lang` (zh-CN or en)."""
     writer = _HtmlWriter(lang)
     write_report(document, lang, writer)

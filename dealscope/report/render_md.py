@@ -12,6 +12,7 @@ import pandas as pd
 from dealscope.formatting import escape_markdown as escape_md
 from dealscope.formatting import format_amount
 from dealscope.i18n import t
+from dealscope.report.document import WeeklyReport
 from dealscope.report.outline import write_report
 from dealscope.report.present import step_label, trend_text_table
 
@@ -57,7 +58,7 @@ class _MarkdownWriter:
     def table(self, frame: pd.DataFrame, empty_text: str, note: str | None = None) -> None:
         self.out.append(_table(frame, empty_text) + (f"\n_{escape_md(note)}_\n" if note else ""))
 
-    def trend(self, document: dict, title: str) -> None:
+    def trend(self, document: WeeklyReport, title: str) -> None:
         self.heading(title, 3)
         self.table(trend_text_table(document, self.lang), "")
 
@@ -86,7 +87,7 @@ class _MarkdownWriter:
         self.out.append("\n" + escape_md(text))
 
 
-def render_markdown(document: dict, lang: str) -> str:
+def render_markdown(document: WeeklyReport, lang: str) -> str:
     """The whole report as a Markdown string in `lang` (zh-CN or en)."""
     writer = _MarkdownWriter(lang)
     write_report(document, lang, writer)

@@ -10,8 +10,10 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-COLOURS = {"new_count": "#4c78a8", "won_count": "#54a24b", "lost_count": "#e45756"}
-UP, DOWN, TOTAL = "#54a24b", "#e45756", "#4c78a8"
+from dealscope.charts import palette
+
+COLOURS = {"new_count": palette.PRIMARY, "won_count": palette.WON, "lost_count": palette.LOST}
+UP, DOWN, TOTAL = palette.RISE, palette.FALL, palette.PRIMARY
 FONT = "font-family='sans-serif' font-size='11'"
 
 

@@ -66,7 +66,7 @@ NOT_HASHED = ("probability",)
 def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame) -> str:
     """SHA-256 over the canonical columns of the three frames (names, values, order).
 
-    Only canonical columns count: the UI adds derived ones (e.g. filters.index_events' opp_row)
+    Only canonical columns count: the UI may hold derived ones beside them
     and the CLI does not, and both must find the same model. Columns the model never reads
     (NOT_HASHED) do not count either.
     """

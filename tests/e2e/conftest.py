@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from dealscope import store
 from dealscope.demo import write_demo
@@ -35,8 +35,21 @@ SERVER_START_TIMEOUT_S = 90
 # Nothing is ignored but the frontend's base-path probe: on a deep link (/data) it first asks
 # /data/_stcore/health and /data/_stcore/host-config, gets 404, then uses the root.
 BASE_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
-
-pytestmark = pytest.mark.e2e
+# How long a wait on the app may take before it counts as a failure. Generous on purpose: a heavy
+# page on a loaded 2-core machine takes tens of seconds, and every wait ends as soon as the app
+# says its run finished, so a long limit costs nothing when the machine is idle.
+APP_TIMEOUT_MS = 120_000
+# `expect(...)` assertions retry until this; Playwright's default of 5 s failed under load.
+expect.set_options(timeout=APP_TIMEOUT_MS)
+# The app's own run state, as Streamlit's frontend publishes it on the root element.
+RUN_FINISHED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.dataset.testScriptState === "notRunning"
+        && app.dataset.testConnectionState === "CONNECTED"
+        && document.querySelector('[data-testid="stMain"] h2') !== null
+        && document.querySelector('[data-stale="true"]') === null;
+}"""
 
 
 def free_port() -> int:
@@ -143,16 +156,20 @@ class ConsoleLog(list):
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
+    page.set_default_timeout(APP_TIMEOUT_MS)
     page.console_log = ConsoleLog()
     page.console_log.attach(page)
     yield page
     context.close()
 
 
-def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the script run finished: the main block rendered and no run is in progress."""
-    page.wait_for_selector('[data-testid="stMain"] h2', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=timeout_ms
-    )
-    page.wait_for_timeout(500)
+def wait_for_app(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Wait until the app says its script run finished: Streamlit marks the root element
+    `data-test-script-state="notRunning"` once a run ends (it reads "initial" before the first
+    run and "running" / "rerunRequested" during one), the page's heading is drawn and no element
+    is stale (left over from the previous run). Then wait for the browser's own requests (charts,
+    media) to settle, so late console errors are seen. No fixed sleep anywhere."""
+    page.wait_for_function(RUN_FINISHED, timeout=timeout_ms)
+    page.wait_for_load_state("networkidle", timeout=timeout_ms)
+    # A run that a late widget event or the frame guard started shows up only now; wait it out.
+    page.wait_for_function(RUN_FINISHED, timeout=timeout_ms)

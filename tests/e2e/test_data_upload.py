@@ -24,7 +24,7 @@ def test_upload_through_the_file_widget(server_url, page):
         files=[{"name": "商机.csv", "mimeType": "text/csv", "buffer": csv_bytes(ROWS, "gb18030")}]
     )
     metrics = page.locator('[data-testid="stMetric"]')
-    expect(metrics.first).to_contain_text("Rows in", timeout=60_000)
+    expect(metrics.first).to_contain_text("Rows in")
     expect(metrics.first).to_contain_text("3")
     expect(page.get_by_text("Reject report")).to_be_visible()
     expect(page.locator('[data-testid="stDownloadButton"]').first).to_be_visible()

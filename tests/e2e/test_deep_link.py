@@ -18,7 +18,7 @@ def test_first_request_is_a_deep_link_and_gets_the_frame(demo_db_file_url, tmp_p
         page.goto(f"{base}/funnel?lang=en")
         wait_for_app(page)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        expect(sidebar).to_contain_text(t("app.sidebar.dataset", "en"), timeout=30_000)
+        expect(sidebar).to_contain_text(t("app.sidebar.dataset", "en"))
         expect(page.locator('[data-testid="stSidebarNav"]')).to_contain_text(
             t("funnel.title", "en")
         )
@@ -31,5 +31,5 @@ def test_first_request_is_a_deep_link_and_gets_the_frame(demo_db_file_url, tmp_p
         other.goto(f"{base}/reps?lang=en")
         wait_for_app(other)
         expect(other.locator('[data-testid="stSidebar"]')).to_contain_text(
-            t("app.sidebar.dataset", "en"), timeout=30_000
+            t("app.sidebar.dataset", "en")
         )

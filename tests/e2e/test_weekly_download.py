@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from dealscope.i18n import t
 from tests.e2e.conftest import wait_for_app
-
-pytestmark = pytest.mark.e2e
 
 
 def test_weekly_page_downloads_a_self_contained_html_report(server_url, page, browser, tmp_path):

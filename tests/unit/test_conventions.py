@@ -1,6 +1,7 @@
 """House conventions as tests: the layering, page tests, safe rendering and the README's promise."""
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -141,3 +142,29 @@ def test_every_page_calls_the_frame_guard_first(view):
 
 def test_no_views_folder_is_left():
     assert not (ROOT / "views").exists()
+
+
+def test_the_test_configuration_itself_limits_threads():
+    """tests/conftest.py sets the limits before scikit-learn loads, so a bare `pytest` is safe too."""
+    import sklearn  # noqa: F401  (loads the OpenMP runtime the limit must reach)
+    from threadpoolctl import threadpool_info
+
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    pools = threadpool_info()
+    assert pools, "no native thread pool found to check"
+    assert {pool["num_threads"] for pool in pools} == {1}, pools
+
+
+def test_colours_come_from_the_one_palette():
+    """A hex colour literal anywhere but dealscope/charts/palette.py is a second palette."""
+    palette = PACKAGE / "charts" / "palette.py"
+    # The report's embedded stylesheet sets neutral page greys, not chart colours.
+    stylesheets = {PACKAGE / "report" / "render_html.py"}
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match}"
+        for folder in (PACKAGE, ROOT / "ui", PAGES_DIR)
+        for path in folder.rglob("*.py")
+        if path != palette and path not in stylesheets
+        for match in re.findall(r"#[0-9a-fA-F]{6}\b", path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

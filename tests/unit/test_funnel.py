@@ -215,10 +215,10 @@ def test_opportunity_order_does_not_matter(built):
 
 
 def test_precomputed_event_rows_give_the_same_paths(built):
-    from dealscope.filters import EVENT_ROW, index_events
+    from dealscope.filters import event_deal_rows
 
-    opps = fx.opportunities()
-    events = index_events(opps, fx.stage_events())
-    paths, moves = build_deal_paths(opps, events, fx.stages(), fx.AS_OF, events[EVENT_ROW])
+    opps, events = fx.opportunities(), fx.stage_events()
+    rows = event_deal_rows(opps, events)
+    paths, moves = build_deal_paths(opps, events, fx.stages(), fx.AS_OF, rows)
     pd.testing.assert_frame_equal(paths, built[0])
     pd.testing.assert_frame_equal(moves, built[1])

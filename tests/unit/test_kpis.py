@@ -56,9 +56,9 @@ def test_period_kpis_by_hand():
 
 def test_overview_compares_with_the_previous_period_of_equal_length():
     overview = compute_overview(fixture(), FEB, MAR)
-    previous = overview["previous"]  # 2024-01-03 .. 2024-02-01 (29 days back)
-    assert overview["currency"] == "CNY"
-    assert overview["other_currency_count"] == 1
+    previous = overview.previous  # 2024-01-03 .. 2024-02-01 (29 days back)
+    assert overview.currency == "CNY"
+    assert overview.other_currency_count == 1
     assert previous.lost_count == 1 and previous.won_count == 0
     assert previous.win_rate_count == 0.0
 

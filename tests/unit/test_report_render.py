@@ -91,8 +91,8 @@ class _Tags(HTMLParser):
 
 def test_the_fixture_reaches_every_table(hostile_report):
     for kind in ("created", "advanced", "won", "lost"):
-        assert set(hostile_report["movements"][kind]["name"]) >= set(HOSTILE), kind
-    assert set(hostile_report["comparison"]["deals"]["won"]["name"]) >= set(HOSTILE)
+        assert set(hostile_report.movements[kind]["name"]) >= set(HOSTILE), kind
+    assert set(hostile_report.comparison.deals["won"]["name"]) >= set(HOSTILE)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -141,9 +141,9 @@ def test_escape_md(text, escaped):
 
 
 def _all_tables(report):
-    tables = [report["movements"][k] for k in MOVEMENT_KINDS]
-    tables += [report["at_risk"]["table"], report["lost_reasons"]]
-    tables += [report["comparison"]["deals"][c] for c in CATEGORIES]
+    tables = [report.movements[k] for k in MOVEMENT_KINDS]
+    tables += [report.at_risk.table, report.lost_reasons]
+    tables += [report.comparison.deals[c] for c in CATEGORIES]
     return [t for t in tables if not t.empty]
 
 

@@ -286,11 +286,11 @@ def test_report_without_stage_history_says_so_instead_of_failing(pipeline):
     dataset = Dataset(1, "no-history", opps, empty, stages, {})
     document = build_weekly_report(dataset)
     # Without events the as-of date is the last activity (Thu 2024-01-11), so P is the default.
-    assert document["meta"]["week"] == "2024-W01"
-    kpis = document["kpis"].set_index("metric")["this_week"]
+    assert document.meta.week == "2024-W01"
+    kpis = document.kpis.set_index("metric")["this_week"]
     assert kpis["new_count"] == 3 and pd.isna(kpis["advances"]) and pd.isna(kpis["newly_stalled"])
-    assert document["bottleneck"]["status"] == "no_history"
-    assert document["meta"]["has_history"] is False
+    assert document.bottleneck.status == "no_history"
+    assert document.meta.has_history is False
 
 
 @pytest.mark.parametrize(
@@ -325,8 +325,8 @@ def test_trigger_rate_is_the_cycle_pages_figure_when_installed(pipeline):
     document = build_weekly_report(Dataset(1, "p", opps, events, stages, {}))
     # The data's own as-of date is its latest timestamp (d's move, Fri 2024-01-12): week P.
     as_of = infer_as_of(opps, events)
-    assert document["meta"]["week"] == "2024-W01"
-    series = document["series"].set_index("week")
+    assert document.meta.week == "2024-W01"
+    series = document.series.set_index("week")
     # What the Cycle-time page computes for the same weeks (its stall lines are the as-of date's).
     intervals = compute_stage_intervals(events, stages, as_of)
     lines = stall.compute_stall_lines(intervals, stages)
@@ -343,7 +343,7 @@ def test_without_history_or_activity_dates_signals_are_unknown_not_zero(pipeline
         {"entered_at": "datetime64[ns]"}
     )
     document = build_weekly_report(Dataset(1, "bare", opps, empty, stages, {}))
-    kpis = document["kpis"].set_index("metric")["this_week"]
+    kpis = document.kpis.set_index("metric")["this_week"]
     assert pd.isna(kpis["trigger_rate"]) and pd.isna(kpis["newly_silent"])
     assert kpis["won_count"] == 0 and kpis["lost_count"] == 1  # P: f lost
     from dealscope.report.present import at_risk_text
