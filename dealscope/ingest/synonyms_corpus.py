@@ -87,6 +87,8 @@ CORPUS_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Nom de l'opportunité",
         "Nom de l'affaire",
         "Affaire - Titre",
+        "Titre de l'affaire",
+        "Titre de l'opportunité",
         "Titre",
         "Name der Opportunity",
         "Opportunity-Name",

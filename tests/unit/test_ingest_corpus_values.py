@@ -179,3 +179,25 @@ def test_stage_order_sources_in_priority_order():
     phases = pd.Series(["3-Propose", "1-Qualify", "2-Develop"], dtype="string")
     table, _ = infer_stages(phases, empty_events())
     assert table["stage"].tolist() == ["1-Qualify", "2-Develop", "3-Propose"]
+
+
+def test_french_pipedrive_export_without_ids_tried_as_a_newcomer():
+    """A file written outside the corpus (French Pipedrive UI, `;`, decimal comma, day-first dates,
+    no id column, a blank amount): counts and sums checked by hand."""
+    text = (
+        "Titre de l'affaire;Propriétaire;Valeur;Devise;Étape;Statut;Date de création\n"
+        "Contrat Alpha;Marie Dupont;1 234,50;EUR;Proposition;Gagné;03/02/2025\n"
+        "Licence Beta;Jean Martin;12 000,00;EUR;Négociation;Perdu;10/02/2025\n"
+        "Support Gamma;Marie Dupont;850,00;EUR;Qualification;Ouvert;01/03/2025\n"
+        "Projet Delta;Jean Martin;45 500,00;EUR;Proposition;Ouvert;12/03/2025\n"
+        "Extension Epsilon;Luc Bernard;3 300,00;EUR;Négociation;Gagné;20/03/2025\n"
+        "Renouvellement Zeta;Luc Bernard;;EUR;Qualification;Perdu;25/03/2025\n"
+    )
+    result = _ingest("pipedrive_fr.csv", text.encode("utf-8-sig"))
+    opps = result.opportunities.set_index("opportunity_id")
+    assert opps.index.tolist()[:2] == ["Contrat Alpha", "Licence Beta"]  # unique titles are ids
+    assert opps["status"].value_counts().to_dict() == {"won": 2, "lost": 2, "open": 2}
+    assert opps.loc[opps["status"] == "won", "amount"].sum() == 1234.50 + 3300.00
+    assert opps.loc[opps["status"] == "open", "amount"].sum() == 850.00 + 45500.00
+    assert pd.isna(opps.at["Renouvellement Zeta", "amount"])  # missing, not 0
+    assert opps.at["Contrat Alpha", "created_at"] == pd.Timestamp("2025-02-03")  # day first
