@@ -16,6 +16,7 @@ from dealscope.activity.reps import TOUCHED_WINDOW_DAYS, RepActivity, rep_activi
 from dealscope.activity.rhythm import MIN_GAPS, SilenceResult, silence_table
 from dealscope.charts.activity import build_weekly_touches_chart
 from dealscope.formatting import format_count, format_pct
+from dealscope.report.document import WeeklyReport
 from ui.context import ViewContext
 from ui.loaders import get_engine
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
@@ -188,11 +189,11 @@ def _num(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.1f}"
 
 
-def render_weekly_follow_up(view: ViewContext, document: dict) -> None:
+def render_weekly_follow_up(view: ViewContext, document: WeeklyReport) -> None:
     """The week's at-risk deals with their follow-up signals at the week's end, then the week's
     suddenly silent deals and contact changes (the report's own at-risk ranking is unchanged)."""
-    moment = min(document["at_risk"]["moment"], view.as_of)  # the current week: not beyond data
-    at_risk = document["at_risk"]["table"]
+    moment = min(document.at_risk.moment, view.as_of)  # the current week: not beyond data
+    at_risk = document.at_risk.table
     silence = load_silence(_key(view), view, moment)
     if silence.has_log and not at_risk.empty:
         st.text(tr("activity.weekly.at_risk", date=moment.strftime("%Y-%m-%d %H:%M")))

@@ -22,6 +22,7 @@ from ui.state import LANG_KEY, tr
 _DATASET_KEY = "flt_dataset"
 _PERIOD_KEY = "flt_period"
 _PERIOD_LAST_KEY = "_flt_period_last"
+_PERIOD_DATASET_KEY = "_flt_period_dataset"
 _AS_OF_KEY = "flt_as_of"
 _AS_OF_DATASET_KEY = "_flt_as_of_dataset"
 _IGNORED_KEY = "_ignored_query_params"
@@ -90,7 +91,12 @@ def _select_dataset(datasets: pd.DataFrame) -> int:
     )
 
 
-def _select_period(first: date, last: date) -> tuple[date, date]:
+def _select_period(first: date, last: date, dataset_id: int) -> tuple[date, date]:
+    if st.session_state.get(_PERIOD_DATASET_KEY, dataset_id) != dataset_id:
+        # Another dataset: its own whole range. A period kept from the previous one (clamped into
+        # this one's dates) would show a slice of the new data as if it were all of it.
+        st.session_state[_PERIOD_KEY] = (first, last)
+    st.session_state[_PERIOD_DATASET_KEY] = dataset_id
     if _PERIOD_KEY not in st.session_state:
         start = _parse_date(st.query_params.get("start"))
         end = _parse_date(st.query_params.get("end"))
@@ -212,7 +218,7 @@ def render_sidebar(url: str) -> ViewContext | None:
     first = created.min().date() if created.notna().any() else as_of.date()
     last = max(as_of.date(), first)
     if dataset.has_dates:
-        period = _select_period(first, last)
+        period = _select_period(first, last, dataset_id)
     else:  # no created dates: there is no period to pick, every figure is all-time
         period = (first, last)
         st.sidebar.caption(tr("app.sidebar.no_dates"))

@@ -114,3 +114,42 @@ def test_markdown_in_a_crafted_link_is_shown_as_text(open_app, demo_db_url):
     (warning,) = at.sidebar.warning
     assert "!\\[x\\](http://tracker/)" in warning.value
     assert "![x](" not in warning.value
+
+
+def test_switching_dataset_shows_the_new_one_whole(open_app, demo_db_url, tmp_path):
+    """A period kept from the previous dataset must not slice the next one (seen after a save: the
+    demo's start date, 2025-03, clamped into an export that starts earlier hid its won deals)."""
+    import shutil
+    from datetime import date
+
+    import pandas as pd
+
+    from dealscope import store
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(demo_db_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b", "c", "d"],
+            "stage": ["Closed Won", "Closed Lost", "Closed Won", "Qualify"],
+            "status": ["won", "lost", "won", "open"],
+            "amount": [100.0, 50.0, 25.0, 10.0],
+            "created_at": pd.to_datetime(["2024-06-01", "2024-06-10", "2024-09-01", "2025-03-20"]),
+            "closed_at": pd.to_datetime(["2024-07-01", "2024-07-10", "2024-10-01", None]),
+        }
+    )
+    stages = pd.DataFrame(
+        {"stage": ["Qualify", "Closed Won", "Closed Lost"], "position": [0, 1, 2],
+         "kind": ["open", "won", "lost"]}
+    )  # fmt: skip
+    engine = store.get_engine(url)
+    new_id = store.write_dataset(engine, "small", deals, deals.iloc[0:0][[]], stages)
+    engine.dispose()
+    at = open_app(url, VIEW, query={"lang": "en", "dataset": "1"})
+    at.sidebar.selectbox(key="flt_dataset").set_value(new_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.date_input(key="flt_period").value == (date(2024, 6, 1), date(2025, 3, 20))
+    shown = metrics(at)
+    assert (shown["Total opportunities"], shown["Won"]) == ("4", "2")  # all of it, by hand
+    assert shown["Win rate (count)"] == "66.7%"  # 2 won of 3 closed
