@@ -12,6 +12,11 @@ as of s, shrunk toward the overall lost rate of that moment (SEGMENT_PRIOR_STREN
 a rare level stays near the overall rate in its own direction instead of being pooled into an
 "(other)" level whose effect may point the wrong way for it. A missing amount stays NaN (the model
 handles missing values natively); it is never read as 0.
+
+With a follow-up log (issue 18), the activity features (ACTIVITY_NUMERIC) are computed from the
+activities on or before each snapshot moment (dealscope.activity.features), once per moment:
+touches in the last 7 / 30 days, days since the last customer-facing touch, that silence against
+the deal's own median gap, and whether the main customer contact had changed by then.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dealscope.activity.features import activity_features
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
 
@@ -31,6 +37,7 @@ MISSING_LEVEL = "\0missing"
 SECONDS_PER_DAY = 86_400.0
 HISTORY_NUMERIC = ("days_in_stage", "stage_time_ratio", "stage_changes", "regressions")
 DATED_NUMERIC = ("age_days", "age_ratio")
+ACTIVITY_NUMERIC = ("touches_7d", "touches_30d", "days_since_touch", "gap_ratio", "contact_changed")
 
 
 def te_column(segment: str) -> str:
@@ -40,12 +47,14 @@ def te_column(segment: str) -> str:
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Which features a model uses. `stage_levels` orders the stage codes (history mode)."""
+    """Which features a model uses. `stage_levels` orders the stage codes (history mode);
+    `activity`: the point-in-time follow-up-log features (ACTIVITY_NUMERIC) are used."""
 
     mode: str
     segments: tuple[str, ...]
     use_amount: bool
     stage_levels: tuple[str, ...] = ()
+    activity: bool = False
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -61,6 +70,8 @@ class FeatureSpec:
         cols += tuple(te_column(s) for s in self.segments)
         if self.use_amount:
             cols += ("log_amount",)
+        if self.activity:
+            cols += ACTIVITY_NUMERIC
         return cols
 
     @property
@@ -74,6 +85,7 @@ class FeatureSpec:
             "segments": list(self.segments),
             "use_amount": self.use_amount,
             "stage_levels": list(self.stage_levels),
+            **({"activity": True} if self.activity else {}),  # cards without a log unchanged
         }
 
     @classmethod
@@ -83,7 +95,41 @@ class FeatureSpec:
             segments=tuple(data["segments"]),
             use_amount=bool(data["use_amount"]),
             stage_levels=tuple(data.get("stage_levels", ())),
+            activity=bool(data.get("activity", False)),
         )
+
+
+class ActivityFeatures:
+    """The follow-up log's point-in-time features, computed once per snapshot moment for every
+    deal and kept: the backtest's trainings and the shipped model's share many moments."""
+
+    def __init__(self, activities: pd.DataFrame, opportunity_ids) -> None:
+        self.activities = activities
+        self.ids = pd.Index(pd.Series(list(opportunity_ids), dtype="string").unique())
+        self._by_moment: dict[np.datetime64, pd.DataFrame] = {}
+
+    def at_moment(self, moment) -> pd.DataFrame:
+        """ACTIVITY_NUMERIC of every deal as known at `moment` (index opportunity_id)."""
+        key = np.datetime64(pd.Timestamp(moment), "ns")
+        if key not in self._by_moment:
+            frame = activity_features(self.activities, self.ids, pd.Timestamp(moment))
+            frame["contact_changed"] = frame["contact_changed"].astype("float64")
+            self._by_moment[key] = frame.loc[:, list(ACTIVITY_NUMERIC)].astype("float64")
+        return self._by_moment[key]
+
+    def for_points(self, ids: np.ndarray, moments: pd.Series) -> np.ndarray:
+        """Matrix (points × ACTIVITY_NUMERIC): each point's features as known at its moment."""
+        out = np.full((len(ids), len(ACTIVITY_NUMERIC)), np.nan)
+        keys = pd.Series(ids, dtype="string").to_numpy()
+        stamps = moments.to_numpy(dtype="datetime64[ns]")
+        for moment in np.unique(stamps[~np.isnat(stamps)]):  # one pass per moment, not per deal
+            mask = stamps == moment
+            table = self.at_moment(moment)
+            position = table.index.get_indexer(keys[mask])
+            values = table.to_numpy()[np.where(position >= 0, position, 0)]
+            values[position < 0] = np.nan
+            out[mask] = values
+        return out
 
 
 @dataclass(frozen=True)
@@ -241,6 +287,7 @@ def features_at(
     spec: FeatureSpec,
     norms: Norms,
     known_at,
+    activities: ActivityFeatures | None = None,
 ) -> pd.DataFrame:
     """Raw features of each point (opportunity_id, snapshot_at), known at its snapshot_at.
 
@@ -289,6 +336,12 @@ def features_at(
         out["log_amount"] = np.where(
             amount >= 0, np.log1p(np.where(amount >= 0, amount, 0)), np.nan
         )
+    if spec.activity:
+        if activities is None:
+            raise ValueError("this model uses the follow-up log: pass the dataset's activities")
+        values = activities.for_points(points["opportunity_id"].to_numpy(), moments)
+        for j, column in enumerate(ACTIVITY_NUMERIC):
+            out[column] = values[:, j]
     return out
 
 
