@@ -73,9 +73,10 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
         engine = store.get_engine(db_url)
         try:
             dataset = store.read_dataset(engine, dataset_id)
+            log = service.read_log(engine, dataset_id)
         finally:
             engine.dispose()
-        service.train_and_save(dataset, model_dir, progress=progress)
+        service.train_and_save(dataset, model_dir, progress=progress, activities=log)
         job.state = DONE
     except InsufficientData as exc:
         job.error, job.state = str(exc), INSUFFICIENT

@@ -45,7 +45,7 @@ def run(args) -> int:
     engine = store.get_engine(args.db)
     dataset = store.read_dataset(engine, args.dataset)
     compare = store.read_dataset(engine, args.compare_to) if args.compare_to else None
-    risk_model, risk_status = _stored_model(dataset, args.model_dir)
+    risk_model, risk_status = _stored_model(engine, dataset, args.model_dir)
     document = build_weekly_report(
         dataset, args.week, compare, risk_model=risk_model, risk_status=risk_status
     )
@@ -64,15 +64,16 @@ def run(args) -> int:
     return 0
 
 
-def _stored_model(dataset, model_dir):
+def _stored_model(engine, dataset, model_dir):
     """(estimator, card) of the model stored for this dataset, or (None, reason code): the CLI
     loads the model and passes it into the report (which never reads model files)."""
     from dealscope.risk import registry, service
 
+    log = service.read_log(engine, dataset.id)
     try:
-        model = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
+        model = registry.load_model(dataset.id, service.dataset_hash(dataset, log), model_dir)
     except registry.ModelMissing:
         return None, service.RISK_NO_MODEL
     except registry.ModelUnavailable:
         return None, service.RISK_UNAVAILABLE
-    return model, service.RISK_OK
+    return (*model, log), service.RISK_OK

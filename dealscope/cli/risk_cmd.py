@@ -10,7 +10,7 @@ from dealscope.export import to_safe_csv
 from dealscope.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
 from dealscope.risk.score import ORDERS, order_deals
-from dealscope.risk.service import load_or_train, score_dataset, train_and_save
+from dealscope.risk.service import load_or_train, read_log, score_dataset, train_and_save
 from dealscope.risk.train import train_summary
 
 
@@ -42,8 +42,10 @@ def register(subparsers) -> None:
 def run_train(args) -> int:
     from dealscope.cli import print_json
 
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
-    summary = train_summary(train_and_save(dataset, args.model_dir).card)
+    engine = store.get_engine(args.db)
+    dataset = store.read_dataset(engine, args.dataset)
+    log = read_log(engine, args.dataset)
+    summary = train_summary(train_and_save(dataset, args.model_dir, activities=log).card)
     if args.json:
         print_json(summary)
     else:
@@ -61,11 +63,13 @@ def run_train(args) -> int:
 
 
 def run_score(args) -> int:
-    dataset = store.read_dataset(store.get_engine(args.db), args.dataset)
-    estimator, card, trained = load_or_train(dataset, args.model_dir)
+    engine = store.get_engine(args.db)
+    dataset = store.read_dataset(engine, args.dataset)
+    log = read_log(engine, args.dataset)
+    estimator, card, trained = load_or_train(dataset, args.model_dir, activities=log)
     if trained:
         print("no usable model was stored: trained a new one", file=sys.stderr)
-    table = scores_table(score_dataset(dataset, estimator, card), args.lang)
+    table = scores_table(score_dataset(dataset, estimator, card, activities=log), args.lang)
     table = order_deals(table, args.order)
     try:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))

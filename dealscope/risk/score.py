@@ -138,7 +138,9 @@ def score_open_deals(
     if spec.mode != F.UNDATED:
         norms = F.compute_norms(opportunities, stage_events, stages, as_of)
     log = None
-    if spec.activity and activities is not None:
+    if spec.activity:
+        if activities is None:
+            raise ValueError("this model uses the follow-up log: pass the dataset's activities")
         log = F.ActivityFeatures(activities, points["opportunity_id"])
     raw = F.features_at(points, opportunities, stage_events, stages, spec, norms, as_of, log)
     X = F.model_matrix(raw, spec)
