@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dealscope.activity.features import activity_features
+from dealscope.activity.contacts import contact_changes
+from dealscope.activity.model import customer_touches
+from dealscope.activity.rhythm import DAY, MIN_GAPS
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
 
@@ -100,35 +102,83 @@ class FeatureSpec:
 
 
 class ActivityFeatures:
-    """The follow-up log's point-in-time features, computed once per snapshot moment for every
-    deal and kept: the backtest's trainings and the shipped model's share many moments."""
+    """The follow-up log's point-in-time features for any (deal, moment) points at once.
+
+    Equal to dealscope.activity.features.activity_features at each point's moment (a unit test
+    checks it), but without filtering the log once per moment: every quantity is a prefix of the
+    deal's own history, so the log is sorted once and each point is placed in it by an as-of join
+    (merge_asof, backward, at or before the moment): touches so far (at the moment and 7 / 30
+    days earlier), the last touch, touch days so far with the expanding median of their gaps, and
+    the deal's first main-contact change (contact changes depend only on earlier touches)."""
 
     def __init__(self, activities: pd.DataFrame, opportunity_ids) -> None:
-        self.activities = activities
         self.ids = pd.Index(pd.Series(list(opportunity_ids), dtype="string").unique())
-        self._by_moment: dict[np.datetime64, pd.DataFrame] = {}
+        touches = customer_touches(activities)
+        deal = self.ids.get_indexer(touches["opportunity_id"].astype("string"))
+        at = touches["occurred_at"].to_numpy("datetime64[ns]")
+        keep = deal >= 0
+        deal, at = deal[keep], at[keep]
+        order = np.lexsort((at, deal))
+        deal, at = deal[order], at[order]
+        rank = pd.Series(deal).groupby(deal).cumcount().to_numpy() + 1
+        self._touches = pd.DataFrame({"deal": deal, "at": at, "seen": rank}).sort_values(
+            "at", kind="stable"
+        )
+        # Touch days: the first touch of each calendar day opens it; gaps between days.
+        day = at.astype("datetime64[D]")
+        fresh = np.r_[True, (deal[1:] != deal[:-1]) | (day[1:] != day[:-1])] if len(deal) else []
+        d_deal, d_day, d_at = deal[fresh], day[fresh].astype(np.int64), at[fresh]
+        same = np.r_[False, d_deal[1:] == d_deal[:-1]] if len(d_deal) else np.zeros(0, bool)
+        gap = np.where(same, np.diff(d_day, prepend=0), np.nan).astype(float)
+        median = (
+            pd.Series(gap).groupby(d_deal).expanding(min_periods=1).median().to_numpy()
+            if len(gap)
+            else np.zeros(0)
+        )
+        gaps = pd.Series(~np.isnan(gap)).groupby(d_deal).cumsum().to_numpy()
+        self._days = pd.DataFrame(
+            {"deal": d_deal, "at": d_at, "median_gap": median, "gaps": gaps}
+        ).sort_values("at", kind="stable")
+        changes = contact_changes(activities)
+        c_deal = self.ids.get_indexer(changes["opportunity_id"].astype("string"))
+        first = pd.Series(changes["changed_at"].to_numpy("datetime64[ns]")[c_deal >= 0])
+        first = first.groupby(c_deal[c_deal >= 0]).min()
+        self._changes = pd.DataFrame(
+            {"deal": first.index.to_numpy(dtype=np.int64), "at": first.to_numpy(), "changed": 1.0}
+        ).sort_values("at", kind="stable")
 
-    def at_moment(self, moment) -> pd.DataFrame:
-        """ACTIVITY_NUMERIC of every deal as known at `moment` (index opportunity_id)."""
-        key = np.datetime64(pd.Timestamp(moment), "ns")
-        if key not in self._by_moment:
-            frame = activity_features(self.activities, self.ids, pd.Timestamp(moment))
-            frame["contact_changed"] = frame["contact_changed"].astype("float64")
-            self._by_moment[key] = frame.loc[:, list(ACTIVITY_NUMERIC)].astype("float64")
-        return self._by_moment[key]
+    @staticmethod
+    def _asof(points: pd.DataFrame, table: pd.DataFrame, shift_days: float = 0.0) -> pd.DataFrame:
+        """The last row of `table` per deal at or before each point's moment (− shift_days)."""
+        left = points.assign(at=points["at"] - pd.Timedelta(days=shift_days)).sort_values(
+            "at", kind="stable"
+        )
+        joined = pd.merge_asof(
+            left, table.rename(columns={"at": "row_at"}), left_on="at", right_on="row_at",
+            by="deal", allow_exact_matches=True,
+        )  # fmt: skip
+        return joined.set_index("i").sort_index()
 
     def for_points(self, ids: np.ndarray, moments: pd.Series) -> np.ndarray:
         """Matrix (points × ACTIVITY_NUMERIC): each point's features as known at its moment."""
+        stamps = pd.Series(moments).to_numpy(dtype="datetime64[ns]")
+        deal = self.ids.get_indexer(pd.Series(ids, dtype="string"))
+        ok = (deal >= 0) & ~np.isnat(stamps)
         out = np.full((len(ids), len(ACTIVITY_NUMERIC)), np.nan)
-        keys = pd.Series(ids, dtype="string").to_numpy()
-        stamps = moments.to_numpy(dtype="datetime64[ns]")
-        for moment in np.unique(stamps[~np.isnat(stamps)]):  # one pass per moment, not per deal
-            mask = stamps == moment
-            table = self.at_moment(moment)
-            position = table.index.get_indexer(keys[mask])
-            values = table.to_numpy()[np.where(position >= 0, position, 0)]
-            values[position < 0] = np.nan
-            out[mask] = values
+        points = pd.DataFrame(
+            {"i": np.flatnonzero(ok), "deal": deal[ok].astype(np.int64), "at": stamps[ok]}
+        )
+        touches = self._asof(points, self._touches)
+        seen = touches["seen"].fillna(0).to_numpy()
+        last = (points["at"].to_numpy() - touches["row_at"].to_numpy()) / DAY
+        week = self._asof(points, self._touches, 7.0)["seen"].fillna(0).to_numpy()
+        month = self._asof(points, self._touches, 30.0)["seen"].fillna(0).to_numpy()
+        days = self._asof(points, self._days)
+        median = days["median_gap"].where(days["gaps"] >= MIN_GAPS).to_numpy(dtype=float)
+        changed = self._asof(points, self._changes)["changed"].fillna(0.0).to_numpy()
+        out[ok] = np.column_stack([seen - week, seen - month, last, last / median, changed]).astype(
+            float
+        )
         return out
 
 

@@ -202,3 +202,23 @@ def test_presenter_words_for_activity_reasons():
     assert en[3].startswith("12 days since the last customer touch")
     zh = reason_phrases(reasons, "zh-CN").tolist()
     assert "3.0 倍" in zh[0] and zh[2].startswith("主要客户联系人已变动")
+
+
+def test_points_match_the_activity_feature_function(sim, log):
+    """The as-of join of many (deal, moment) points at once equals
+    dealscope.activity.features.activity_features run at each moment on its own."""
+    from dealscope.activity.features import activity_features
+
+    ids = sim.opportunities["opportunity_id"].to_numpy()
+    moments = [sim.as_of - pd.Timedelta(days=d, hours=h) for d, h in ((400, 5), (90, 0), (0, 0))]
+    table = F.ActivityFeatures(log, ids)
+    got = table.for_points(np.tile(ids, 3), pd.Series(np.repeat(moments, len(ids))))
+    for k, moment in enumerate(moments):
+        expected = activity_features(log, ids, moment)
+        expected["contact_changed"] = expected["contact_changed"].astype(float)
+        np.testing.assert_allclose(
+            got[k * len(ids) : (k + 1) * len(ids)],
+            expected.loc[:, list(F.ACTIVITY_NUMERIC)].to_numpy(dtype=float),
+            rtol=0,
+            atol=1e-9,
+        )
