@@ -14,7 +14,7 @@ a rare level stays near the overall rate in its own direction instead of being p
 handles missing values natively); it is never read as 0.
 
 With a follow-up log (issue 18), the activity features (ACTIVITY_NUMERIC) are computed from the
-activities on or before each snapshot moment (dealscope.activity.features), once per moment:
+activities on or before each snapshot moment (as dealscope.activity.features does; ActivityFeatures):
 touches in the last 7 / 30 days, days since the last customer-facing touch, that silence against
 the deal's own median gap, and whether the main customer contact had changed by then.
 """
