@@ -3,6 +3,11 @@ backtest figures (the card's headline) against the closed-deal split and against
 what the model scores on the deals open at the export, measured on their simulated future.
 
 Run: OMP_NUM_THREADS=1 .venv/bin/python bench/bench_risk.py [--sizes 6000 30000] [--seeds 0 1]
+     [--demo 30000] [--activity both|off|on]
+
+The demo run is made without and with the follow-up log's point-in-time activity features
+(issue 18; `--activity` picks one): the demo's log (dealscope.demo_activity) as known at the
+export, every activity after it left out.
 
 Also printed: two plain leakage-safe gradient-boosting references scored on the same open deals
 (default HistGradientBoosting, native categoricals, missing amounts as NaN):
@@ -15,6 +20,7 @@ Times are wall-clock seconds on this machine, one thread.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -63,7 +69,7 @@ def _reference_snapshot(sim, open_ids, spec) -> np.ndarray:
     horizon = T.choose_horizon(tl, sim.as_of)
     points, _ = T._training_points(tl, asof, horizon, np.nanmin(tl.created))
     norms = F.compute_norms(opps, sim.stage_events, sim.stages, sim.as_of)
-    frames = (opps, sim.stage_events, sim.stages)
+    frames = (opps, sim.stage_events, sim.stages, None)
     rows = T._frame(points, frames, spec, norms, sim.as_of)
     scored = T._frame(
         pd.DataFrame({"opportunity_id": open_ids, "snapshot_at": sim.as_of}),
@@ -130,14 +136,19 @@ def run(n: int, seed: int) -> None:
 
 def demo_export(n: int, seed: int, export: pd.Timestamp, horizon_years: int = 3):
     """The demo generator run to `export` + horizon_years, exported at `export`: deals created by
-    then, with status, stage, history and close dates as known at `export`; returns the frames
-    and the eventual outcome (1 lost, 0 won, NaN still open at the end) of the deals then open."""
+    then, with status, stage, history and close dates as known at `export`; returns the frames,
+    the eventual outcome (1 lost, 0 won, NaN still open at the end) of the deals then open, and
+    the follow-up log up to the export."""
     from dealscope.demo import generate_demo
+    from dealscope.demo_activity import generate_demo_activities
     from dealscope.model import normalise_opportunities, normalise_stage_events
 
     end = export + pd.DateOffset(years=horizon_years)
     opps, events, stages = generate_demo(n=n, seed=seed, as_of=end)
     opps = opps.loc[opps["created_at"] <= export].reset_index(drop=True)
+    # The follow-up log of the whole run, as known at the export: activities after it unknown.
+    log = generate_demo_activities(opps, seed)
+    log = log.loc[log["occurred_at"] <= export].reset_index(drop=True)
     closed_later = opps["closed_at"] > export
     future = opps.loc[closed_later | opps["status"].eq("open")].set_index("opportunity_id")
     outcome = future["status"].map({"lost": 1.0, "won": 0.0})
@@ -149,22 +160,32 @@ def demo_export(n: int, seed: int, export: pd.Timestamp, horizon_years: int = 3)
     opps["closed_at"] = opps["closed_at"].where(~closed_later)
     opps["stage"] = opps["opportunity_id"].map(last_stage).fillna(opps["stage"])
     opps["last_activity_at"] = opps["last_activity_at"].where(opps["last_activity_at"] <= export)
-    return normalise_opportunities(opps), normalise_stage_events(events), stages, outcome
+    return normalise_opportunities(opps), normalise_stage_events(events), stages, outcome, log
 
 
-def run_demo(n: int, seed: int) -> None:
+def run_demo(n: int, seed: int, activity: str = "both") -> None:
     export = pd.Timestamp("2026-11-20 18:00")
-    opps, events, stages, outcome = demo_export(n, seed, export)
-    as_of = export
-    trained = T.train_risk_model(opps, events, stages, as_of)
-    scores = score_open_deals(trained.estimator, trained.card, opps, events, stages, as_of)
+    opps, events, stages, outcome, log = demo_export(n, seed, export)
+    for use_log in {"both": (False, True), "off": (False,), "on": (True,)}[activity]:
+        _run_demo_once(opps, events, stages, outcome, log if use_log else None, n, seed, export)
+
+
+def _run_demo_once(opps, events, stages, outcome, log, n, seed, as_of) -> None:
+    started = time.perf_counter()
+    trained = T.train_risk_model(opps, events, stages, as_of, activities=log)
+    trained_s = time.perf_counter() - started
+    scores = score_open_deals(
+        trained.estimator, trained.card, opps, events, stages, as_of, activities=log
+    )
     deals = scores.deals
     y = outcome.reindex(deals["opportunity_id"])
     known = y.notna().to_numpy()
     card, split = trained.card, trained.card.closed_split
+    label = f"with activity features ({len(log)} activities)" if log is not None else "no log"
     print(
-        f"demo n={n} seed={seed} open={len(deals)} resolved_later={known.mean():.3f} "
-        f"lost_later={y[known].mean():.3f} unresolved_at_cutoffs={card.validation.unresolved_share:.3f}"
+        f"demo n={n} seed={seed} [{label}] open={len(deals)} resolved_later={known.mean():.3f} "
+        f"lost_later={y[known].mean():.3f} "
+        f"unresolved_at_cutoffs={card.validation.unresolved_share:.3f} train={trained_s:.1f}s"
     )
     p = deals["p_lost"].to_numpy()[known]
     print(f"    card: backtest         AUC {card.metrics.auc:.3f}  Brier {card.metrics.brier:.3f}")
@@ -179,7 +200,10 @@ def run_demo(n: int, seed: int) -> None:
     ids = deals["opportunity_id"]
     for name, ref in (
         ("ref_created", _reference_created(sim, ids)),
-        ("ref_snapshot", _reference_snapshot(sim, ids, card.spec)),
+        (
+            "ref_snapshot",
+            _reference_snapshot(sim, ids, dataclasses.replace(card.spec, activity=False)),
+        ),
     ):
         print(
             f"    truth: {name:<15} AUC {roc_auc_score(y[known], ref[known]):.3f}  "
@@ -194,12 +218,18 @@ def main() -> None:
     parser.add_argument(
         "--demo", type=int, nargs="*", default=[30000], help="demo-generator sizes (Chinese export)"
     )
+    parser.add_argument(
+        "--activity",
+        choices=("both", "off", "on"),
+        default="both",
+        help="demo runs without / with the follow-up log's activity features (default both)",
+    )
     args = parser.parse_args()
     for n in args.sizes:
         for seed in args.seeds:
             run(n, seed)
     for n in args.demo:
-        run_demo(n, 7)
+        run_demo(n, 7, args.activity)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dealscope.activity import store as activity_store
 from dealscope.charts.risk import build_reliability_chart, build_tier_chart, reliability_frame
 from dealscope.errors import DealScopeError
 from dealscope.metrics.stall import DEFAULT_SILENCE_DAYS
@@ -16,7 +17,9 @@ from dealscope.risk.card import BACKTEST, ModelCard
 from dealscope.risk.features import closed_deals
 from dealscope.risk.score import ORDERS, TIERS, RiskScores, order_deals, tier_counts
 from dealscope.risk.train import MIN_CLOSED_PER_CLASS
+from ui.activity import load_activity_log
 from ui.context import ViewContext
+from ui.loaders import get_engine
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
 from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, start_training, training_registry
@@ -38,10 +41,17 @@ METRICS = ("auc", "pr_auc", "brier", "lift_top_decile", "base_rate")
 POLL_SECONDS = 1.0
 
 
+def dataset_log(url: str, dataset_id: int) -> pd.DataFrame:
+    """The dataset's follow-up log (cached by ui.activity; empty without one): the model reads it."""
+    count = activity_store.activity_count(get_engine(url), dataset_id)
+    return load_activity_log(url, dataset_id, count)
+
+
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def load_data_hash(url: str, dataset_id: int, _dataset: Dataset) -> str:
-    """The dataset's content hash (datasets are immutable: url + id is a complete key)."""
-    return service.dataset_hash(_dataset)
+def load_data_hash(url: str, dataset_id: int, log_rows: int, _dataset: Dataset) -> str:
+    """The content hash of the dataset and its follow-up log (datasets are immutable; a log is
+    replaced whole, so url + id + the log's row count is the key)."""
+    return service.dataset_hash(_dataset, dataset_log(url, dataset_id))
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
@@ -64,13 +74,16 @@ def load_risk_model(dataset_id: int, data_hash: str, directory: str, token: str)
 def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: ModelCard) -> RiskScores:
     """Scores of every open deal as of the chosen date (numbers and codes, any language);
     `key` = (url, id, hash, token, as_of)."""
-    return service.score_dataset(_dataset, _estimator, _card, key[-1])
+    return service.score_dataset(
+        _dataset, _estimator, _card, key[-1], activities=dataset_log(*key[:2])
+    )
 
 
 def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
     """The stored, usable model of the view's dataset and its cache key, else None."""
     dataset = view.dataset
-    data_hash = load_data_hash(view.db_url, dataset.id, dataset)
+    log_rows = activity_store.activity_count(get_engine(view.db_url), dataset.id)
+    data_hash = load_data_hash(view.db_url, dataset.id, log_rows, dataset)
     directory = str(registry.model_dir())
     token = registry.model_token(dataset.id, data_hash, directory)
     if token is None:

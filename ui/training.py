@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from dealscope import store
+from dealscope.activity.store import read_activities
 from dealscope.errors import DealScopeError
 from dealscope.risk import service
 from dealscope.risk.train import InsufficientData
@@ -74,9 +75,10 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
         engine = store.get_engine(db_url)
         try:
             dataset = store.read_dataset(engine, dataset_id)
+            log = read_activities(engine, dataset_id)
         finally:
             engine.dispose()
-        service.train_and_save(dataset, model_dir, progress=progress)
+        service.train_and_save(dataset, model_dir, progress=progress, activities=log)
         job.state = DONE
     except InsufficientData as exc:
         job.error, job.state = str(exc), INSUFFICIENT

@@ -28,7 +28,7 @@ from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
-from ui.risk import model_status
+from ui.risk import dataset_log, model_status
 from ui.state import current_lang, tr
 
 _WEEK_KEY = "weekly_week"
@@ -93,7 +93,9 @@ def risk_model_token(view: ViewContext) -> tuple:
 
 def _risk_model(view: ViewContext) -> tuple[tuple | None, str]:
     found, status = model_status(view, start=False)
-    return (None if found is None else (found[0], found[1])), status
+    if found is None:
+        return None, status
+    return (found[0], found[1], dataset_log(view.db_url, view.dataset.id)), status
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dealscope.activity.store import read_activities
 from dealscope.cli.common import (
     DATASET_HELP,
     add_as_of_option,
     add_db_option,
     load_for_analysis,
+    open_engine,
     print_json,
     writable_file,
 )
@@ -50,7 +52,7 @@ def run(args) -> int:
         raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     compare = load_for_analysis(args.db, args.compare_to, None) if args.compare_to else None
-    risk_model, risk_status = _stored_model(dataset, args.model_dir)
+    risk_model, risk_status = _stored_model(open_engine(args.db), dataset, args.model_dir)
     document = build_weekly_report(
         dataset, args.week, compare, risk_model=risk_model, risk_status=risk_status
     )
@@ -69,15 +71,16 @@ def run(args) -> int:
     return 0
 
 
-def _stored_model(dataset, model_dir):
+def _stored_model(engine, dataset, model_dir):
     """(estimator, card) of the model stored for this dataset, or (None, reason code): the CLI
     loads the model and passes it into the report (which never reads model files)."""
     from dealscope.risk import registry, service
 
+    log = read_activities(engine, dataset.id)
     try:
-        model = registry.load_model(dataset.id, service.dataset_hash(dataset), model_dir)
+        model = registry.load_model(dataset.id, service.dataset_hash(dataset, log), model_dir)
     except registry.ModelMissing:
         return None, service.RISK_NO_MODEL
     except registry.ModelUnavailable:
         return None, service.RISK_UNAVAILABLE
-    return model, service.RISK_OK
+    return (*model, log), service.RISK_OK

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dealscope.activity.store import read_activities
 from dealscope.cli.common import (
     DATASET_HELP,
     add_as_of_option,
     add_db_option,
     load_for_analysis,
+    open_engine,
     print_json,
     writable_file,
 )
@@ -48,7 +50,8 @@ def register(subparsers) -> None:
 
 def run_train(args) -> int:
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
-    summary = train_summary(train_and_save(dataset, args.model_dir).card)
+    log = read_activities(open_engine(args.db), dataset.id)
+    summary = train_summary(train_and_save(dataset, args.model_dir, activities=log).card)
     if args.json:
         print_json(summary)
     else:
@@ -67,10 +70,11 @@ def run_train(args) -> int:
 
 def run_score(args) -> int:
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
-    estimator, card, trained = load_or_train(dataset, args.model_dir)
+    log = read_activities(open_engine(args.db), dataset.id)
+    estimator, card, trained = load_or_train(dataset, args.model_dir, activities=log)
     if trained:
         print("no usable model was stored: trained a new one", file=sys.stderr)
-    table = scores_table(score_dataset(dataset, estimator, card), args.lang)
+    table = scores_table(score_dataset(dataset, estimator, card, activities=log), args.lang)
     table = order_deals(table, args.order)
     try:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))

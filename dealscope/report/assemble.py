@@ -64,14 +64,14 @@ def build_weekly_report(
     opportunities: pd.DataFrame | None = None,
     stage_events: pd.DataFrame | None = None,
     silence_days: float = DEFAULT_SILENCE_DAYS,
-    risk_model: tuple[object, object] | None = None,
+    risk_model: tuple | None = None,
     risk_status: str = "no_model",
 ) -> WeeklyReport:
     """The weekly report of `dataset` for ISO week `week` ('YYYY-Www'; default the last complete).
 
     `opportunities` / `stage_events` default to the whole dataset (the page passes its
     segment-filtered frames). `compare_to` adds the two-snapshot comparison. `risk_model` is the
-    (estimator, card) the caller loaded for this dataset (None: rule signals only, and
+    (estimator, card[, follow-up log]) the caller loaded for this dataset (None: rule signals only, and
     `risk_status` says why: no_model / unavailable / training). Raises WeekError for a
     malformed week or one outside the data.
     """
@@ -135,7 +135,11 @@ def _at_risk_section(
     dataset, opps, intervals, stages, end, silence_days, risk_model, risk_status
 ) -> AtRiskSection:
     flags = flags_at(opps, intervals, stages, end, silence_days)
-    model_risk = model_risk_at(dataset, *risk_model, end) if risk_model is not None else None
+    model_risk = (
+        model_risk_at(dataset, risk_model[0], risk_model[1], end, *risk_model[2:])
+        if risk_model is not None
+        else None
+    )
     table = rank_at_risk(flags, model_risk)
     reasons = None
     if model_risk is not None:

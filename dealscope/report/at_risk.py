@@ -33,12 +33,20 @@ AT_RISK_COLUMNS = (
 )
 
 
-def model_risk_at(dataset: Dataset, estimator, card, moment: pd.Timestamp) -> RiskScores:
+def model_risk_at(
+    dataset: Dataset, estimator, card, moment: pd.Timestamp, activities: pd.DataFrame | None = None
+) -> RiskScores:
     """Scores of the deals open at `moment` by the passed-in model, on the dataset's whole frames
     (features such as a segment's lost rate are learnt on all deals); the caller keeps the deals
-    of its view."""
+    of its view. `activities`: the dataset's follow-up log (when the model uses it)."""
     return score_open_deals(
-        estimator, card, dataset.opportunities, dataset.stage_events, dataset.stages, moment
+        estimator,
+        card,
+        dataset.opportunities,
+        dataset.stage_events,
+        dataset.stages,
+        moment,
+        activities=activities,
     )
 
 

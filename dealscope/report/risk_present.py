@@ -21,7 +21,13 @@ NUMBER_FEATURES = {
     "regressions": "{:.0f}",
     "age_ratio": "{:.1f}",
     "stage_time_ratio": "{:.1f}",
+    "touches_7d": "{:.0f}",
+    "touches_30d": "{:.0f}",
+    "days_since_touch": "{:.0f}",
+    "gap_ratio": "{:.1f}",
 }
+# Follow-up-log features whose missing value has words of its own (risk.reason.<feature>_missing).
+MISSING_PHRASES = ("days_since_touch", "gap_ratio")
 EXPORT_COLUMNS = (
     "opportunity_id",
     "p_lost",
@@ -75,12 +81,25 @@ def reason_phrases(reasons: pd.DataFrame, lang: str) -> pd.Series:
             phrase = phrase.where(number.notna(), t("risk.reason.amount_missing", lang))
         elif feature == "stage":
             phrase = _fill(t("risk.reason.stage", lang), value=value.astype("string"))
+        elif feature == "contact_changed":
+            changed = pd.to_numeric(value, errors="coerce").eq(1)
+            phrase = pd.Series(
+                np.where(
+                    changed,
+                    t("risk.reason.contact_changed", lang),
+                    t("risk.reason.contact_unchanged", lang),
+                ),
+                index=rows.index,
+                dtype="string",
+            )
         else:
             number = pd.to_numeric(value, errors="coerce")
             text = number.map(NUMBER_FEATURES.get(feature, "{:.2f}").format, na_action="ignore")
             phrase = _fill(
                 t(f"risk.reason.{feature}", lang), value=text.astype("string").fillna("—")
             )
+            if feature in MISSING_PHRASES:
+                phrase = phrase.where(number.notna(), t(f"risk.reason.{feature}_missing", lang))
         factor = np.exp(rows["log_odds"].astype(float)).map("{:.2f}".format)
         out.loc[rows.index] = phrase + _fill(t("risk.reason.effect", lang), factor=factor)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dealscope.activity.model import customer_touches
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
 from dealscope.risk.features import DATED, HISTORY, SEGMENT_FEATURES, UNDATED, FeatureSpec
@@ -89,12 +90,21 @@ class AvailabilityRow:
     code: str
 
 
+def activity_usable(activities: pd.DataFrame | None) -> bool:
+    """Whether a follow-up log can feed the model: it holds customer-facing touches."""
+    return activities is not None and len(customer_touches(activities)) > 0
+
+
 def availability_table(
-    spec: FeatureSpec, amount_reason: str, excluded: list[str]
+    spec: FeatureSpec, amount_reason: str, excluded: list[str], has_log: bool = False
 ) -> tuple[AvailabilityRow, ...]:
     """For every candidate feature and excluded field: used?, and the code of why it is (not)
-    known at prediction time (rendered as risk.avail.<code>)."""
+    known at prediction time (rendered as risk.avail.<code>). `has_log`: the dataset has a
+    follow-up log with customer-facing touches."""
     rows = [AvailabilityRow(name, True, name) for name in spec.columns if name != "log_amount"]
+    if not spec.activity:
+        code = "activity_undated" if has_log else "activity_no_log"
+        rows.append(AvailabilityRow("activity_log", False, code))
     rows.append(AvailabilityRow("amount", spec.use_amount, amount_reason))
     if spec.mode != HISTORY:
         rows.append(AvailabilityRow("stage", False, "stage_no_history"))

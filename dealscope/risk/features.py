@@ -12,6 +12,11 @@ as of s, shrunk toward the overall lost rate of that moment (SEGMENT_PRIOR_STREN
 a rare level stays near the overall rate in its own direction instead of being pooled into an
 "(other)" level whose effect may point the wrong way for it. A missing amount stays NaN (the model
 handles missing values natively); it is never read as 0.
+
+With a follow-up log (issue 18), the activity features (ACTIVITY_NUMERIC) are computed from the
+activities on or before each snapshot moment (as dealscope.activity.features does; ActivityFeatures):
+touches in the last 7 / 30 days, days since the last customer-facing touch, that silence against
+the deal's own median gap, and whether the main customer contact had changed by then.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dealscope.activity.contacts import contact_changes
+from dealscope.activity.model import customer_touches
+from dealscope.activity.rhythm import DAY, MIN_GAPS
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
 
@@ -31,6 +39,7 @@ MISSING_LEVEL = "\0missing"
 SECONDS_PER_DAY = 86_400.0
 HISTORY_NUMERIC = ("days_in_stage", "stage_time_ratio", "stage_changes", "regressions")
 DATED_NUMERIC = ("age_days", "age_ratio")
+ACTIVITY_NUMERIC = ("touches_7d", "touches_30d", "days_since_touch", "gap_ratio", "contact_changed")
 
 
 def te_column(segment: str) -> str:
@@ -40,12 +49,14 @@ def te_column(segment: str) -> str:
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Which features a model uses. `stage_levels` orders the stage codes (history mode)."""
+    """Which features a model uses. `stage_levels` orders the stage codes (history mode);
+    `activity`: the point-in-time follow-up-log features (ACTIVITY_NUMERIC) are used."""
 
     mode: str
     segments: tuple[str, ...]
     use_amount: bool
     stage_levels: tuple[str, ...] = ()
+    activity: bool = False
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -61,6 +72,8 @@ class FeatureSpec:
         cols += tuple(te_column(s) for s in self.segments)
         if self.use_amount:
             cols += ("log_amount",)
+        if self.activity:
+            cols += ACTIVITY_NUMERIC
         return cols
 
     @property
@@ -74,6 +87,7 @@ class FeatureSpec:
             "segments": list(self.segments),
             "use_amount": self.use_amount,
             "stage_levels": list(self.stage_levels),
+            **({"activity": True} if self.activity else {}),  # cards without a log unchanged
         }
 
     @classmethod
@@ -83,7 +97,89 @@ class FeatureSpec:
             segments=tuple(data["segments"]),
             use_amount=bool(data["use_amount"]),
             stage_levels=tuple(data.get("stage_levels", ())),
+            activity=bool(data.get("activity", False)),
         )
+
+
+class ActivityFeatures:
+    """The follow-up log's point-in-time features for any (deal, moment) points at once.
+
+    Equal to dealscope.activity.features.activity_features at each point's moment (a unit test
+    checks it), but without filtering the log once per moment: every quantity is a prefix of the
+    deal's own history, so the log is sorted once and each point is placed in it by an as-of join
+    (merge_asof, backward, at or before the moment): touches so far (at the moment and 7 / 30
+    days earlier), the last touch, touch days so far with the expanding median of their gaps, and
+    the deal's first main-contact change (contact changes depend only on earlier touches)."""
+
+    def __init__(self, activities: pd.DataFrame, opportunity_ids) -> None:
+        self.ids = pd.Index(pd.Series(list(opportunity_ids), dtype="string").unique())
+        touches = customer_touches(activities)
+        deal = self.ids.get_indexer(touches["opportunity_id"].astype("string"))
+        at = touches["occurred_at"].to_numpy("datetime64[ns]")
+        keep = deal >= 0
+        deal, at = deal[keep], at[keep]
+        order = np.lexsort((at, deal))
+        deal, at = deal[order], at[order]
+        rank = pd.Series(deal).groupby(deal).cumcount().to_numpy() + 1
+        self._touches = pd.DataFrame({"deal": deal, "at": at, "seen": rank}).sort_values(
+            "at", kind="stable"
+        )
+        # Touch days: the first touch of each calendar day opens it; gaps between days.
+        day = at.astype("datetime64[D]")
+        fresh = np.r_[True, (deal[1:] != deal[:-1]) | (day[1:] != day[:-1])] if len(deal) else []
+        d_deal, d_day, d_at = deal[fresh], day[fresh].astype(np.int64), at[fresh]
+        same = np.r_[False, d_deal[1:] == d_deal[:-1]] if len(d_deal) else np.zeros(0, bool)
+        gap = np.where(same, np.diff(d_day, prepend=0), np.nan).astype(float)
+        median = (
+            pd.Series(gap).groupby(d_deal).expanding(min_periods=1).median().to_numpy()
+            if len(gap)
+            else np.zeros(0)
+        )
+        gaps = pd.Series(~np.isnan(gap)).groupby(d_deal).cumsum().to_numpy()
+        self._days = pd.DataFrame(
+            {"deal": d_deal, "at": d_at, "median_gap": median, "gaps": gaps}
+        ).sort_values("at", kind="stable")
+        changes = contact_changes(activities)
+        c_deal = self.ids.get_indexer(changes["opportunity_id"].astype("string"))
+        first = pd.Series(changes["changed_at"].to_numpy("datetime64[ns]")[c_deal >= 0])
+        first = first.groupby(c_deal[c_deal >= 0]).min()
+        self._changes = pd.DataFrame(
+            {"deal": first.index.to_numpy(dtype=np.int64), "at": first.to_numpy(), "changed": 1.0}
+        ).sort_values("at", kind="stable")
+
+    @staticmethod
+    def _asof(points: pd.DataFrame, table: pd.DataFrame, shift_days: float = 0.0) -> pd.DataFrame:
+        """The last row of `table` per deal at or before each point's moment (− shift_days)."""
+        left = points.assign(at=points["at"] - pd.Timedelta(days=shift_days)).sort_values(
+            "at", kind="stable"
+        )
+        joined = pd.merge_asof(
+            left, table.rename(columns={"at": "row_at"}), left_on="at", right_on="row_at",
+            by="deal", allow_exact_matches=True,
+        )  # fmt: skip
+        return joined.set_index("i").sort_index()
+
+    def for_points(self, ids: np.ndarray, moments: pd.Series) -> np.ndarray:
+        """Matrix (points × ACTIVITY_NUMERIC): each point's features as known at its moment."""
+        stamps = pd.Series(moments).to_numpy(dtype="datetime64[ns]")
+        deal = self.ids.get_indexer(pd.Series(ids, dtype="string"))
+        ok = (deal >= 0) & ~np.isnat(stamps)
+        out = np.full((len(ids), len(ACTIVITY_NUMERIC)), np.nan)
+        points = pd.DataFrame(
+            {"i": np.flatnonzero(ok), "deal": deal[ok].astype(np.int64), "at": stamps[ok]}
+        )
+        touches = self._asof(points, self._touches)
+        seen = touches["seen"].fillna(0).to_numpy()
+        last = (points["at"].to_numpy() - touches["row_at"].to_numpy()) / DAY
+        week = self._asof(points, self._touches, 7.0)["seen"].fillna(0).to_numpy()
+        month = self._asof(points, self._touches, 30.0)["seen"].fillna(0).to_numpy()
+        days = self._asof(points, self._days)
+        median = days["median_gap"].where(days["gaps"] >= MIN_GAPS).to_numpy(dtype=float)
+        changed = self._asof(points, self._changes)["changed"].fillna(0.0).to_numpy()
+        out[ok] = np.column_stack([seen - week, seen - month, last, last / median, changed]).astype(
+            float
+        )
+        return out
 
 
 @dataclass(frozen=True)
@@ -241,6 +337,7 @@ def features_at(
     spec: FeatureSpec,
     norms: Norms,
     known_at,
+    activities: ActivityFeatures | None = None,
 ) -> pd.DataFrame:
     """Raw features of each point (opportunity_id, snapshot_at), known at its snapshot_at.
 
@@ -289,6 +386,12 @@ def features_at(
         out["log_amount"] = np.where(
             amount >= 0, np.log1p(np.where(amount >= 0, amount, 0)), np.nan
         )
+    if spec.activity:
+        if activities is None:
+            raise ValueError("this model uses the follow-up log: pass the dataset's activities")
+        values = activities.for_points(points["opportunity_id"].to_numpy(), moments)
+        for j, column in enumerate(ACTIVITY_NUMERIC):
+            out[column] = values[:, j]
     return out
 
 

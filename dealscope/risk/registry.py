@@ -26,6 +26,7 @@ import sklearn
 import skops.io as sio
 from sklearn.exceptions import InconsistentVersionWarning
 
+from dealscope.activity.model import ACTIVITY_COLUMNS
 from dealscope.errors import DealScopeError
 from dealscope.model import OPPORTUNITY_COLUMNS, STAGE_COLUMNS, STAGE_EVENT_COLUMNS
 from dealscope.risk.card import ModelCard
@@ -63,8 +64,15 @@ def model_dir(directory: str | os.PathLike | None = None) -> Path:
 NOT_HASHED = ("probability",)
 
 
-def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: pd.DataFrame) -> str:
-    """SHA-256 over the canonical columns of the three frames (names, values, order).
+def data_hash(
+    opportunities: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    stages: pd.DataFrame,
+    activities: pd.DataFrame | None = None,
+) -> str:
+    """SHA-256 over the canonical columns of the three frames (names, values, order), and of
+    the follow-up log when it has rows (a dataset without a log hashes as before; loading a log
+    makes a new model, which uses it).
 
     Only canonical columns count: the UI may hold derived ones beside them
     and the CLI does not, and both must find the same model. Columns the model never reads
@@ -75,6 +83,7 @@ def data_hash(opportunities: pd.DataFrame, stage_events: pd.DataFrame, stages: p
         (opportunities, OPPORTUNITY_COLUMNS),
         (stage_events, STAGE_EVENT_COLUMNS),
         (stages, STAGE_COLUMNS),
+        *(((activities, ACTIVITY_COLUMNS),) if activities is not None and len(activities) else ()),
     ):
         frame = frame.loc[:, [c for c in canonical if c in frame.columns and c not in NOT_HASHED]]
         digest.update(json.dumps([str(c) for c in frame.columns]).encode())

@@ -124,8 +124,10 @@ def score_open_deals(
     stages: pd.DataFrame,
     as_of: pd.Timestamp,
     silence_days: float = DEFAULT_SILENCE_DAYS,
+    activities: pd.DataFrame | None = None,
 ) -> RiskScores:
-    """Score every deal open at `as_of` with the model (features as known at `as_of`)."""
+    """Score every deal open at `as_of` with the model (features as known at `as_of`).
+    `activities`: the dataset's follow-up log; required when the model uses it (card.spec.activity)."""
     spec = card.spec
     opportunities = opportunities.reset_index(drop=True)
     points = open_points(opportunities, as_of, spec.mode == F.UNDATED)
@@ -135,7 +137,12 @@ def score_open_deals(
     )
     if spec.mode != F.UNDATED:
         norms = F.compute_norms(opportunities, stage_events, stages, as_of)
-    raw = F.features_at(points, opportunities, stage_events, stages, spec, norms, as_of)
+    log = None
+    if spec.activity:
+        if activities is None:
+            raise ValueError("this model uses the follow-up log: pass the dataset's activities")
+        log = F.ActivityFeatures(activities, points["opportunity_id"])
+    raw = F.features_at(points, opportunities, stage_events, stages, spec, norms, as_of, log)
     X = F.model_matrix(raw, spec)
     p = E.predict(estimator, card.calibration, X) if len(X) else np.empty(0)
     base = opportunities.drop_duplicates("opportunity_id").set_index("opportunity_id")

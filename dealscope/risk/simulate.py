@@ -32,6 +32,10 @@ class SimulatedPipeline:
     as_of: pd.Timestamp
     future_lost: pd.Series  # eventual outcome (1 lost) of the deals open at the export, by id
     quality: pd.Series  # latent quality per deal id (higher = likelier to win)
+    # Simulated close moment of every deal (also after the export for the open ones) and whether
+    # it ends lost: the truth a simulated follow-up log is drawn from (simulate_activities).
+    ends_at: pd.Series | None = None
+    ends_lost: pd.Series | None = None
 
 
 def simulate_pipeline(
@@ -124,4 +128,62 @@ def simulate_pipeline(
         as_of,
         pd.Series(lost[is_open].astype(int), index=ids[is_open]),
         pd.Series(q, index=ids),
+        pd.Series(to_ts(closed), index=ids),
+        pd.Series(lost, index=ids),
     )
+
+
+def simulate_activities(
+    sim: SimulatedPipeline,
+    seed: int = 0,
+    fade_days: float = 45.0,
+    fade_factor: float = 4.0,
+    change_share: float = 0.5,
+) -> pd.DataFrame:
+    """A follow-up log (canonical activities) where silence drives loss: every deal is touched
+    at its own rhythm (median gap 2–12 days) from creation to its close or the export; in the
+    last `fade_days` before a loss the gaps grow `fade_factor` times, and `change_share` of the
+    deals headed for a loss switch their customer contact when the fade starts. Deals open at
+    the export that will be lost later are already fading before it (the log is cut at the
+    export), which is the signal an honest model can learn from."""
+    from dealscope.activity.model import CALL, MESSAGE, normalise_activities
+
+    rng = np.random.default_rng([seed, 18])
+    ids = sim.ends_at.index.to_numpy()
+    n = len(ids)
+    start = (sim.opportunities.set_index("opportunity_id")["created_at"].reindex(ids)) - START
+    start = start.dt.total_seconds().to_numpy() / 86_400.0
+    end_true = (sim.ends_at - START).dt.total_seconds().to_numpy() / 86_400.0
+    export = (sim.as_of - START).total_seconds() / 86_400.0
+    end = np.minimum(end_true, export)
+    lost = sim.ends_lost.to_numpy(dtype=bool)
+    fade_at = np.where(lost, end_true - fade_days, np.inf)
+    rhythm = np.clip(rng.lognormal(np.log(5.0), 0.5, n), 2.0, 12.0)
+    span = np.maximum(end - start, 0.0)
+    draws = np.minimum(np.ceil(span / (0.4 * rhythm)).astype(int) + 2, 400)
+    deal = np.repeat(np.arange(n), draws)
+    gaps = rng.gamma(4.0, rhythm[deal] / 4.0)
+    at = start[deal] + pd.Series(gaps).groupby(deal).cumsum().to_numpy()
+    gaps = np.where(at > fade_at[deal], gaps * fade_factor, gaps)
+    at = start[deal] + pd.Series(gaps).groupby(deal).cumsum().to_numpy()
+    keep = at <= end[deal]
+    deal, at = deal[keep], at[keep]
+    switches = lost & (rng.random(n) < change_share)
+    contact = np.where(
+        switches[deal] & (at > fade_at[deal]),
+        pd.Series(ids[deal]).to_numpy(dtype=object) + "-new",
+        pd.Series(ids[deal]).to_numpy(dtype=object) + "-main",
+    )
+    log = pd.DataFrame(
+        {
+            "opportunity_id": ids[deal],
+            "occurred_at": START + pd.to_timedelta(at, unit="D"),
+            "activity_type": np.where(rng.random(len(deal)) < 0.6, CALL, MESSAGE),
+            "owner": sim.opportunities.set_index("opportunity_id")["owner"]
+            .reindex(ids[deal])
+            .to_numpy(),
+            "contact": contact,
+            "subject": None,
+        }
+    )
+    return normalise_activities(log)

@@ -184,8 +184,10 @@ class _Fitted:
 
 
 def _frame(points, frames, spec, norms, known_at) -> pd.DataFrame:
-    opportunities, stage_events, stages = frames
-    raw = F.features_at(points, opportunities, stage_events, stages, spec, norms, known_at)
+    opportunities, stage_events, stages, activities = frames
+    raw = F.features_at(
+        points, opportunities, stage_events, stages, spec, norms, known_at, activities
+    )
     raw["lost"] = points["lost"].to_numpy() if "lost" in points else -1
     return raw.loc[raw["open_stage"]].reset_index(drop=True)
 
@@ -205,7 +207,7 @@ def _fit_calibrated(frame: pd.DataFrame, spec: F.FeatureSpec):
 
 
 def _train_at(frames, spec, tl, known_at, horizon, first) -> _Fitted | None:
-    opportunities, stage_events, stages = frames
+    opportunities, stage_events, stages, _ = frames
     points, _ = _training_points(tl, known_at, horizon, first)
     if len(points) == 0:
         return None
@@ -243,7 +245,7 @@ def _overall_prior(opportunities, known_at) -> float:
 
 def _backtest(frames, spec, tl, as_of, horizon, first, say):
     """Per cut-off results and the pooled (y, p, baseline p) of the scored open deals."""
-    opportunities, stage_events, stages = frames
+    opportunities, stage_events, stages, _ = frames
     asof = np.datetime64(as_of, "ns")
     bt_step = np.timedelta64(int(max(horizon / 4.0, 30.0) * 86400), "s")
     start = asof - np.timedelta64(int(horizon * 86400), "s")
@@ -335,30 +337,37 @@ def train_risk_model(
     *,
     dataset: DatasetRef | None = None,
     progress: Progress | None = None,
+    activities: pd.DataFrame | None = None,
 ) -> TrainedModel:
     """Backtest, then train the shipped model as of `as_of`; return the model and its card.
 
+    `activities`: the dataset's follow-up log (canonical, dealscope.activity); when it holds
+    customer-facing touches, the point-in-time activity features join the model (dated modes).
     Raises InsufficientData below MIN_CLOSED_PER_CLASS won or lost deals.
     """
     say = progress or (lambda _f, _m: None)
     say(0.02, "snapshots")
     opportunities = opportunities.reset_index(drop=True)
-    frames = (opportunities, stage_events, stages)
     won, lost = check_minimum(F.closed_deals(opportunities, as_of)["lost"].to_numpy())
     spec = _spec_with_levels(A.choose_spec(opportunities, stage_events, as_of), stages)
+    log = None
+    if spec.mode != F.UNDATED and A.activity_usable(activities):
+        spec = dataclasses.replace(spec, activity=True)
+        log = F.ActivityFeatures(activities, opportunities["opportunity_id"])
+    frames = (opportunities, stage_events, stages, log)
     tl = _timeline(opportunities, as_of)
     horizon = choose_horizon(tl, as_of) if spec.mode != F.UNDATED else None
     if horizon is None:
         # Too few dated deals to place in time: the creation-time fields, cross-validated.
         spec = F.FeatureSpec(F.UNDATED, spec.segments, spec.use_amount)
-        return _train_undated(frames, spec, as_of, dataset, (won, lost), say)
+        return _train_undated(frames, spec, as_of, dataset, (won, lost), say, activities)
     first = np.nanmin(tl.created)
     results, ys, ps, bs, unresolved, open_total = _backtest(
         frames, spec, tl, as_of, horizon, first, say
     )
     if not results:
         spec = F.FeatureSpec(F.UNDATED, spec.segments, spec.use_amount)
-        return _train_undated(frames, spec, as_of, dataset, (won, lost), say)
+        return _train_undated(frames, spec, as_of, dataset, (won, lost), say, activities)
     say(0.75, "fit")
     asof = np.datetime64(as_of, "ns")
     final = _train_at(frames, spec, tl, asof, horizon, first)
@@ -389,6 +398,7 @@ def train_risk_model(
         _closed_split(final.frame, spec, tl),
         {"closed_won": won, "closed_lost": lost, "training_rows": final.rows},
         norms,
+        A.activity_usable(activities),
     )
     say(1.0, "card")
     return TrainedModel(final.estimator, card)
@@ -408,6 +418,7 @@ def _card(
     closed_split,
     rows,
     norms,
+    has_log=False,
 ) -> ModelCard:
     return ModelCard(
         format=CARD_FORMAT,
@@ -427,7 +438,7 @@ def _card(
         beats_baseline=beats_baseline(metrics, baseline),
         rows={k: int(v) for k, v in rows.items()},
         feature_availability=A.availability_table(
-            spec, A.amount_availability(opps, as_of)[1], A.excluded_fields(opps)
+            spec, A.amount_availability(opps, as_of)[1], A.excluded_fields(opps), has_log
         ),
         norms={
             "stage_days": norms.stage_days if norms else {},
@@ -464,7 +475,7 @@ def _undated_matrix(frame, keys, y, train_mask, spec, folds_seed) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((len(y), 0))
 
 
-def _train_undated(frames, spec, as_of, dataset, counts, say) -> TrainedModel:
+def _train_undated(frames, spec, as_of, dataset, counts, say, activities) -> TrainedModel:
     """Undated data: creation-time fields only, validated by stratified cross-validation."""
     opportunities = frames[0]
     closed = F.closed_deals(opportunities, as_of)
@@ -518,6 +529,7 @@ def _train_undated(frames, spec, as_of, dataset, counts, say) -> TrainedModel:
         None,
         {"closed_won": counts[0], "closed_lost": counts[1], "training_rows": len(y)},
         None,
+        A.activity_usable(activities),
     )
     return TrainedModel(estimator, card)
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dealscope import store
+from dealscope.activity.store import read_activities
 from dealscope.model import OPEN
 from dealscope.risk import registry, service, train
 from dealscope.risk.simulate import simulate_pipeline
@@ -36,10 +37,15 @@ def _open_count(dataset) -> int:
     return int((dataset.opportunities["status"] == OPEN).sum())
 
 
-def wait_for_model(model_dir, dataset, previous: str | None = None) -> None:
+def _log(db_url: str, dataset) -> pd.DataFrame:
+    """The dataset's follow-up log (the demo has one): part of what a model is tied to."""
+    return read_activities(store.get_engine(db_url), dataset.id)
+
+
+def wait_for_model(model_dir, dataset, previous: str | None = None, db_url=None) -> None:
     """Wait until the background thread has stored the dataset's model (a manifest other than
     `previous`)."""
-    hash_ = service.dataset_hash(dataset)
+    hash_ = service.dataset_hash(dataset, _log(db_url, dataset) if db_url else None)
     deadline = time.monotonic() + TRAINING_WAIT_SECONDS
     while registry.model_token(dataset.id, hash_, model_dir) in (None, "no-manifest", previous):
         assert time.monotonic() < deadline, "background training never stored a model"
@@ -52,7 +58,7 @@ def test_opening_a_dataset_trains_in_the_background_then_shows_the_card(
     at = open_app(demo_db_url, VIEW, query={"lang": "en"})
     assert "Training the risk model for this dataset in the background" in _texts(at)
     assert not at.button  # no train button: training is not a deliberate act any more
-    wait_for_model(model_dir, demo_dataset)
+    wait_for_model(model_dir, demo_dataset, db_url=demo_db_url)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}
@@ -67,6 +73,10 @@ def test_opening_a_dataset_trains_in_the_background_then_shows_the_card(
     assert metrics["ROC AUC"] == f"{card['metrics']['auc']:.3f}"
     assert card["validation"]["kind"] == "backtest"
     assert "Backtest: at" in _texts(at)
+    # The demo has a follow-up log: its point-in-time activity features are in the model.
+    assert card["spec"]["activity"] is True
+    used = {r["feature"] for r in card["feature_availability"] if r["used"]}
+    assert {"gap_ratio", "contact_changed", "touches_30d"} <= used
 
     # Chinese labels and the tier filter; English tier names carry no Chinese.
     assert set(scores["Tier"]) <= {"At risk", "Follow up", "Likely to win"}
@@ -140,17 +150,20 @@ def test_too_little_history_explains_instead_of_training(
 def test_a_tampered_model_retrains_instead_of_crashing(
     open_app, demo_db_url, demo_dataset, model_dir
 ):
-    service.train_and_save(demo_dataset, model_dir)
+    log = _log(demo_db_url, demo_dataset)
+    service.train_and_save(demo_dataset, model_dir, activities=log)
     folder = next(model_dir.iterdir())
     canary = model_dir.parent / "canary"
     # A pickle whose unpickling would create the canary file, in place of the model.
     payload = b"c__builtin__\nopen\n(" + f"S'{canary}'\nS'w'\ntR.".encode()
     (folder / registry.MODEL_FILE).write_bytes(payload)
-    tampered = registry.model_token(demo_dataset.id, service.dataset_hash(demo_dataset), model_dir)
+    tampered = registry.model_token(
+        demo_dataset.id, service.dataset_hash(demo_dataset, log), model_dir
+    )
     at = open_app(demo_db_url, VIEW, query={"lang": "en"})
     assert not at.exception
     assert "Training the risk model" in _texts(at)
-    wait_for_model(model_dir, demo_dataset, previous=tampered)
+    wait_for_model(model_dir, demo_dataset, previous=tampered, db_url=demo_db_url)
     at.run()
     assert not canary.exists()
     assert len(at.dataframe[0].value) == _open_count(demo_dataset)

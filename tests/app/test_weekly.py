@@ -13,6 +13,7 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from dealscope import store
+from dealscope.activity.store import read_activities
 from dealscope.cli import main as cli_main
 from dealscope.demo import DEMO_DATASET, write_demo
 from dealscope.model import demo_stage_table
@@ -275,10 +276,13 @@ def test_data_without_a_complete_week_explains_instead_of_failing(open_app, tmp_
 def test_a_model_trained_for_the_dataset_adds_risk_to_the_at_risk_list(
     open_app, demo_db_url, demo_dataset
 ):
+    from dealscope import store
     from dealscope.risk import service
 
-    # The autouse fixture points DEALSCOPE_MODEL_DIR at an empty temporary folder.
-    service.train_and_save(demo_dataset)
+    # The autouse fixture points DEALSCOPE_MODEL_DIR at an empty temporary folder; the demo
+    # has a follow-up log, which the model uses.
+    log = read_activities(store.get_engine(demo_db_url), demo_dataset.id)
+    service.train_and_save(demo_dataset, activities=log)
     at = open_app(demo_db_url, VIEW)
     assert "风险 = 已保存模型给出的该商机最终输单的概率；规则信号列在旁边。" in [
         t.value for t in at.text
