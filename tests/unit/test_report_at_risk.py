@@ -61,13 +61,13 @@ def test_with_a_model_every_open_deal_ranks_by_probability_or_expected_loss():
 
 def test_report_uses_the_model_passed_in_and_says_when_it_falls_back(demo_dataset, tmp_path):
     without = build_weekly_report(demo_dataset, None, risk_status="training")
-    assert without["at_risk"]["model"] is False
-    assert without["at_risk"]["model_status"] == "training"
+    assert without.at_risk.model is False
+    assert without.at_risk.model_status == "training"
     trained = service.train_and_save(demo_dataset, str(tmp_path))
     document = build_weekly_report(demo_dataset, None, risk_model=(trained.estimator, trained.card))
-    section = document["at_risk"]
-    assert section["model"] is True and section["model_status"] == "model"
-    table = section["table"]
+    section = document.at_risk
+    assert section.model is True and section.model_status == "model"
+    table = section.table
     assert table["p_lost"].between(0, 1).all()
     assert (np.diff(table["p_lost"].to_numpy()) <= 0).all()
     # Scored are deals open at the week's end; reasons rendered in each language from one scoring.
