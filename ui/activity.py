@@ -17,7 +17,7 @@ from dealscope.activity.rhythm import MIN_GAPS, SilenceResult, silence_table
 from dealscope.charts.activity import build_weekly_touches_chart
 from dealscope.formatting import format_count, format_pct
 from dealscope.report.document import WeeklyReport
-from ui.context import ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import get_engine
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import tr
@@ -36,33 +36,32 @@ def _log_token(view: ViewContext) -> int:
     return activity_store.activity_count(get_engine(view.db_url), view.dataset.id)
 
 
-def _key(view: ViewContext) -> tuple:
-    """The view's cache key plus the log's token (a reloaded log renews the derived figures)."""
-    return (view.cache_key, _log_token(view))
-
-
 def _log(view: ViewContext, token: int) -> pd.DataFrame:
     log = load_activity_log(view.db_url, view.dataset.id, token)
     return log.loc[log["opportunity_id"].isin(view.opportunities["opportunity_id"]).to_numpy()]
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def load_silence(key: tuple, _view: ViewContext, as_of: pd.Timestamp) -> SilenceResult:
-    """Silence of the open deals at `as_of` (key = _key(view))."""
-    return silence_table(_view.opportunities, _log(_view, key[1]), _view.stage_events, as_of)
+# The loaders take the log's token beside the view (hashed by its cache_key, VIEW_HASH_FUNCS):
+# a reloaded log renews the derived figures.
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def load_contact_changes(key: tuple, _view: ViewContext, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Main-contact changes known at `as_of` (key = _key(view))."""
-    return contact_changes(_log(_view, key[1]), as_of)
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_silence(view: ViewContext, token: int, as_of: pd.Timestamp) -> SilenceResult:
+    """Silence of the open deals at `as_of`."""
+    return silence_table(view.opportunities, _log(view, token), view.stage_events, as_of)
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def load_rep_activity(key: tuple, _view: ViewContext) -> RepActivity:
-    start, end = _view.period_bounds()  # end is exclusive: the period's last moment, or as-of
-    until = min(end - pd.Timedelta(microseconds=1), _view.as_of)
-    return rep_activity(_view.opportunities, _log(_view, key[1]), start, until)
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_contact_changes(view: ViewContext, token: int, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Main-contact changes known at `as_of`."""
+    return contact_changes(_log(view, token), as_of)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
+def load_rep_activity(view: ViewContext, token: int) -> RepActivity:
+    start, end = view.period_bounds()  # end is exclusive: the period's last moment, or as-of
+    until = min(end - pd.Timedelta(microseconds=1), view.as_of)
+    return rep_activity(view.opportunities, _log(view, token), start, until)
 
 
 def _columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +86,7 @@ def _rule_caption(result: SilenceResult) -> str:
 
 
 def _open_changes(view: ViewContext, silence: SilenceResult) -> pd.DataFrame:
-    changes = load_contact_changes(_key(view), view, silence.as_of)
+    changes = load_contact_changes(view, _log_token(view), silence.as_of)
     recent = changes.loc[
         changes["opportunity_id"].isin(silence.table["opportunity_id"])
         & (changes["changed_at"] > silence.as_of - pd.Timedelta(days=RECENT_CHANGE_DAYS))
@@ -107,7 +106,7 @@ def render_activity_silence(
     """Suddenly silent deals (own rhythm, or the fixed rule without a log) and contact changes,
     as of `as_of` (default: the view's)."""
     st.subheader(tr("activity.silence.title"))
-    silence = load_silence(_key(view), view, view.as_of if as_of is None else as_of)
+    silence = load_silence(view, _log_token(view), view.as_of if as_of is None else as_of)
     st.caption(_rule_caption(silence))
     table = silence.table
     flagged = table.loc[table["suddenly_silent"]]
@@ -153,7 +152,7 @@ def render_activity_silence(
 def render_rep_activity(view: ViewContext) -> None:
     """Rep activity beside win rate, and one owner's weekly touches by type."""
     st.subheader(tr("activity.reps.title"))
-    result = load_rep_activity(_key(view), view)
+    result = load_rep_activity(view, _log_token(view))
     if result.weekly.empty and result.table["touches_per_week"].sum() == 0:
         st.info(tr("activity.reps.no_log"))
         return
@@ -194,10 +193,10 @@ def render_weekly_follow_up(view: ViewContext, document: WeeklyReport) -> None:
     suddenly silent deals and contact changes (the report's own at-risk ranking is unchanged)."""
     moment = min(document.at_risk.moment, view.as_of)  # the current week: not beyond data
     at_risk = document.at_risk.table
-    silence = load_silence(_key(view), view, moment)
+    silence = load_silence(view, _log_token(view), moment)
     if silence.has_log and not at_risk.empty:
         st.text(tr("activity.weekly.at_risk", date=moment.strftime("%Y-%m-%d %H:%M")))
-        changes = load_contact_changes(_key(view), view, moment)
+        changes = load_contact_changes(view, _log_token(view), moment)
         last_change = changes.groupby("opportunity_id", sort=False)[
             ["changed_at", "new_contact"]
         ].last()

@@ -33,5 +33,9 @@ class MappingError(UploadError):
     """Required columns are missing or the mapping names columns the file does not have."""
 
 
+class SettingsError(UploadError):
+    """An ingest setting is invalid (an unknown time zone): fixed in the options, not the mapping."""
+
+
 class SourceError(UploadError):
     """The database source cannot be read (bad URL, unknown table, connection refused)."""

@@ -14,7 +14,7 @@ from dealscope.ingest import assemble
 from dealscope.ingest.assemble import member
 from dealscope.ingest.build import ISSUE_COLUMNS, build_columns
 from dealscope.ingest.detect import is_unique_text
-from dealscope.ingest.errors import LimitExceeded, MappingError
+from dealscope.ingest.errors import LimitExceeded, MappingError, SettingsError
 from dealscope.ingest.events import (
     duration_events,
     empty_events,
@@ -186,7 +186,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
-        raise MappingError(
+        raise SettingsError(
             f"Unknown time zone {name!r}: use an IANA name such as Asia/Shanghai or UTC."
         ) from None
 

@@ -44,7 +44,7 @@ def hostile_db_url(tmp_path_factory, demo_dataset) -> str:
     opps["currency"] = f"![c](http://{HOST}/c.png)"
     url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}"
     engine = store.get_engine(url)
-    store.write_dataset(engine, "<b>[ds](http://evil.example/ds)</b>\x01", opps,
+    store.write_dataset(engine, "<b>[ds](http://evil.example/ds)</b>", opps,
                         demo_dataset.stage_events, demo_dataset.stages)  # fmt: skip
     engine.dispose()
     return url
