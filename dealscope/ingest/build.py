@@ -12,7 +12,14 @@ import pyarrow.compute as pc
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
 from dealscope.ingest.parse_probability import parse_probabilities
-from dealscope.ingest.rawtable import RawTable, as_text, blank_to_null, contains_text
+from dealscope.ingest.rawtable import (
+    CONTROL_CHARACTERS,
+    RawTable,
+    as_text,
+    blank_to_null,
+    contains_text,
+    control_character_mask,
+)
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS, match_header
 from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
@@ -91,6 +98,11 @@ def build_columns(
                 )
             )
             values = values.str.replace("\x00", "", regex=False)
+        control = control_character_mask(values)
+        if control is not None:  # stripped once here, so no page or export ever shows them
+            flagged = pd.Series("control-character-stripped", index=values.index).where(control)
+            issues.append(_issue_rows(flagged, values, source))
+            values = values.str.replace(CONTROL_CHARACTERS, "", regex=True)
         if target in DATE_TARGETS:
             result = parse_dates(
                 values, zone=settings.timezone, epoch=raw.date_epoch, day_first=day_first

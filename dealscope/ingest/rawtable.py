@@ -43,6 +43,19 @@ def contains_text(values: pd.Series, needle: str) -> bool:
     return bool(pc.any(pc.match_substring(arrow_text(values), needle)).as_py())
 
 
+# C0 control characters but tab, line feed and carriage return, and DEL: invisible in a page,
+# refused by XLSX writers, able to garble a terminal. NUL has its own pass (nul-stripped).
+CONTROL_CHARACTERS = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def control_character_mask(values: pd.Series) -> np.ndarray | None:
+    """Cells holding a control character (CONTROL_CHARACTERS), or None when no cell does."""
+    found = pc.match_substring_regex(arrow_text(values), CONTROL_CHARACTERS)
+    if not pc.any(found).as_py():
+        return None
+    return to_mask(found)
+
+
 def to_mask(values, null: bool = False) -> np.ndarray:
     """An Arrow boolean (chunked) array as a numpy bool mask, nulls as `null`."""
     return np.asarray(pc.fill_null(values, null), dtype=bool)

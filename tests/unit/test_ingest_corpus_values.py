@@ -201,3 +201,20 @@ def test_french_pipedrive_export_without_ids_tried_as_a_newcomer():
     assert opps.loc[opps["status"] == "open", "amount"].sum() == 850.00 + 45500.00
     assert pd.isna(opps.at["Renouvellement Zeta", "amount"])  # missing, not 0
     assert opps.at["Contrat Alpha", "created_at"] == pd.Timestamp("2025-02-03")  # day first
+
+
+def test_control_characters_are_stripped_once_and_flagged():
+    """Issue 16: control characters never reach a page or an export; each cell is flagged once."""
+    text = (
+        "Opportunity ID,Opportunity Name,Owner,Stage,Amount\n"
+        "1,Alpha\x01 deal,Ann\x1b[31m,Closed Won,100\n"
+        "2,Beta\tdeal,Bob,Closed Lost,50\n"
+        "3,Gamma\x7f,Bob,Closed Won,25\n"
+    )
+    result = _ingest("ctrl.csv", text.encode())
+    opps = result.opportunities.set_index("opportunity_id")
+    assert opps.at["1", "name"] == "Alpha deal" and opps.at["1", "owner"] == "Ann[31m"
+    assert opps.at["3", "name"] == "Gamma"
+    assert opps.at["2", "name"] == "Beta\tdeal"  # tab, line feed and carriage return are kept
+    flags = _flags(result)
+    assert (flags == "control-character-stripped").sum() == 3  # Alpha, Ann, Gamma: once each
