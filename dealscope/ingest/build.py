@@ -13,7 +13,6 @@ from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
 from dealscope.ingest.parse_probability import parse_probabilities
 from dealscope.ingest.rawtable import (
-    CONTROL_CHARACTERS,
     RawTable,
     as_text,
     blank_to_null,
@@ -99,10 +98,10 @@ def build_columns(
             )
             values = values.str.replace("\x00", "", regex=False)
         control = control_character_mask(values)
-        if control is not None:  # stripped once here, so no page or export ever shows them
-            flagged = pd.Series("control-character-stripped", index=values.index).where(control)
+        if control is not None:  # kept as read (RELIABILITY I8); flagged once here, and every
+            # export escapes them visibly (dealscope.export)
+            flagged = pd.Series("control-character", index=values.index).where(control)
             issues.append(_issue_rows(flagged, values, source))
-            values = values.str.replace(CONTROL_CHARACTERS, "", regex=True)
         if target in DATE_TARGETS:
             result = parse_dates(
                 values, zone=settings.timezone, epoch=raw.date_epoch, day_first=day_first
