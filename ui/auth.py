@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from dealscope.formatting import escape_markdown
 from ui.state import tr
 
 AUDIT = logging.getLogger("dealscope.audit")
@@ -92,7 +93,7 @@ def sign_in_gate() -> bool:
         st.error(tr("auth.not_allowed"))
         st.button(tr("auth.sign_out"), on_click=st.logout, key="auth_sign_out_refused")
         return False
-    st.sidebar.caption(tr("auth.signed_in_as", user=current_user()))
+    st.sidebar.caption(tr("auth.signed_in_as", user=escape_markdown(current_user())))
     st.sidebar.button(tr("auth.sign_out"), on_click=st.logout, key="auth_sign_out")
     return True
 

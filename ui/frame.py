@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dealscope.errors import StoreUnavailable
+from dealscope.formatting import escape_markdown
 from ui.auth import sign_in_gate
 from ui.loaders import clear_caches, database_url
 from ui.nav import build_pages
@@ -34,7 +35,7 @@ def render_frame() -> None:
     try:
         render_sidebar(database_url())
     except StoreUnavailable as exc:
-        st.error(tr("app.db_unavailable", error=str(exc)))
+        st.error(tr("app.db_unavailable", error=escape_markdown(exc)))
         if st.button(tr("app.retry")):
             clear_caches()
             st.rerun()
