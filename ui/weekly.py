@@ -144,6 +144,8 @@ def render_caption(document: WeeklyReport) -> None:
         )
     if not meta.has_history:
         st.warning(tr("weekly.no_history"))
+    if not meta.closes_dated:
+        st.warning(tr("weekly.closes_undated"))
 
 
 def render_weekly_kpis(document: WeeklyReport) -> None:

@@ -93,6 +93,8 @@ def build_weekly_report(
     )
     movements = compute_movements(opps, intervals, stages, monday, currency)
     has_history = not events.empty
+    closed = opps["status"].ne("open")
+    closes_dated = not closed.any() or bool(opps.loc[closed, "closed_at"].notna().any())
 
     return WeeklyReport(
         meta=ReportMeta(
@@ -105,12 +107,13 @@ def build_weekly_report(
             currency=currency,
             has_history=has_history,
             has_activity=bool(opps["last_activity_at"].notna().any()),
+            closes_dated=closes_dated,
             trailing_weeks=TRAILING_WEEKS,
             silence_days=silence_days,
             opportunities=len(opps),
             other_currency=int((opps["currency"].notna() & opps["currency"].ne(currency)).sum()),
         ),
-        kpis=compute_kpi_table(series, monday),
+        kpis=compute_kpi_table(series, monday, closes_dated),
         series=series,
         movements=movements,
         lost_reasons=summarise_lost_reasons(movements["lost"]),

@@ -28,6 +28,7 @@ class ReportMeta:
     silence_days: float  # days without activity that make an open deal silent
     opportunities: int  # deals in the (segment-filtered) data
     other_currency: int  # deals in another currency, left out of the value figures
+    closes_dated: bool = True  # False: closed deals but no close date, so weekly won / lost unknown
 
 
 @dataclass(frozen=True)

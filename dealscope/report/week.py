@@ -289,8 +289,17 @@ def cycle_trigger_rates(
     )
 
 
-def compute_kpi_table(series: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:
+# Figures that need close dates: unknown (NaN, shown as "—"), never 0, for an export with none.
+CLOSE_METRICS = ("won_count", "won_value", "lost_count", "lost_value", "win_rate", "win_rate_value")
+
+
+def compute_kpi_table(
+    series: pd.DataFrame, week: pd.Timestamp, closes_dated: bool = True
+) -> pd.DataFrame:
     """The KPI table of `week` from compute_week_series' frame.
+
+    `closes_dated` False (closed deals, none with a close date): the CLOSE_METRICS rows are
+    unknown (NaN), since no deal can be placed in the week it closed.
 
     Returns metric, kind, this_week, previous_week, trailing_avg, trailing_weeks. trailing_avg is
     over the TRAILING_WEEKS weeks before `week` that are in the series: the mean for counts and
@@ -328,4 +337,8 @@ def compute_kpi_table(series: pd.DataFrame, week: pd.Timestamp) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     for column in ("this_week", "previous_week", "trailing_avg"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    if not closes_dated:
+        table.loc[
+            table["metric"].isin(CLOSE_METRICS), ["this_week", "previous_week", "trailing_avg"]
+        ] = np.nan
     return table

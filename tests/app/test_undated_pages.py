@@ -115,6 +115,19 @@ def test_weekly_on_closed_only_data(open_app, closed_url):
     assert (shown["Won"], shown["Won value"], shown["Lost"]) == ("1", "100", "0")
 
 
+def test_weekly_without_close_dates_shows_unknown_not_zero(open_app, tmp_path):
+    """Created dates but no close dates: the week's won / lost are unknown ("—"), never 0."""
+    url = f"sqlite:///{tmp_path / 'no_closes.db'}"
+    rows = [row[:5] for row in CLOSED_ONLY_ROWS]  # drop the Close Date column
+    write_rows(url, "no_closes", rows)
+    at = open_app(url, "pages/weekly.py", query={"lang": "en"})
+    shown = metrics(at)
+    assert (shown["Won"], shown["Lost"], shown["Win rate (count)"]) == ("—", "—", "—")
+    # Default week Jan 29 - Feb 4 (the last complete one before Feb 10): no deal created in it.
+    assert shown["New deals"] == "0"
+    assert any("no close dates" in w.value for w in at.warning)
+
+
 def test_as_of_can_be_set_in_the_url(open_app, closed_url):
     at = open_app(closed_url, "pages/overview.py", query={"lang": "en", "as_of": "2024-01-30"})
     shown = metrics(at)

@@ -349,3 +349,22 @@ def test_without_history_or_activity_dates_signals_are_unknown_not_zero(pipeline
     from dealscope.report.present import at_risk_text
 
     assert "neither stage history nor activity dates" in at_risk_text(document, "en")[0]
+
+
+def test_an_export_without_close_dates_leaves_the_weeks_won_and_lost_unknown(pipeline):
+    """Issue 12: closed deals with no close date cannot be placed in a week: unknown, never 0."""
+    opps, events, stages = pipeline
+    undated_closes = opps.assign(closed_at=pd.NaT)
+    document = build_weekly_report(
+        Dataset(1, "no-closes", undated_closes, events, stages, {}), "2024-W01"
+    )
+    assert document.meta.closes_dated is False
+    kpis = document.kpis.set_index("metric")
+    for metric in ("won_count", "won_value", "lost_count", "lost_value", "win_rate"):
+        assert kpis.loc[metric, ["this_week", "previous_week", "trailing_avg"]].isna().all()
+    assert kpis.loc["new_count", "this_week"] == 3  # a, b, f created in P: still known
+    dated = build_weekly_report(Dataset(1, "dated", opps, events, stages, {}), "2024-W01")
+    assert dated.meta.closes_dated is True
+    assert (
+        dated.kpis.set_index("metric").loc[["won_count", "lost_count"], "this_week"].notna().all()
+    )
