@@ -74,7 +74,8 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
     try:
         engine = store.get_engine(db_url)
         try:
-            dataset = store.read_dataset(engine, dataset_id)
+            # Settled as the pages and the CLI analyse it, so the model's data hash is theirs.
+            dataset = store.read_dataset(engine, dataset_id).settled()
             log = read_activities(engine, dataset_id)
         finally:
             engine.dispose()

@@ -193,3 +193,25 @@ def test_undated_and_history_free_datasets_get_a_model_and_say_how_it_was_valida
     else:
         assert "has no stage history" in texts and "Backtest: at" in texts
     assert len(at.dataframe[0].value) == _open_count(dataset)
+
+
+def test_background_training_uses_the_settled_data_the_pages_score(tmp_path, model_dir):
+    """A dataset with a close date after its export date: the thread trains on the settled data
+    (as the pages and the CLI read it), so the page finds the model instead of retraining forever."""
+    from ui.training import TrainingJob, _run
+
+    sim = simulate_pipeline(n=1500, days=700, seed=5)
+    opps = sim.opportunities.copy()
+    won = opps.index[opps["status"].eq("won")][0]
+    opps.loc[won, "closed_at"] = opps["created_at"].max() + pd.Timedelta(days=90)  # a late close
+    url = f"sqlite:///{tmp_path / 'late.db'}"
+    engine = store.get_engine(url)
+    store.write_dataset(engine, "late", opps, sim.stage_events, sim.stages)
+    stored = store.read_dataset(engine, "late")
+    engine.dispose()
+    settled = stored.settled()
+    assert settled.late_closes == 1  # the fixture does what it says
+    job = TrainingJob()
+    _run(job, url, stored.id, str(model_dir))
+    assert job.state == "done", job.error
+    assert registry.model_token(stored.id, service.dataset_hash(settled), model_dir) is not None
