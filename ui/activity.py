@@ -85,8 +85,8 @@ def _rule_caption(result: SilenceResult) -> str:
     return tr("activity.rule.rhythm", multiple=m.value, min_gaps=MIN_GAPS, source=source)
 
 
-def _open_changes(view: ViewContext, silence: SilenceResult) -> pd.DataFrame:
-    changes = load_contact_changes(view, _log_token(view), silence.as_of)
+def _open_changes(view: ViewContext, token: int, silence: SilenceResult) -> pd.DataFrame:
+    changes = load_contact_changes(view, token, silence.as_of)
     recent = changes.loc[
         changes["opportunity_id"].isin(silence.table["opportunity_id"])
         & (changes["changed_at"] > silence.as_of - pd.Timedelta(days=RECENT_CHANGE_DAYS))
@@ -106,7 +106,8 @@ def render_activity_silence(
     """Suddenly silent deals (own rhythm, or the fixed rule without a log) and contact changes,
     as of `as_of` (default: the view's)."""
     st.subheader(tr("activity.silence.title"))
-    silence = load_silence(view, _log_token(view), view.as_of if as_of is None else as_of)
+    token = _log_token(view)  # one count query per render, shared by the loaders below
+    silence = load_silence(view, token, view.as_of if as_of is None else as_of)
     st.caption(_rule_caption(silence))
     table = silence.table
     flagged = table.loc[table["suddenly_silent"]]
@@ -118,7 +119,7 @@ def render_activity_silence(
             help=tr("activity.kpi.silent.help"),
         ),
     ]
-    changes = _open_changes(view, silence) if silence.has_log else pd.DataFrame()
+    changes = _open_changes(view, token, silence) if silence.has_log else pd.DataFrame()
     if silence.has_log:
         kpis.append(
             Kpi(
@@ -193,10 +194,11 @@ def render_weekly_follow_up(view: ViewContext, document: WeeklyReport) -> None:
     suddenly silent deals and contact changes (the report's own at-risk ranking is unchanged)."""
     moment = min(document.at_risk.moment, view.as_of)  # the current week: not beyond data
     at_risk = document.at_risk.table
-    silence = load_silence(view, _log_token(view), moment)
+    token = _log_token(view)  # one count query per render, shared by the loaders below
+    silence = load_silence(view, token, moment)
     if silence.has_log and not at_risk.empty:
         st.text(tr("activity.weekly.at_risk", date=moment.strftime("%Y-%m-%d %H:%M")))
-        changes = load_contact_changes(view, _log_token(view), moment)
+        changes = load_contact_changes(view, token, moment)
         last_change = changes.groupby("opportunity_id", sort=False)[
             ["changed_at", "new_contact"]
         ].last()
