@@ -31,13 +31,23 @@ TEXT_COLUMNS = (
     "extra",
     "flags",
 )
-DATE_COLUMNS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
+DATE_COLUMNS = (
+    "created_at",
+    "closed_at",
+    "expected_close_at",
+    "last_activity_at",
+    "stage_entered_at",
+)
 NUMBER_COLUMNS = ("amount", "probability")
 
 # Column order of the canonical opportunities frame. `probability` is the source's win probability
 # as 0–1 (optional; out-of-range values kept as read and flagged; never a model feature). `extra`
 # holds unmapped source columns as a JSON object string; `flags` holds comma-separated data-quality
 # flags of the row (e.g. "close-before-create,negative-amount"); all three may be null.
+# `stage_entered_at` is when the deal entered its current stage as far as the export says without
+# a stage history: the export's date minus a "days in the current stage" column (Salesforce Stage
+# Duration, 停留时长), flagged stage-entry-derived; null otherwise. It is a fact at the export's
+# date only, so it is never a risk-model feature (the model's snapshots lie before it).
 OPPORTUNITY_COLUMNS = (
     "opportunity_id",
     "name",
@@ -57,6 +67,7 @@ OPPORTUNITY_COLUMNS = (
     "closed_at",
     "expected_close_at",
     "last_activity_at",
+    "stage_entered_at",
     "lost_reason",
     "next_step",
     "extra",

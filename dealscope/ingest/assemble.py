@@ -11,7 +11,7 @@ from dealscope.ingest.build import tidy_text
 from dealscope.ingest.rawtable import arrow_text, as_text
 from dealscope.ingest.stages import stage_kind, status_from_text
 from dealscope.ingest.vocab import truth_of
-from dealscope.model import LOST, OPEN, WON, arrow_strings
+from dealscope.model import LOST, OPEN, WON, arrow_strings, infer_as_of
 
 # Row flags computed from the canonical values (RELIABILITY I4, DESIGN §3).
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
@@ -161,6 +161,25 @@ def flags_column(index: pd.Index, masks: dict[str, pd.Series]) -> pd.Series:
         dtype=object,
     )
     return pd.Series(labels[row_combo.reshape(-1)], index=index, dtype="string")
+
+
+def current_stage_entries(opps: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(stage_entered_at, dated mask): for open deals without stage history that carry a "days in
+    the current stage" value (`_stage_duration`, Salesforce Stage Duration / 停留时长), the export's
+    date (infer_as_of, as the app infers it) minus that duration. The value is a fact of the export
+    date: it says when the deal entered the stage it is in now, nothing about earlier stages, so it
+    feeds time in the current stage and never the funnel (that stays on the snapshot basis)."""
+    entered = pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]")
+    duration = opps.get("_stage_duration")
+    export_date = infer_as_of(opps, events)
+    if duration is None or export_date is None:
+        return entered, pd.Series(False, index=opps.index)
+    dated = duration.notna().to_numpy() & opps["status"].eq(OPEN).fillna(False).to_numpy(bool)
+    if len(events):
+        dated &= ~member(opps["opportunity_id"], events["opportunity_id"]).to_numpy()
+    dated = pd.Series(dated, index=opps.index)
+    entered[dated] = export_date - pd.to_timedelta(duration[dated])
+    return entered, dated
 
 
 def move_open_close_dates(opps: pd.DataFrame) -> int:

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from dealscope.ingest.parse_amounts import parse_amounts
 from dealscope.ingest.parse_dates import infer_day_first, parse_dates
+from dealscope.ingest.parse_durations import parse_durations
 from dealscope.ingest.parse_probability import parse_probabilities
 from dealscope.ingest.rawtable import (
     RawTable,
@@ -20,7 +21,7 @@ from dealscope.ingest.rawtable import (
     control_character_mask,
 )
 from dealscope.ingest.settings import IngestSettings
-from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS, match_header
+from dealscope.ingest.synonyms import DATE_TARGETS, OPPORTUNITY_TARGETS, STAGE_TIME, match_header
 from dealscope.ingest.variants import VARIANT_TARGETS, to_simplified, variant_note
 from dealscope.model import arrow_strings
 
@@ -28,7 +29,7 @@ ISSUE_COLUMNS = ("pos", "column", "value", "code")
 # Names whose variants (spaces, full-width forms) should compare equal (I5).
 TIDY_TEXT = ("owner", "team", "region", "industry", "source", "customer_type", "currency")
 # Mapped columns whose values are reinterpreted (80% -> 0.8): their source text also stays in `extra`.
-VERBATIM_TOO = ("probability",)
+VERBATIM_TOO = ("probability", "stage_duration")
 
 
 @dataclass
@@ -122,6 +123,15 @@ def build_columns(
             issues.append(_issue_rows(result.issues, values, source))
             if result.decimal == ",":
                 notes.append(f"{source}: decimal comma")
+        elif target == "stage_duration":  # days in the current stage: dated by the pipeline
+            unit = (
+                (m.group("unit") or m.group("unit2")) if (m := STAGE_TIME.match(source)) else None
+            )
+            durations = parse_durations(values, unit)
+            out["_stage_duration"] = durations
+            blank = as_text(values).str.strip().fillna("").eq("")
+            bad = pd.Series("bad-duration", index=values.index).where(durations.isna() & ~blank)
+            issues.append(_issue_rows(bad, values, source))
         elif target == "probability":
             result = parse_probabilities(values)
             out["probability"] = result.values

@@ -325,9 +325,16 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         if settings.now
         else pd.Timestamp.now(tz=settings.timezone).tz_localize(None)
     )
+    opps["stage_entered_at"], dated = assemble.current_stage_entries(opps, all_events)
+    if dated.any():
+        notes.append(
+            f"{int(dated.sum())} open deals without stage history: current-stage entry dated as the "
+            "export's date minus the days-in-stage column (flagged stage-entry-derived)"
+        )
     masks = assemble.row_flags(opps, now, unknown)
     masks["unknown-status"] = unknown_status
     masks["generated-id"] = _bool_column(opps, "_generated_id")
+    masks["stage-entry-derived"] = dated
     masks["stage-time-derived"] = (
         member(opps["opportunity_id"], pd.concat(derived_ids))
         if derived_ids

@@ -13,6 +13,7 @@ from dealscope.metrics.stall import (
     DEFAULT_SILENCE_DAYS,
     compute_stage_intervals,
     compute_stall_lines,
+    current_stage_ages,
     flag_open_deals,
 )
 from dealscope.model import Dataset
@@ -66,6 +67,16 @@ def compute_cycle_document(
     document["stall_line_days"] = {
         str(stage): _number(days)
         for stage, days in zip(lines["stage"], lines["stall_days"], strict=True)
+    }
+    ages = current_stage_ages(flags, stages)
+    document["days_in_current_stage"] = {
+        str(row["stage"]): {
+            "open_deals": int(row["open_deals"]),
+            "known": int(row["known"]),
+            "median": _number(row["median"]),
+            "p75": _number(row["p75"]),
+        }
+        for row in ages.to_dict("records")
     }
     document["reopened"] = count_reopened(intervals)
     document["open"] = len(flags)

@@ -103,7 +103,8 @@ def flag_open_deals(
     """The deals open at `as_of` with their stall and silence evidence.
 
     Returns opportunity_id, name, owner, stage, amount, days_in_stage, stall_days, stalled,
-    days_silent, silent. days_in_stage is NaN without stage history; days_silent is NaN when the
+    days_silent, silent. days_in_stage comes from the stage history, else from stage_entered_at
+    (a days-in-stage column of the export), else NaN; days_silent is NaN when the
     last activity is unknown or lies after `as_of` (then silence at `as_of` cannot be known).
     """
     open_mask = status_as_of(opportunities, as_of).eq(OPEN) & opportunities["created_at"].le(as_of)
@@ -117,6 +118,14 @@ def flag_open_deals(
     deals["stage"] = deals["stage"].fillna(
         deals["opportunity_id"].map(fallback_stage.set_index("opportunity_id")["stage"])
     )
+    # Without history, a days-in-stage column dated at ingest (stage_entered_at) still says how
+    # long the deal has been in its current stage, when that entry lies before the as-of date.
+    if "stage_entered_at" in opportunities:
+        entered = deals["opportunity_id"].map(
+            opportunities.loc[open_mask].set_index("opportunity_id")["stage_entered_at"]
+        )
+        reported = (as_of - entered).dt.total_seconds() / SECONDS_PER_DAY
+        deals["days_in_stage"] = deals["days_in_stage"].fillna(reported.where(entered.le(as_of)))
     deals["stall_days"] = deals["stage"].map(stall_lines.set_index("stage")["stall_days"])
     deals["stalled"] = (deals["days_in_stage"] > deals["stall_days"]).fillna(False).astype(bool)
     last_activity = deals["opportunity_id"].map(
@@ -126,3 +135,24 @@ def flag_open_deals(
     deals["days_silent"] = silent_for.where(last_activity.le(as_of))
     deals["silent"] = (deals["days_silent"] > silence_days).fillna(False).astype(bool)
     return deals.loc[:, list(FLAG_COLUMNS)].reset_index(drop=True)
+
+
+def current_stage_ages(flags: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """How long the open deals have been in the stage they are in now, per open stage.
+
+    Takes flag_open_deals' frame and stages (stage, position, kind). Returns stage, position,
+    open_deals, known (deals whose time in the stage is known), median, p75 (days). Unlike
+    time_in_stage these are unfinished visits (they only say "at least so long"); it is what an
+    export without stage history can tell, from a days-in-stage column.
+    """
+    open_stages = stages.loc[stages["kind"] == OPEN, ["stage", "position"]].set_index("stage")
+    grouped = flags.groupby("stage", observed=True)["days_in_stage"]
+    table = open_stages.assign(
+        open_deals=grouped.size(),
+        known=grouped.count(),
+        median=grouped.median(),
+        p75=grouped.quantile(STALL_QUANTILE),
+    )
+    table[["open_deals", "known"]] = table[["open_deals", "known"]].fillna(0).astype("int64")
+    table = table.loc[table["open_deals"] > 0]
+    return table.reset_index().sort_values("position").reset_index(drop=True)

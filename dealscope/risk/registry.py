@@ -61,7 +61,9 @@ def model_dir(directory: str | os.PathLike | None = None) -> Path:
 
 # `probability` is never read by the model (DESIGN §5): it does not change what a model learns,
 # and leaving it out keeps the hashes (so the models) of datasets stored before the column existed.
-NOT_HASHED = ("probability",)
+# A current-stage entry date is an export-date fact the model never reads (and adding the column
+# must not retrain every stored model).
+NOT_HASHED = ("probability", "stage_entered_at")
 
 
 def data_hash(
