@@ -22,6 +22,7 @@ from dealscope.ingest.stages import stage_kind, status_from_text
 from dealscope.ingest.synonyms import TARGETS
 from dealscope.model import LOST, OPEN, STATUSES, WON
 from ui.ingest_source import PendingSource
+from ui.ingest_worker import run_in_worker
 from ui.state import tr
 
 _NEEDED = "_ingest_mapping_needed"
@@ -54,7 +55,7 @@ def _raw_tables(source: PendingSource, settings: IngestSettings) -> list[RawTabl
     if cached and cached[0] == source.key:
         return cached[1]
     if source.kind == "files":
-        tables = [read_source(file, settings) for file in source.files]
+        tables = [run_in_worker(read_source, file, settings) for file in source.files]
     else:
         tables = [read_database_table(source.url, source.table)]
     st.session_state[_TABLES] = (source.key, tables)

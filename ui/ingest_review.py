@@ -23,6 +23,7 @@ from dealscope.model import STATUSES
 from ui.auth import audit, current_user
 from ui.ingest_mapping import clear_mapping_needed, mark_mapping_needed
 from ui.ingest_source import PendingSource
+from ui.ingest_worker import run_in_worker
 from ui.loaders import clear_caches, get_engine
 from ui.render import render_downloads
 from ui.sidebar import switch_to_dataset
@@ -103,7 +104,7 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
 
         try:
             if source.kind == "files":
-                result = ingest_files(source.files, settings, progress)
+                result = run_in_worker(ingest_files, source.files, settings, progress=progress)
             else:
                 result = ingest_tables(
                     [read_database_table(source.url, source.table)], settings, progress
