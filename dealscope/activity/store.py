@@ -42,7 +42,7 @@ def _insert(conn, log: pd.DataFrame, dataset_id: int) -> None:
     if conn.dialect.name == "sqlite":
         frame["occurred_at"] = log["occurred_at"].dt.strftime("%Y-%m-%d %H:%M:%S.%f")
     else:
-        frame["occurred_at"] = list(log["occurred_at"].dt.to_pydatetime())
+        frame["occurred_at"] = log["occurred_at"].astype(object).tolist()  # datetimes, not numpy
     frame.insert(0, "dataset_id", dataset_id)
     compiled = activities.insert().compile(dialect=conn.dialect)
     positional = conn.dialect.paramstyle in ("qmark", "numeric", "format")
