@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 
 import pandas as pd
+import pytest
 
 from dealscope import store
 from dealscope.activity.store import activity_count, read_activities, read_log_record
 from dealscope.demo import generate_demo
+from dealscope.risk import registry, service
 from tests.unit.ingest_fixtures import csv_bytes
 
 DATA = "pages/data.py"
@@ -27,6 +29,26 @@ HEADERS = [
     "是否完成",
 ]
 FACING = ["电话", "拜访", "微信", "邮件"]
+# Background training after a save is waited for (an event, not a timing) up to this long.
+TRAINING_WAIT_S = 900
+
+
+@pytest.fixture(autouse=True)
+def models(monkeypatch, tmp_path):
+    """The retraining a save starts writes here, never into the checkout's models/."""
+    directory = tmp_path / "models"
+    monkeypatch.setenv(registry.MODEL_DIR_ENV, str(directory))
+    return directory
+
+
+def _finished_training(url: str, dataset_id: int):
+    """The background job the save started, once it has finished."""
+    from ui.training import training_registry
+
+    job = training_registry().get(url, dataset_id)
+    assert job is not None, "saving a log starts the risk model's retraining"
+    assert job.done.wait(TRAINING_WAIT_S)
+    return job
 
 
 def _copy_demo(demo_db_url: str, tmp_path) -> str:
@@ -76,7 +98,7 @@ def _design_log(opportunities: pd.DataFrame, as_of: pd.Timestamp):
     return rows, (deal_a, deal_b, deal_c)
 
 
-def test_gbk_log_uploaded_linked_accounted_saved_and_shown(open_app, demo_db_url, tmp_path):
+def test_gbk_log_uploaded_linked_accounted_saved_and_shown(open_app, demo_db_url, tmp_path, models):
     url = _copy_demo(demo_db_url, tmp_path)
     engine = store.get_engine(url)
     dataset = store.read_dataset(engine, "demo").settled()
@@ -166,6 +188,18 @@ def test_gbk_log_uploaded_linked_accounted_saved_and_shown(open_app, demo_db_url
     assert _metric(at, "Suddenly silent") == f"{expected:,}"
     assert silent_before != f"{expected:,}"  # the section reads the new log, not a cached one
 
+    # The risk model was retrained on the dataset with this log: its card is stored under the
+    # hash of both, and it uses the activity features.
+    assert _finished_training(url, dataset.id).state == "done", job_error(url, dataset.id)
+    _, card = registry.load_model(dataset.id, service.dataset_hash(dataset, stored), models)
+    assert card.spec.activity
+
+
+def job_error(url: str, dataset_id: int) -> str | None:
+    from ui.training import training_registry
+
+    return training_registry().get(url, dataset_id).error
+
 
 WHEN_ROWS = [
     ["Deal ID", "When it happened", "Type", "Owner"],
@@ -212,3 +246,4 @@ def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_
     assert sorted(stored["occurred_at"].dt.strftime("%Y-%m-%d")) == [
         "2026-01-05", "2026-01-07", "2026-01-09"
     ]  # fmt: skip
+    _finished_training(empty_db_url, dataset_id)  # done or too few outcomes: nothing left running

@@ -121,3 +121,25 @@ def test_token_changes_when_a_log_is_replaced_by_one_of_the_same_length(empty_db
     store.delete_dataset(engine, "tiny")
     assert read_log_record(engine, dataset_id) is None  # deleted with its dataset
     engine.dispose()
+
+
+def test_a_feature_column_with_no_known_value_is_ignored_not_fatal():
+    # An uploaded log that touches none of the training deals leaves its feature columns empty;
+    # sklearn's binner refused that, so the retrain after the upload failed.
+    import numpy as np
+
+    from dealscope.risk.estimator import fit
+    from dealscope.risk.features import FeatureSpec
+
+    spec = FeatureSpec("dated", (), True, activity=True)
+    columns = spec.columns
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, len(columns)))
+    empty = columns.index("gap_ratio")
+    X[:, empty] = np.nan
+    y = (X[:, 0] > 0).astype(int)
+    model = fit(spec, X, y)
+    probe = X[:5].copy()
+    a, b = probe.copy(), probe.copy()
+    a[:, empty], b[:, empty] = 0.5, 50.0
+    assert np.array_equal(model.decision_function(a), model.decision_function(b))
