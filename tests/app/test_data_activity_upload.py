@@ -5,6 +5,7 @@ mapping step and saved."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import pandas as pd
@@ -210,7 +211,7 @@ WHEN_ROWS = [
 ]
 
 
-def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_db_url):
+def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_db_url, caplog):
     engine = store.get_engine(empty_db_url)
     opps, events, stages = generate_demo(n=200)
     dataset_id = store.write_dataset(engine, "small", opps, events, stages)
@@ -237,7 +238,12 @@ def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_
     assert not any("Missing role" in e.value for e in at.error)
     assert _metric(at, "Loaded") == "3" and _metric(at, "Rejected") == "1"
     assert not any("replaces" in w.value for w in at.warning)  # no log yet: no confirmation
-    at.button(key="activity_upload_save").click().run()
+    with caplog.at_level(logging.INFO, logger="dealscope.audit"):
+        at.button(key="activity_upload_save").click().run()
+    assert any(
+        r.getMessage().startswith("save activity log by anonymous") and f"dataset_id={dataset_id}"
+        in r.getMessage() and "rows=3" in r.getMessage() for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]  # fmt: skip
     assert not at.exception, [e.value for e in at.exception]
     engine = store.get_engine(empty_db_url)
     stored = read_activities(engine, dataset_id)
