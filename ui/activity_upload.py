@@ -234,12 +234,22 @@ def _render_mapping(raw: RawTable, index: int) -> dict[str, str | None]:
         },
     )  # fmt: skip
     to_role = _label_roles()
-    chosen = roles_from_assignments(
-        [
-            (str(h), to_role.get(str(r)) if pd.notna(r) else None)
-            for h, r in zip(edited["source"], edited["role"], strict=True)
-        ]
-    )
+    assignments = [
+        (str(h), to_role.get(str(r)) if pd.notna(r) else None)
+        for h, r in zip(edited["source"], edited["role"], strict=True)
+    ]
+    chosen = roles_from_assignments(assignments)
+    for role in ROLES:  # one column plays a role: say which when several were given it
+        given = [h for h, r in assignments if r == role]
+        if len(given) > 1:
+            st.warning(
+                tr(
+                    "activity_upload.mapping.duplicate",
+                    role=labels[role],
+                    columns=escape_markdown(", ".join(given)),
+                    used=escape_markdown(given[0]),
+                )
+            )
     sample = {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
     for group in missing_roles(chosen):  # marked until picked, each with a direct pick
         pick_key = f"activity_upload_pick_{group}_{index}"
@@ -421,7 +431,8 @@ def _render_save(
     # The model's data hash covers the log: retrain now rather than on the next Risk page visit.
     training_registry().forget(db_url, dataset.id)
     start_training(db_url, dataset.id)
-    st.session_state.pop(CONFIRM_KEY, None)
+    for kept in (CONFIRM_KEY, _RAWS, _RESULT):  # the read files are not needed any more
+        st.session_state.pop(kept, None)
     st.session_state[_SAVED] = {
         "key": source.key,
         "rows": format_count(stored),

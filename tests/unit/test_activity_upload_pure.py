@@ -99,8 +99,8 @@ def test_contact_changes_on_a_log_that_names_no_contact_are_none():
     assert contact_changes(log).empty
 
 
-def test_token_changes_when_a_log_is_replaced_by_one_of_the_same_length(empty_db_url):
-    engine = store.get_engine(empty_db_url)
+def test_token_changes_when_a_log_is_replaced_by_one_of_the_same_length(store_url):
+    engine = store.get_engine(store_url)
     opps, events, stages = generate_demo(n=50)
     dataset_id = store.write_dataset(engine, "tiny", opps, events, stages)
     deal = str(opps["opportunity_id"].iloc[0])
