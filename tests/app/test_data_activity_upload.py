@@ -14,6 +14,7 @@ import pytest
 from dealscope import store
 from dealscope.activity.store import activity_count, read_activities, read_log_record
 from dealscope.demo import generate_demo
+from dealscope.formatting import escape_markdown
 from dealscope.risk import registry, service
 from tests.unit.ingest_fixtures import csv_bytes
 
@@ -202,6 +203,7 @@ def job_error(url: str, dataset_id: int) -> str | None:
     return training_registry().get(url, dataset_id).error
 
 
+HOSTILE_NAME = "[x](http://evil.example)*log*.csv"  # shown as text, never as a link
 WHEN_ROWS = [
     ["Deal ID", "When it happened", "Type", "Owner"],
     ["{0}", "2026-01-05", "Call", "Ann"],
@@ -220,9 +222,7 @@ def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_
     rows = [WHEN_ROWS[0]] + [[c.format(first, second) for c in r] for r in WHEN_ROWS[1:]]
 
     at = open_app(empty_db_url, DATA, query={"lang": "en"})
-    at.file_uploader(key="activity_upload").set_value(
-        [("activities.csv", csv_bytes(rows), "text/csv")]
-    )
+    at.file_uploader(key="activity_upload").set_value([(HOSTILE_NAME, csv_bytes(rows), "text/csv")])
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Missing role: activity time" in e.value for e in at.error)
@@ -252,4 +252,6 @@ def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_
     assert sorted(stored["occurred_at"].dt.strftime("%Y-%m-%d")) == [
         "2026-01-05", "2026-01-07", "2026-01-09"
     ]  # fmt: skip
+    current = next(c.value for c in at.caption if "Current follow-up log" in c.value)
+    assert escape_markdown(HOSTILE_NAME) in current and HOSTILE_NAME not in current
     _finished_training(empty_db_url, dataset_id)  # done or too few outcomes: nothing left running
