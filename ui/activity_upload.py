@@ -35,6 +35,8 @@ from dealscope.formatting import escape_markdown, format_count, format_pct
 from dealscope.i18n import LANGUAGES, catalog
 from dealscope.ingest.limits import MAX_UPLOAD_BYTES
 from dealscope.ingest.rawtable import RawTable
+from dealscope.ingest.read_xlsx import list_sheets
+from dealscope.ingest.sniff import ZIP_MAGIC
 from dealscope.model import Dataset
 from ui.auth import audit, current_user
 from ui.context import current_view
@@ -54,6 +56,7 @@ SUMMARY_ROLES = ("opportunity_id", "deal_name", "occurred_at", "activity_type", 
 _RAWS = "_activity_upload_raws"
 _RESULT = "_activity_upload_result"
 _SAVED = "_activity_upload_saved"
+_SHEETS = "_activity_upload_sheets"
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,14 @@ class ActivitySource:
 
     dataset_id: int
     files: tuple[tuple[str, bytes], ...]
+    sheets: tuple[str | None, ...]  # per file: the workbook sheet chosen (None: the first)
 
     @property
     def key(self) -> str:
-        hashes = "|".join(f"{n}:{hashlib.sha256(d).hexdigest()[:16]}" for n, d in self.files)
+        hashes = "|".join(
+            f"{n}:{hashlib.sha256(d).hexdigest()[:16]}:{s}"
+            for (n, d), s in zip(self.files, self.sheets, strict=True)
+        )
         return f"{self.dataset_id}|{hashes}"
 
 
@@ -112,7 +119,8 @@ def render_activity_upload(db_url: str) -> None:
     )
     if not uploads:
         return
-    source = ActivitySource(dataset.id, tuple((u.name, u.getvalue()) for u in uploads))
+    files = tuple((u.name, u.getvalue()) for u in uploads)
+    source = ActivitySource(dataset.id, files, tuple(_sheet(name, data) for name, data in files))
     saved = st.session_state.get(_SAVED)
     if saved and saved["key"] == source.key:
         st.success(tr("activity_upload.saved", rows=saved["rows"], name=saved["name"]))
@@ -169,12 +177,35 @@ def _render_current(current: CurrentLog) -> None:
         )
 
 
+def _sheet(name: str, data: bytes) -> str | None:
+    """For a workbook with several sheets, the sheet picked (the first visible one is read
+    otherwise); None for other files."""
+    if not data.startswith(ZIP_MAGIC):
+        return None
+    cache = st.session_state.setdefault(_SHEETS, {})
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in cache:
+        try:
+            cache[digest] = list_sheets(data, name)
+        except DealScopeError:
+            cache[digest] = []  # reading the file reports the problem
+    sheets = cache[digest]
+    if len(sheets) < 2:
+        return None
+    return st.selectbox(
+        tr("activity_upload.sheet", file=name), sheets, key=f"activity_upload_sheet_{digest[:16]}"
+    )
+
+
 def _raw_tables(source: ActivitySource) -> list[RawTable]:
     """The files read once per upload (widget changes rerun the page)."""
     cached = st.session_state.get(_RAWS)
     if cached and cached[0] == source.key:
         return cached[1]
-    tables = [read_activity_file(data, name) for name, data in source.files]
+    tables = [
+        read_activity_file(data, name, sheet=sheet)
+        for (name, data), sheet in zip(source.files, source.sheets, strict=True)
+    ]
     st.session_state[_RAWS] = (source.key, tables)
     return tables
 
@@ -251,13 +282,15 @@ def _render_mapping(raw: RawTable, index: int) -> dict[str, str | None]:
                 )
             )
     sample = {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
+    # Formatted with text fixed now: a test harness formats options outside the script run.
+    unset = tr("activity_upload.pick.none")
     for group in missing_roles(chosen):  # marked until picked, each with a direct pick
         pick_key = f"activity_upload_pick_{group}_{index}"
         if not st.session_state.get(pick_key):
             st.error(tr(f"activity_upload.missing.{group}"))
         header = st.selectbox(
             tr(f"activity_upload.pick.{group}"), ["", *raw.headers], key=pick_key,
-            format_func=lambda h: f"{h} — {sample[h]}" if h else tr("activity_upload.pick.none"),
+            format_func=lambda h: f"{h} — {sample[h]}" if h else unset,
         )  # fmt: skip
         if header:
             chosen[REQUIRED_ROLES[group][0]] = header
@@ -431,7 +464,7 @@ def _render_save(
     # The model's data hash covers the log: retrain now rather than on the next Risk page visit.
     training_registry().forget(db_url, dataset.id)
     start_training(db_url, dataset.id)
-    for kept in (CONFIRM_KEY, _RAWS, _RESULT):  # the read files are not needed any more
+    for kept in (CONFIRM_KEY, _RAWS, _RESULT, _SHEETS):  # the read files are not needed any more
         st.session_state.pop(kept, None)
     st.session_state[_SAVED] = {
         "key": source.key,

@@ -156,7 +156,9 @@ def missing_roles(columns: dict[str, str | None]) -> list[str]:
     ]
 
 
-def read_activity_file(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
+def read_activity_file(
+    data: bytes, filename: str, encoding: str | None = None, *, sheet: str | None = None
+) -> RawTable:
     """One CSV / XLSX activity export as a RawTable (the deal importer's readers), refused above
     the upload limit (MAX_UPLOAD_BYTES) as a deal file is."""
     if len(data) > MAX_UPLOAD_BYTES:
@@ -171,7 +173,7 @@ def read_activity_file(data: bytes, filename: str, encoding: str | None = None) 
             )  # fmt: skip
         )
     if detect_kind(data, filename) == "xlsx":
-        return read_xlsx_bytes(data, filename)
+        return read_xlsx_bytes(data, filename, sheet)  # None: the first visible sheet
     return read_csv_bytes(data, filename, encoding)
 
 

@@ -255,3 +255,38 @@ def test_missing_time_role_is_set_in_the_mapping_step_and_saved(open_app, empty_
     current = next(c.value for c in at.caption if "Current follow-up log" in c.value)
     assert escape_markdown(HOSTILE_NAME) in current and HOSTILE_NAME not in current
     _finished_training(empty_db_url, dataset_id)  # done or too few outcomes: nothing left running
+
+
+def test_a_workbook_with_several_sheets_reads_the_sheet_picked(open_app, empty_db_url):
+    from tests.unit.ingest_fixtures import xlsx_bytes
+
+    engine = store.get_engine(empty_db_url)
+    opps, events, stages = generate_demo(n=200)
+    dataset_id = store.write_dataset(engine, "small", opps, events, stages)
+    engine.dispose()
+    deal = opps["opportunity_id"].iloc[0]
+    log = [
+        ["商机编号", "跟进时间", "跟进方式"],
+        [deal, "2026-01-05", "电话"],
+        [deal, "2026-01-06", "微信"],
+    ]
+    summary = [["本月汇总", "次数"], ["电话", "1"]]
+    workbook = xlsx_bytes(summary, sheet="汇总", extra_sheets={"跟进记录": log})
+
+    at = open_app(empty_db_url, DATA, query={"lang": "en"})
+    at.file_uploader(key="activity_upload").set_value([("book.xlsx", workbook, "application/zip")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    sheet = next(s for s in at.selectbox if s.label == "Sheet of book.xlsx with the activities")
+    assert sheet.options == ["汇总", "跟进记录"] and sheet.value == "汇总"
+    assert any("Missing role" in e.value for e in at.error)  # the summary sheet has no log
+    sheet.set_value("跟进记录").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("Missing role" in e.value for e in at.error)
+    assert _metric(at, "Rows in") == "2" and _metric(at, "Loaded") == "2"
+    at.button(key="activity_upload_save").click().run()
+    engine = store.get_engine(empty_db_url)
+    assert activity_count(engine, dataset_id) == 2
+    assert read_log_record(engine, dataset_id).source_files[0]["name"] == "book.xlsx"
+    engine.dispose()
+    _finished_training(empty_db_url, dataset_id)
