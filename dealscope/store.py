@@ -165,9 +165,24 @@ activities = sa.Table(
     sa.Index("ix_activities_dataset", "dataset_id", "opportunity_id"),
 )
 
+# One row per dataset that has a follow-up log: who saved it, when, from which files, and the
+# log's content hash (the UI's cache token: a replaced log of the same length still renews).
+activity_logs = sa.Table(
+    "activity_logs",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, nullable=False),
+    _dataset_reference(),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Column("saved_by", sa.String(320), nullable=True),
+    sa.Column("source_files", sa.Text, nullable=True),  # JSON list of {name, sha256, layout, …}
+    sa.UniqueConstraint("dataset_id", name="uq_activity_log_per_dataset"),
+)
+
 # Every table whose rows belong to one dataset version (deleted with it; no foreign key enforces
 # this on PostgreSQL, see _dataset_reference).
-DATASET_ROW_TABLES = (stage_events, opportunities, stages, activities)
+DATASET_ROW_TABLES = (stage_events, opportunities, stages, activities, activity_logs)
 
 
 class InvalidDatasetName(DealScopeError):

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.activity_upload import render_activity_upload
 from ui.data import datasets_table, render_manage
 from ui.frame import require_frame
 from ui.ingest_mapping import mapping_needed, render_mapping_step
@@ -45,3 +46,4 @@ if datasets.empty:
 else:
     st.dataframe(datasets_table(datasets), hide_index=True)
     render_manage(datasets, database_url())
+    render_activity_upload(database_url())

@@ -27,16 +27,17 @@ BASES = ("own", "stage", "all", "fixed")
 
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
-def load_activity_log(url: str, dataset_id: int, token: int) -> pd.DataFrame:
-    """The dataset's follow-up log (shared, read-only); `token` (row count) renews it on reload."""
+def load_activity_log(url: str, dataset_id: int, token: str) -> pd.DataFrame:
+    """The dataset's follow-up log (shared, read-only); `token` (activity_store.log_token: the
+    log's content hash) renews it when the log is replaced, whatever its length."""
     return activity_store.read_activities(get_engine(url), dataset_id)
 
 
-def _log_token(view: ViewContext) -> int:
-    return activity_store.activity_count(get_engine(view.db_url), view.dataset.id)
+def _log_token(view: ViewContext) -> str:
+    return activity_store.log_token(get_engine(view.db_url), view.dataset.id)
 
 
-def _log(view: ViewContext, token: int) -> pd.DataFrame:
+def _log(view: ViewContext, token: str) -> pd.DataFrame:
     log = load_activity_log(view.db_url, view.dataset.id, token)
     return log.loc[log["opportunity_id"].isin(view.opportunities["opportunity_id"]).to_numpy()]
 
@@ -46,19 +47,19 @@ def _log(view: ViewContext, token: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
-def load_silence(view: ViewContext, token: int, as_of: pd.Timestamp) -> SilenceResult:
+def load_silence(view: ViewContext, token: str, as_of: pd.Timestamp) -> SilenceResult:
     """Silence of the open deals at `as_of`."""
     return silence_table(view.opportunities, _log(view, token), view.stage_events, as_of)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
-def load_contact_changes(view: ViewContext, token: int, as_of: pd.Timestamp) -> pd.DataFrame:
+def load_contact_changes(view: ViewContext, token: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """Main-contact changes known at `as_of`."""
     return contact_changes(_log(view, token), as_of)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
-def load_rep_activity(view: ViewContext, token: int) -> RepActivity:
+def load_rep_activity(view: ViewContext, token: str) -> RepActivity:
     start, end = view.period_bounds()  # end is exclusive: the period's last moment, or as-of
     until = min(end - pd.Timedelta(microseconds=1), view.as_of)
     return rep_activity(view.opportunities, _log(view, token), start, until)
@@ -85,7 +86,7 @@ def _rule_caption(result: SilenceResult) -> str:
     return tr("activity.rule.rhythm", multiple=m.value, min_gaps=MIN_GAPS, source=source)
 
 
-def _open_changes(view: ViewContext, token: int, silence: SilenceResult) -> pd.DataFrame:
+def _open_changes(view: ViewContext, token: str, silence: SilenceResult) -> pd.DataFrame:
     changes = load_contact_changes(view, token, silence.as_of)
     recent = changes.loc[
         changes["opportunity_id"].isin(silence.table["opportunity_id"])

@@ -43,14 +43,14 @@ POLL_SECONDS = 1.0
 
 def dataset_log(url: str, dataset_id: int) -> pd.DataFrame:
     """The dataset's follow-up log (cached by ui.activity; empty without one): the model reads it."""
-    count = activity_store.activity_count(get_engine(url), dataset_id)
-    return load_activity_log(url, dataset_id, count)
+    token = activity_store.log_token(get_engine(url), dataset_id)
+    return load_activity_log(url, dataset_id, token)
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def load_data_hash(url: str, dataset_id: int, log_rows: int, _dataset: Dataset) -> str:
+def load_data_hash(url: str, dataset_id: int, log_token: str, _dataset: Dataset) -> str:
     """The content hash of the dataset and its follow-up log (datasets are immutable; a log is
-    replaced whole, so url + id + the log's row count is the key)."""
+    replaced whole, so url + id + the log's token — its content hash — is the key)."""
     return service.dataset_hash(_dataset, dataset_log(url, dataset_id))
 
 
@@ -82,8 +82,8 @@ def load_risk_scores(key: tuple, _dataset: Dataset, _estimator, _card: ModelCard
 def stored_model(view: ViewContext) -> tuple[object, ModelCard, tuple] | None:
     """The stored, usable model of the view's dataset and its cache key, else None."""
     dataset = view.dataset
-    log_rows = activity_store.activity_count(get_engine(view.db_url), dataset.id)
-    data_hash = load_data_hash(view.db_url, dataset.id, log_rows, dataset)
+    log_token = activity_store.log_token(get_engine(view.db_url), dataset.id)
+    data_hash = load_data_hash(view.db_url, dataset.id, log_token, dataset)
     directory = str(registry.model_dir())
     token = registry.model_token(dataset.id, data_hash, directory)
     if token is None:

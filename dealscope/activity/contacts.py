@@ -31,12 +31,14 @@ def _named_touches(activities: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.D
     # Trim and fold once per distinct contact, not per row.
     folded = pd.Series(contacts, dtype="string").str.strip()
     key_of_contact, keys = pd.factorize(folded.str.casefold().mask(folded == ""))
-    key = np.where(contact_code >= 0, key_of_contact[np.maximum(contact_code, 0)], -1)
+    # A sentinel after the distinct values: code -1 (no contact) reads it, also when no touch
+    # names any contact (a log without a contact column) and the distinct values are empty.
+    key = np.append(key_of_contact, -1)[contact_code]
     named = pd.DataFrame(
         {
             "opportunity_id": touches["opportunity_id"].to_numpy(),
             "at": touches["occurred_at"].to_numpy(),
-            "contact": folded.to_numpy(dtype=object)[np.maximum(contact_code, 0)],
+            "contact": np.append(folded.to_numpy(dtype=object), None)[contact_code],
             "deal": deal_code,
             "key": key,
         }

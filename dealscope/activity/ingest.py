@@ -13,6 +13,7 @@ loaded, rejected (with a reason the user can fix) or excluded (with the reason i
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -27,7 +28,8 @@ from dealscope.activity.layouts import (
     map_headers,
 )
 from dealscope.activity.model import OTHER, normalise_activities
-from dealscope.ingest.errors import MappingError
+from dealscope.ingest.errors import LimitExceeded, MappingError
+from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
 from dealscope.ingest.parse_dates import parse_dates
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
 from dealscope.ingest.read_csv import read_csv_bytes
@@ -39,6 +41,11 @@ LOADED = "loaded"
 REPORT_COLUMNS = ("file", "line", "outcome", "reason", "column", "value")
 SUBJECT_CHARS = 200
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# A log needs its date, and one of the deal's id or name to link each row (role groups).
+REQUIRED_ROLES: dict[str, tuple[str, ...]] = {
+    "date": ("occurred_at",),
+    "deal": ("opportunity_id", "deal_name"),
+}
 
 
 @dataclass(frozen=True)
@@ -99,11 +106,74 @@ class ActivityIngestResult:
         keys = ("rows_in", "rows_loaded", "rows_rejected", "rows_excluded")
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
+    @property
+    def link_counts(self) -> dict[str, int]:
+        """Rows linked by id, by name, and rows that needed the name (over every file)."""
+        keys = ("linked_by_id", "linked_by_name", "name_lookups")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
-def read_activity_file(data: bytes, filename: str, encoding: str | None = None) -> RawTable:
-    """One CSV / XLSX activity export as a RawTable (the deal importer's readers)."""
+    def document(self, dataset_name: str, dataset_id: int, stored: int) -> dict:
+        """The load report as one JSON-ready document (the CLI's --json; the UI's record)."""
+        return {
+            "dataset": dataset_name,
+            "dataset_id": dataset_id,
+            "activities_stored": stored,
+            **self.counts,
+            "files": [f.as_dict() for f in self.files],
+            "rows_not_loaded": self.rows.astype(object)
+            .where(self.rows.notna(), None)
+            .to_dict("records"),
+        }
+
+
+def dataset_timezone(settings: dict | None, override: str | None = None) -> str:
+    """The zone naive activity times are read in: the override, else the dataset's own (saved
+    with its deals), else DEFAULT_TIMEZONE."""
+    return override or (settings or {}).get("timezone") or DEFAULT_TIMEZONE
+
+
+def source_files(sources: list[tuple[str, bytes]], result: ActivityIngestResult) -> list[dict]:
+    """The provenance of each file (name, sha256, layout, encoding, counts) for the log record."""
+    return [
+        {
+            "name": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "layout": report.layout,
+            "encoding": report.encoding,
+            "rows_in": report.rows_in,
+            "rows_loaded": report.rows_loaded,
+        }
+        for (name, data), report in zip(sources, result.files, strict=True)
+    ]
+
+
+def missing_roles(columns: dict[str, str | None]) -> list[str]:
+    """The REQUIRED_ROLES groups no column fills, for a role -> column mapping."""
+    return [
+        group
+        for group, roles in REQUIRED_ROLES.items()
+        if not any(columns.get(role) for role in roles)
+    ]
+
+
+def read_activity_file(
+    data: bytes, filename: str, encoding: str | None = None, *, sheet: str | None = None
+) -> RawTable:
+    """One CSV / XLSX activity export as a RawTable (the deal importer's readers), refused above
+    the upload limit (MAX_UPLOAD_BYTES) as a deal file is."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise LimitExceeded(
+            f"{filename}: "
+            + limit_message(
+                "The file size",
+                len(data) / 2**20,
+                MAX_UPLOAD_BYTES / 2**20,
+                "MB",
+                "Split the export by date range or remove unused columns.",
+            )  # fmt: skip
+        )
     if detect_kind(data, filename) == "xlsx":
-        return read_xlsx_bytes(data, filename)
+        return read_xlsx_bytes(data, filename, sheet)  # None: the first visible sheet
     return read_csv_bytes(data, filename, encoding)
 
 
@@ -332,13 +402,22 @@ def ingest_activity_files(
     *,
     timezone: str = DEFAULT_TIMEZONE,
     day_first: bool | None = None,
+    mappings: dict[str, dict[str, str | None]] | None = None,
+    raws: list[RawTable] | None = None,
 ) -> ActivityIngestResult:
-    """Read, map and link every (filename, bytes) activity export against `opportunities`."""
+    """Read, map and link every (filename, bytes) activity export against `opportunities`.
+
+    `mappings`: per file name, role -> column overrides (map_headers). `raws`: the files already
+    read (one per source, in order), so a caller that showed the columns does not read twice."""
     frames, reports, files = [], [], []
-    for filename, data in sources:
-        raw = read_activity_file(data, filename)
+    for index, (filename, data) in enumerate(sources):
+        raw = raws[index] if raws is not None else read_activity_file(data, filename)
         activities, report, file_report = activities_from_raw(
-            raw, opportunities, timezone=timezone, day_first=day_first
+            raw,
+            opportunities,
+            timezone=timezone,
+            day_first=day_first,
+            mapping=(mappings or {}).get(filename),
         )
         frames.append(activities)
         reports.append(report)

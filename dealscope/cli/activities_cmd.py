@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dealscope import store
-from dealscope.activity.ingest import DEFAULT_TIMEZONE, ingest_activity_files
+from dealscope.activity.ingest import dataset_timezone, ingest_activity_files, source_files
 from dealscope.activity.store import write_activities
 from dealscope.cli.common import (
     DATASET_HELP,
@@ -48,19 +48,12 @@ def run(args) -> int:
         if not path.is_file():
             raise SourceError(f"{name}: no such file; give the path of a CSV or XLSX export.")
         sources.append((path.name, path.read_bytes()))
-    zone = args.timezone or dataset.meta.get("settings", {}).get("timezone") or DEFAULT_TIMEZONE
+    zone = dataset_timezone(dataset.meta.get("settings"), args.timezone)
     result = ingest_activity_files(sources, dataset.opportunities, timezone=zone)
-    stored = write_activities(engine, dataset.id, result.activities)
-    document = {
-        "dataset": dataset.name,
-        "dataset_id": dataset.id,
-        "activities_stored": stored,
-        **result.counts,
-        "files": [f.as_dict() for f in result.files],
-        "rows_not_loaded": result.rows.astype(object)
-        .where(result.rows.notna(), None)
-        .to_dict("records"),
-    }
+    stored = write_activities(
+        engine, dataset.id, result.activities, source_files=source_files(sources, result)
+    )
+    document = result.document(dataset.name, dataset.id, stored)
     if args.json:
         print_json(document)
         return 0

@@ -48,6 +48,13 @@ def new_estimator(spec: FeatureSpec, rows: int) -> HistGradientBoostingClassifie
 def fit(
     spec: FeatureSpec, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
 ) -> HistGradientBoostingClassifier:
+    # A column with no known value at all (e.g. the activity features when a follow-up log
+    # touches none of the training deals) makes the binner fail; as a constant it can carry no
+    # split, so the model ignores it, as it should, whatever the column holds at prediction.
+    unknown = np.isnan(X).all(axis=0) if len(X) else np.zeros(X.shape[1], dtype=bool)
+    if unknown.any():
+        X = X.copy()
+        X[:, unknown] = 0.0
     return new_estimator(spec, len(y)).fit(X, y, sample_weight=w)
 
 

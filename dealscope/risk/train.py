@@ -233,8 +233,8 @@ def _reference(frame: pd.DataFrame, spec: F.FeatureSpec, prior: float) -> dict:
             codes = codes[~np.isnan(codes)]
             ref[column] = float(np.bincount(codes.astype(int)).argmax()) if len(codes) else None
         else:
-            value = frame[column].median()
-            ref[column] = None if pd.isna(value) else float(value)
+            known = frame[column].dropna()  # none known (an empty activity column): no reference
+            ref[column] = float(known.median()) if len(known) else None
     return ref
 
 
