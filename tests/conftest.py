@@ -18,6 +18,16 @@ for _thread_variable in (
 ):
     os.environ[_thread_variable] = "1"
 
+# Models trained by tests (AppTests that save a dataset start a background training; e2e servers
+# inherit the environment) go to a folder of this run, never into the checkout's models/.
+if "DEALSCOPE_MODEL_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["DEALSCOPE_MODEL_DIR"] = tempfile.mkdtemp(prefix="dealscope-test-models-")
+    atexit.register(shutil.rmtree, os.environ["DEALSCOPE_MODEL_DIR"], ignore_errors=True)
+
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 # pytest may have loaded scikit-learn before this file (pyproject's filterwarnings names one of its

@@ -41,6 +41,7 @@ from dealscope.model import Dataset
 from ui.auth import audit, current_user
 from ui.context import current_view
 from ui.ingest_mapping import samples
+from ui.ingest_worker import run_in_worker
 from ui.loaders import get_engine
 from ui.render import Kpi, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
@@ -203,7 +204,7 @@ def _raw_tables(source: ActivitySource) -> list[RawTable]:
     if cached and cached[0] == source.key:
         return cached[1]
     tables = [
-        read_activity_file(data, name, sheet=sheet)
+        run_in_worker(read_activity_file, data, name, sheet=sheet)
         for (name, data), sheet in zip(source.files, source.sheets, strict=True)
     ]
     st.session_state[_RAWS] = (source.key, tables)

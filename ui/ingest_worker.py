@@ -72,9 +72,12 @@ def _drain(queue, progress: Callable[[str], None]) -> None:
 
 
 def run_in_worker(
-    func: Callable[..., T], *args: Any, progress: Callable[[str], None] | None = None
+    func: Callable[..., T],
+    *args: Any,
+    progress: Callable[[str], None] | None = None,
+    **kwargs: Any,
 ) -> T:
-    """`func(*args)` (with a progress callback last when `progress` is given) in a worker process.
+    """`func(*args, **kwargs)` (with a progress callback last when `progress` is given) in a worker process.
 
     `progress` is called here, in the caller's thread, with each step the worker reports, so it
     may draw Streamlit elements. Errors raised by `func` are raised here as they were raised there.
@@ -82,7 +85,7 @@ def run_in_worker(
     global _POOL
     queue = _progress_queue() if progress is not None else None
     try:
-        future = _pool().submit(call_reporting_progress, func, args, queue)
+        future = _pool().submit(call_reporting_progress, func, args, kwargs, queue)
         while True:
             wait([future], timeout=POLL_SECONDS)
             finished = future.done()  # read before draining: its last steps are queued by then

@@ -8,6 +8,7 @@ itself. A dataset version is immutable, so a new version (a new id) trains a new
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from dealscope.errors import DealScopeError
 from dealscope.risk import service
 from dealscope.risk.train import InsufficientData
 from ui.auth import audit
+
+_LOG = logging.getLogger(__name__)
 
 RUNNING, DONE, FAILED, INSUFFICIENT = "running", "done", "failed", "insufficient"
 
@@ -84,6 +87,9 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
     except InsufficientData as exc:
         job.error, job.state = str(exc), INSUFFICIENT
     except (DealScopeError, OSError, ValueError) as exc:  # shown on the page, never a crash
+        job.error, job.state = f"{type(exc).__name__}: {exc}", FAILED
+    except Exception as exc:  # a bug: the job still ends (never "running" for ever), and is logged
+        _LOG.exception("training the risk model of dataset %s failed", dataset_id)
         job.error, job.state = f"{type(exc).__name__}: {exc}", FAILED
     finally:
         job.fraction = 1.0

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 
-def call_reporting_progress(func: Callable[..., Any], args: tuple, queue) -> Any:
-    """`func(*args, progress)` with each progress step put on `queue` (a multiprocessing queue
-    proxy) as it happens, so the page can show the steps live; None means no progress argument."""
+def call_reporting_progress(func: Callable[..., Any], args: tuple, kwargs: dict, queue) -> Any:
+    """`func(*args, progress, **kwargs)` with each progress step put on `queue` (a multiprocessing
+    queue proxy) as it happens, so the page can show the steps live; None: no progress argument."""
     if queue is None:
-        return func(*args)
-    return func(*args, queue.put)
+        return func(*args, **kwargs)
+    return func(*args, queue.put, **kwargs)
 
 
 def warm_up() -> bool:
