@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 
 from dealscope import store
 
@@ -147,3 +148,34 @@ def test_a_dataset_too_short_for_a_comparison_defaults_to_all_and_says_so(
     assert any("only 11 days" in c.value for c in at.sidebar.caption)
     shown = metrics(at)
     assert (shown["Total opportunities"].value, shown["Won"].value) == ("3", "1")
+
+
+def _chart_frames(at):
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            yield chart, pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+
+
+def test_weekly_bars_carry_the_iso_week_of_their_figures(open_app, demo_db_url, demo_dataset):
+    # The last complete week before Fri 20 Nov is Mon 9 – Sun 15 Nov 2026 = ISO 2026-W46 (the
+    # 1 Jan 2026 Thursday is in W01, whose Monday is 29 Dec 2025; 29 Dec + 45 weeks = 9 Nov).
+    at = open_app(demo_db_url, "pages/weekly.py", query={"lang": "en"})
+    chart, trend = next((c, f) for c, f in _chart_frames(at) if "week_label" in f.columns)
+    assert "yearweek" not in chart.proto.spec  # labelled from the data, not by Vega
+    assert trend["week_label"].max() == "2026-W46"
+    bars = trend.loc[trend["week_label"] == "2026-W46"].set_index("series")["count"]
+    opps = demo_dataset.opportunities
+    created = in_range(opps.created_at, "2026-11-09", "2026-11-16").sum()
+    won = (opps.status.eq("won") & in_range(opps.closed_at, "2026-11-09", "2026-11-16")).sum()
+    assert (bars["Created"], bars["Won"]) == (created, won)
+
+
+def test_overview_weekly_line_has_every_iso_week_of_the_period(open_app, demo_db_url):
+    at = open_app(demo_db_url, VIEW, query={"lang": "en"}, default_period=True)
+    ((_, flow),) = list(_chart_frames(at))
+    weeks = pd.to_datetime(flow["week"]).drop_duplicates().sort_values()
+    # 23 Aug (a Sunday, in the week of Mon 17 Aug) to 20 Nov (week of Mon 16 Nov): 14 weeks.
+    assert weeks.iloc[0] == pd.Timestamp("2026-08-17") and len(weeks) == 14
+    assert weeks.diff().dropna().eq(pd.Timedelta(days=7)).all()
+    assert len(flow) == 14 * 3
+    assert flow["week_label"].iloc[-1] == "2026-W47"
