@@ -114,6 +114,7 @@ class SelectedPeriod:
     start: date
     end: date
     previous: DateRange | None
+    previous_partial: bool = False  # cut at the data's first day: shorter than its rule says
 
 
 def _mark_chosen() -> None:
@@ -215,9 +216,13 @@ def _select_period(first: date, last: date, dataset_id: int, as_of: date) -> Sel
         picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         # While a range is half-picked the widget returns one date: treat it as open-ended.
         start, end = picked[0], picked[1] if len(picked) > 1 else last
-        period = SelectedPeriod(CUSTOM, start, end, previous_of_range(start, end, first))
+        previous = previous_of_range(start, end, first)
+        partial = previous is not None and previous.days < (end - start).days + 1
+        period = SelectedPeriod(CUSTOM, start, end, previous, partial)
     else:
-        period = SelectedPeriod(preset, resolved.start, resolved.end, resolved.previous)
+        period = SelectedPeriod(
+            preset, resolved.start, resolved.end, resolved.previous, resolved.previous_partial
+        )
     _caption_period(period, resolved, first, last)
     return period
 
@@ -242,7 +247,7 @@ def _caption_period(
     if previous is None or period.start == first:
         st.sidebar.caption(tr("period.no_previous", **dates))
         return
-    key = "period.compared_partial" if previous.start == first else "period.compared"
+    key = "period.compared_partial" if period.previous_partial else "period.compared"
     st.sidebar.caption(tr(key, prev_start=previous.start, prev_end=previous.end, **dates))
 
 
