@@ -53,5 +53,5 @@ if view is not None:
         labels = {
             k: tr(f"overview.weekly.{k}")
             for k in ("created", "won", "lost", "week", "count", "series")
-        }
+        } | {k: tr(f"period.week.{k}") for k in ("monday", "days")}
         render_chart(build_weekly_flow_chart(flow, labels))

@@ -217,7 +217,8 @@ def weekly_flow(
     opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
     """Per ISO week overlapping [start, end): deals created, won and lost in it (only moments
-    inside [start, end) count) — columns week (Monday), week_label ('2026-W46'), series, count.
+    inside [start, end) count) — columns week (Monday), week_label ('2026-W46'), days (of the
+    week inside [start, end), 7 for a whole week), series, count.
 
     Every week of the range has a row per series, a week without any event counted 0, so a line
     chart drops to zero instead of drawing straight across the gap.
@@ -234,4 +235,8 @@ def weekly_flow(
     flow["series"] = flow["series"].astype(str)
     flow["count"] = flow["count"].astype("int64")
     flow.insert(1, "week_label", iso_week_labels(flow["week"]))
+    # Days of each week inside [start, end): 7 but for a period that starts or ends mid-week.
+    week_end = flow["week"] + pd.Timedelta(days=7)
+    inside = week_end.clip(upper=end) - flow["week"].clip(lower=start)
+    flow.insert(2, "days", (inside / pd.Timedelta(days=1)).round(2))
     return flow.sort_values(["week", "series"], kind="stable").reset_index(drop=True)

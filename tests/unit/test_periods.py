@@ -299,3 +299,24 @@ def test_overview_previous_period_can_be_a_whole_quarter():
     assert (quarter.current.won_count, quarter.previous.won_count) == (1, 1)
     equal_length = compute_overview(opps, start, end)  # 19 Aug – 30 Sep: no win
     assert equal_length.previous.won_count == 0
+
+
+def test_weekly_flow_says_how_many_days_of_each_week_the_period_covers():
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b"],
+            "status": ["open", "open"],
+            "created_at": [D("2026-11-03"), D("2026-11-05")],  # Tue (before the period), Thu
+            "closed_at": [pd.NaT, pd.NaT],
+        }
+    )
+    # Wed 4 Nov to Thu 12 Nov (end exclusive Fri 13): 5 days of W45 (Wed–Sun), 4 of W46 (Mon–Thu).
+    flow = weekly_flow(opps, D("2026-11-04"), D("2026-11-13"))
+    created = flow.loc[flow["series"] == "created"].set_index("week_label")
+    assert created["days"].to_dict() == {"2026-W45": 5, "2026-W46": 4}
+    assert created["count"].to_dict() == {"2026-W45": 1, "2026-W46": 0}
+    labels = {"created": "C", "won": "W", "lost": "L", "week": "Week", "count": "N", "series": "S"}
+    spec = build_weekly_flow_chart(flow, labels).to_dict()
+    values = spec["datasets"][next(iter(spec["datasets"]))]
+    assert all(v["partial"] for v in values)  # both weeks only partly in the period
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "week_label"
