@@ -320,3 +320,35 @@ def test_weekly_flow_says_how_many_days_of_each_week_the_period_covers():
     values = spec["datasets"][next(iter(spec["datasets"]))]
     assert all(v["partial"] for v in values)  # both weeks only partly in the period
     assert spec["layer"][0]["encoding"]["x"]["field"] == "week_label"
+
+
+def test_weekly_touches_have_a_zero_week_where_an_owner_was_quiet():
+    from dealscope.activity.reps import weekly_touches
+    from dealscope.charts.activity import build_weekly_touches_chart
+
+    touches = pd.DataFrame(
+        {
+            "owner": ["ann", "ann", "ann", "bob"],
+            "activity_type": ["call", "call", "email", "call"],
+            # Sun 8 Nov (W45), Thu 19 Nov (W47), Mon 16 Nov (W47), Tue 3 Nov (W45)
+            "occurred_at": [
+                D("2026-11-08 18:00"),
+                D("2026-11-19"),
+                D("2026-11-16"),
+                D("2026-11-03"),
+            ],
+        }
+    )
+    weekly = weekly_touches(touches, D("2026-11-02"), D("2026-11-20 17:00"))
+    ann_calls = weekly.query("owner == 'ann' and activity_type == 'call'")
+    assert ann_calls["week_label"].tolist() == ["2026-W45", "2026-W46", "2026-W47"]
+    assert ann_calls["touches"].tolist() == [1, 0, 1]
+    ann_mail = weekly.query("owner == 'ann' and activity_type == 'email'")["touches"].tolist()
+    assert ann_mail == [0, 0, 1]
+    assert weekly.query("owner == 'bob'")["touches"].tolist() == [1, 0, 0]
+    assert len(weekly) == 3 * 3  # (ann, call), (ann, email), (bob, call) × three weeks
+    chart = build_weekly_touches_chart(
+        ann_calls.rename(columns={"activity_type": "type"}),
+        {"week": "Week", "touches": "N", "type": "T"},
+    ).to_dict()
+    assert chart["encoding"]["x"]["field"] == "week_label"
