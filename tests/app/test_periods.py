@@ -114,14 +114,12 @@ def test_editing_the_dates_switches_to_custom(open_app, demo_db_url):
     assert (at.query_params["start"], at.query_params["end"]) == ("2026-06-01", "2026-06-30")
 
 
-def test_a_dataset_too_short_for_a_comparison_defaults_to_all_and_says_so(
-    open_app, demo_db_url, tmp_path
-):
+def _with_short_dataset(demo_db_url: str, tmp_path) -> tuple[str, int]:
+    """A copy of the demo database plus an 11-day dataset (10 – 20 Mar 2025, a Thursday): last
+    week (10 – 16 Mar) has no whole week before it in the data, the last 90 days none either."""
     copy = tmp_path / "copy.db"
     shutil.copy(demo_db_url.removeprefix("sqlite:///"), copy)
     url = f"sqlite:///{copy}"
-    # 11 days of data (10 – 20 Mar 2025, a Thursday): last week (10 – 16 Mar) has no whole week
-    # before it in the data, the last 90 days none either.
     deals = pd.DataFrame(
         {
             "opportunity_id": ["a", "b", "c"],
@@ -139,15 +137,42 @@ def test_a_dataset_too_short_for_a_comparison_defaults_to_all_and_says_so(
     engine = store.get_engine(url)
     new_id = store.write_dataset(engine, "short", deals, deals.iloc[0:0][[]], stages)
     engine.dispose()
+    return url, new_id
+
+
+def test_a_dataset_too_short_for_a_comparison_defaults_to_all_and_says_so(
+    open_app, demo_db_url, tmp_path
+):
+    url, short_id = _with_short_dataset(demo_db_url, tmp_path)
     at = open_app(url, VIEW, query={"lang": "en", "dataset": "1"}, default_period=True)
     assert at.sidebar.selectbox(key=PRESET).value == "last_90d"
-    at.sidebar.selectbox(key="flt_dataset").set_value(new_id).run()
+    at.sidebar.selectbox(key="flt_dataset").set_value(short_id).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.selectbox(key=PRESET).value == "all"
     assert at.sidebar.date_input(key=RANGE).value == (date(2025, 3, 10), date(2025, 3, 20))
     assert any("only 11 days" in c.value for c in at.sidebar.caption)
     shown = metrics(at)
     assert (shown["Total opportunities"].value, shown["Won"].value) == ("3", "1")
+    assert at.query_params["period"] == "all"
+
+
+def test_switching_dataset_keeps_a_chosen_preset_and_drops_custom_dates(
+    open_app, demo_db_url, tmp_path
+):
+    url, short_id = _with_short_dataset(demo_db_url, tmp_path)
+    at = open_app(url, VIEW, query={"lang": "en", "dataset": "1", "period": "this_week"})
+    at.sidebar.selectbox(key="flt_dataset").set_value(short_id).run()
+    # this week of the short dataset's own as-of date (Thu 20 Mar 2025): Mon 17 – Thu 20 Mar
+    assert at.sidebar.selectbox(key=PRESET).value == "this_week"
+    assert at.sidebar.date_input(key=RANGE).value == (date(2025, 3, 17), date(2025, 3, 20))
+    assert metrics(at)["New opportunities"].value == "1"  # c, created on 20 Mar
+    # custom dates belong to the dataset they were picked on: back on the demo, its default
+    at.sidebar.date_input(key=RANGE).set_value((date(2025, 3, 12), date(2025, 3, 18))).run()
+    assert at.sidebar.selectbox(key=PRESET).value == "custom"
+    at.sidebar.selectbox(key="flt_dataset").set_value(1).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key=PRESET).value == "last_90d"
+    assert at.sidebar.date_input(key=RANGE).value == (date(2026, 8, 23), date(2026, 11, 20))
 
 
 def _chart_frames(at):

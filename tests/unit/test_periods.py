@@ -352,3 +352,23 @@ def test_weekly_touches_have_a_zero_week_where_an_owner_was_quiet():
         {"week": "Week", "touches": "N", "type": "T"},
     ).to_dict()
     assert chart["encoding"]["x"]["field"] == "week_label"
+
+
+def test_alert_rate_chart_is_labelled_by_iso_week():
+    from dealscope.charts.cycle import build_alert_rate_chart
+
+    rate = pd.DataFrame(
+        {
+            "week": [D("2020-12-28"), D("2021-01-04")],
+            "open": [10, 12],
+            "stalled": [1, 2],
+            "silent": [0, 1],
+            "flagged": [1, 3],
+            "rate": [0.1, 0.25],
+        }
+    )
+    keys = ("week", "rate", "open", "stalled", "silent", "flagged")
+    spec = build_alert_rate_chart(rate, {k: k for k in keys}).to_dict()
+    assert spec["encoding"]["x"]["field"] == "week_label"
+    values = spec["datasets"][next(iter(spec["datasets"]))]
+    assert [v["week_label"] for v in values] == ["2020-W53", "2021-W01"]
