@@ -23,12 +23,26 @@ class Filters:
     start: date | None = None
     end: date | None = None
     segments: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The period preset (dealscope.periods.PRESETS or CUSTOM) and its previous comparable period
+    # [previous_start, previous_end] (inclusive dates). previous_start None: none was resolved, so
+    # the previous period is the one of equal length before `start` (or none for all time).
+    preset: str | None = None
+    previous_start: date | None = None
+    previous_end: date | None = None
 
     def period_bounds(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """[start, end) as timestamps: the end date is included up to midnight."""
         start = pd.Timestamp(self.start) if self.start else None
         end = pd.Timestamp(self.end) + pd.Timedelta(days=1) if self.end else None
         return start, end
+
+    def previous_bounds(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The resolved previous period as [start, end) timestamps, or None when none was set."""
+        if self.previous_start is None or self.previous_end is None:
+            return None
+        return pd.Timestamp(self.previous_start), pd.Timestamp(self.previous_end) + pd.Timedelta(
+            days=1
+        )
 
 
 def segment_options(opportunities: pd.DataFrame, column: str) -> list[str]:

@@ -18,13 +18,14 @@ if view is not None:
     overview, flow = load_overview(view)
     start, end = view.period_bounds()
     last_day = end - pd.Timedelta(days=1)
+    prev_start, prev_end = view.previous_bounds() or (start, start)
     st.caption(
         tr(
             "overview.caption" if overview.previous else "overview.caption_all_time",
             start=start.date(),
             end=last_day.date(),
-            prev_start=(start - (end - start)).date(),
-            prev_end=(start - pd.Timedelta(days=1)).date(),
+            prev_start=prev_start.date(),
+            prev_end=(prev_end - pd.Timedelta(days=1)).date(),
             currency=escape_markdown(overview.currency or "—"),
         )
     )
@@ -52,5 +53,5 @@ if view is not None:
         labels = {
             k: tr(f"overview.weekly.{k}")
             for k in ("created", "won", "lost", "week", "count", "series")
-        }
+        } | {k: tr(f"period.week.{k}") for k in ("monday", "days")}
         render_chart(build_weekly_flow_chart(flow, labels))

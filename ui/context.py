@@ -33,7 +33,8 @@ class ViewContext:
         through VIEW_HASH_FUNCS instead of hashing the frames."""
         segments = tuple(sorted(self.filters.segments.items()))
         period = (self.filters.start, self.filters.end)
-        return (self.db_url, self.dataset.id, segments, *period, self.as_of)
+        previous = (self.filters.previous_start, self.filters.previous_end)
+        return (self.db_url, self.dataset.id, segments, *period, *previous, self.as_of)
 
     def period_bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """[start, end) of the selected period, defaulting to the data's full range."""
@@ -44,6 +45,18 @@ class ViewContext:
         if end is None:
             end = self.as_of.normalize() + pd.Timedelta(days=1)
         return start, end
+
+    def previous_bounds(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """[start, end) of the previous comparable period: the sidebar preset's (the previous
+        quarter for "this quarter", dealscope.periods), else the period of equal length before
+        the selected one; None with no period chosen (all time)."""
+        if self.filters.start is None:
+            return None
+        resolved = self.filters.previous_bounds()
+        if resolved is not None:
+            return resolved
+        start, end = self.period_bounds()
+        return start - (end - start), start
 
 
 def set_view(view: ViewContext | None) -> None:

@@ -84,11 +84,13 @@ def load_segments(view: ViewContext, rule: str, column: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
 def load_periods(view: ViewContext, rule: str) -> pd.DataFrame:
-    """This period vs the previous one of equal length (segment filters applied, not the period)."""
+    """This period vs its previous comparable one (segment filters applied, not the period)."""
     paths, _ = load_paths(paths_key(view), view)
     start, end = view.period_bounds()
     names = funnel_stages(view.dataset.stages)
-    return compare_periods(_segment_filtered(paths, view), names, start, end, rule)
+    return compare_periods(
+        _segment_filtered(paths, view), names, start, end, rule, view.previous_bounds()
+    )
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)

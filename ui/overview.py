@@ -32,9 +32,8 @@ def load_overview(view: ViewContext) -> tuple[Overview, pd.DataFrame]:
     start, end = view.period_bounds()
     # No period chosen: all time, so every deal counts once as won, lost or open.
     since = None if view.filters.start is None else start
-    return compute_overview(view.opportunities, since, end), weekly_flow(
-        view.opportunities, start, end
-    )
+    overview = compute_overview(view.opportunities, since, end, view.previous_bounds())
+    return overview, weekly_flow(view.opportunities, start, end)
 
 
 def format_kpi_value(value, kind: str, currency: str | None, lang: str) -> str:

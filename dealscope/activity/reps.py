@@ -11,6 +11,7 @@ from dealscope.activity.model import ACTIVITY_TYPES, customer_touches
 from dealscope.activity.rhythm import touch_days
 from dealscope.metrics.kpis import status_as_of
 from dealscope.model import LOST, OPEN, WON
+from dealscope.periods import complete_weeks, iso_week_labels, iso_week_starts
 
 TOUCHED_WINDOW_DAYS = 14
 WEEK = pd.Timedelta(days=7)
@@ -102,11 +103,25 @@ def rep_activity(
     table.index.name = "owner"
     table = table.reset_index().sort_values("touches_per_week", ascending=False, kind="stable")
 
-    weekly = touches.assign(week=touches["occurred_at"].dt.to_period("W").dt.start_time)
-    weekly = (
-        weekly.groupby(["owner", "week", "activity_type"], observed=True)
-        .size()
+    weekly = weekly_touches(touches, start, as_of)
+    return RepActivity(table.reset_index(drop=True), weekly, float(weeks), start, as_of)
+
+
+def weekly_touches(touches: pd.DataFrame, start: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Touches per owner, ISO week (Monday) and type over [start, as_of]: columns owner, week,
+    week_label, activity_type, touches. Every week of the range has a row for each (owner, type)
+    the owner used, a quiet week counted 0, so the chart shows the gap as a zero week."""
+    counts = (
+        touches.assign(week=iso_week_starts(touches["occurred_at"]))
+        .groupby(["owner", "activity_type"], observed=True)["week"]
+        .value_counts()
         .rename("touches")
         .reset_index()
     )
-    return RepActivity(table.reset_index(drop=True), weekly, float(weeks), start, as_of)
+    weeks = pd.DataFrame({"week": complete_weeks(start, as_of + pd.Timedelta(microseconds=1))})
+    pairs = counts[["owner", "activity_type"]].drop_duplicates()
+    grid = pairs.merge(weeks, how="cross")
+    weekly = grid.merge(counts, on=["owner", "activity_type", "week"], how="left")
+    weekly["touches"] = weekly["touches"].fillna(0).astype("int64")
+    weekly.insert(2, "week_label", iso_week_labels(weekly["week"]))
+    return weekly.loc[:, ["owner", "week", "week_label", "activity_type", "touches"]]

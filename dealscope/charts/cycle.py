@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.periods import iso_week_labels
 
 
 def build_survival_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.LayerChart:
@@ -117,15 +118,22 @@ def build_trend_chart(trend: pd.DataFrame, labels: dict[str, str], order: list[s
 
 def build_alert_rate_chart(rate: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
     """Weekly risk-alert trigger rate from alert_rate_by_week's week, open, stalled, silent,
-    flagged, rate frame."""
+    flagged, rate frame (every ISO week of the period), on ISO week labels ("2026-W46") computed
+    in the data, as on every weekly chart."""
+    data = rate.assign(week_label=iso_week_labels(rate["week"]).astype(str))
     return (
-        alt.Chart(rate)
+        alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(color=palette.LOST), color=palette.LOST)
         .encode(
-            x=alt.X("week:T", title=labels["week"]),
+            x=alt.X(
+                "week_label:O",
+                sort="ascending",
+                title=labels["week"],
+                axis=alt.Axis(labelOverlap="greedy", labelAngle=-45),
+            ),
             y=alt.Y("rate:Q", title=labels["rate"], axis=alt.Axis(format="%")),
             tooltip=[
-                alt.Tooltip("week:T", title=labels["week"]),
+                alt.Tooltip("week_label:O", title=labels["week"]),
                 alt.Tooltip("rate:Q", title=labels["rate"], format=".1%"),
                 alt.Tooltip("open:Q", title=labels["open"]),
                 alt.Tooltip("stalled:Q", title=labels["stalled"]),

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.periods import iso_week_labels
 
 TREND_SERIES = ("new_count", "won_count", "lost_count")
 
@@ -20,12 +21,15 @@ def build_weekly_trend_chart(series: pd.DataFrame, labels: dict[str, str]) -> al
         id_vars="week", value_vars=list(TREND_SERIES), var_name="series", value_name="count"
     )
     data["series"] = data["series"].map(labels)
+    # The ISO week label computed in the data ("2026-W46"), the HTML report's: Vega's `yearweek`
+    # counts Sunday-based weeks and labelled each bar one week behind.
+    data["week_label"] = iso_week_labels(data["week"]).astype(str)
     order = [labels[s] for s in TREND_SERIES]
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearweek(week):O", title=labels["week"]),
+            x=alt.X("week_label:O", sort="ascending", title=labels["week"]),
             xOffset=alt.XOffset("series:N", sort=order),
             y=alt.Y("count:Q", title=labels["count"]),
             color=alt.Color(
@@ -35,7 +39,7 @@ def build_weekly_trend_chart(series: pd.DataFrame, labels: dict[str, str]) -> al
                 scale=alt.Scale(domain=order, range=list(palette.CREATED_WON_LOST)),
             ),
             tooltip=[
-                alt.Tooltip("week:T", title=labels["week"]),
+                alt.Tooltip("week_label:O", title=labels["week"]),
                 alt.Tooltip("series:N", title=labels["series"]),
                 alt.Tooltip("count:Q", title=labels["count"]),
             ],

@@ -101,16 +101,19 @@ def compare_periods(
     start: pd.Timestamp,
     end: pd.Timestamp,
     rule: str = PASS_THROUGH,
+    previous_period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
-    """Stage conversion of deals created in [start, end) vs the previous period of equal length.
+    """Stage conversion of deals created in [start, end) vs the previous period: `previous_period`
+    ([start, end), the sidebar preset's, dealscope.periods) when given, else the one of equal
+    length ending at `start`.
 
     Returns compute_stage_funnel's columns with `period` ∈ {current, previous}; the current rows
     carry the test against the previous ones (rest_* = previous).
     """
-    previous_start = start - (end - start)
+    previous_start, previous_end = previous_period or (start - (end - start), start)
     paths = paths.loc[:, [*FUNNEL_COLUMNS, "created_at"]]
     current = compute_stage_funnel(in_period(paths, start, end), stage_names, rule)
-    before = compute_stage_funnel(in_period(paths, previous_start, start), stage_names, rule)
+    before = compute_stage_funnel(in_period(paths, previous_start, previous_end), stage_names, rule)
     # Testing current against current+previous minus current = previous: reuse _test_against.
     both = current.set_index("position")[["advanced", "resolved"]]
     both = both + before.set_index("position")[["advanced", "resolved"]]

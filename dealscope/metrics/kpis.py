@@ -15,6 +15,7 @@ import pandas as pd
 from dealscope.metrics.stats import safe_ratio
 from dealscope.model import LOST, OPEN, WON, text_codes
 from dealscope.model import infer_as_of as infer_as_of  # re-exported; it lives with Dataset.as_of
+from dealscope.periods import iso_week_labels, weekly_counts
 
 DATE_FIELDS = ("created_at", "closed_at", "expected_close_at", "last_activity_at")
 
@@ -165,14 +166,21 @@ class Overview:
 
 
 def compute_overview(
-    opportunities: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp
+    opportunities: pd.DataFrame,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp,
+    previous_period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> Overview:
-    """KPIs of [start, end) and of the previous period of equal length, with the currency used.
-    start None: all time up to `end` (compute_period_kpis), with no previous period (None)."""
+    """KPIs of [start, end) and of the previous period, with the currency used.
+
+    The previous period is `previous_period` ([start, end), e.g. the whole previous quarter of
+    "this quarter", dealscope.periods) when given, else the one of equal length ending at
+    `start`. start None: all time up to `end` (compute_period_kpis), with no previous period."""
     currency = main_currency(opportunities)
     previous = None
     if start is not None:
-        previous = compute_period_kpis(opportunities, start - (end - start), start, currency)
+        before = previous_period or (start - (end - start), start)
+        previous = compute_period_kpis(opportunities, before[0], before[1], currency)
     return Overview(
         currency=currency,
         current=compute_period_kpis(opportunities, start, end, currency),
@@ -208,22 +216,27 @@ def compute_summary(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> dict[st
 def weekly_flow(
     opportunities: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
-    """Per ISO week (Monday) in [start, end): counts created, won and lost — columns week, series, count."""
-    frames = []
-    for series, column, mask in (
-        ("created", "created_at", None),
-        ("won", "closed_at", opportunities["status"].eq(WON)),
-        ("lost", "closed_at", opportunities["status"].eq(LOST)),
-    ):
-        when = opportunities[column] if mask is None else opportunities.loc[mask, column]
-        when = when[(when >= start) & (when < end)]
-        week = when.dt.to_period("W-SUN").dt.start_time
-        frames.append(
-            week.value_counts().rename_axis("week").reset_index(name="count").assign(series=series)
-        )
-    flow = pd.concat(frames, ignore_index=True)
-    return (
-        flow.loc[:, ["week", "series", "count"]]
-        .sort_values(["week", "series"])
-        .reset_index(drop=True)
-    )
+    """Per ISO week overlapping [start, end): deals created, won and lost in it (only moments
+    inside [start, end) count) — columns week (Monday), week_label ('2026-W46'), days (of the
+    week inside [start, end), 7 for a whole week), series, count.
+
+    Every week of the range has a row per series, a week without any event counted 0, so a line
+    chart drops to zero instead of drawing straight across the gap.
+    """
+    status = opportunities["status"]
+    closed = opportunities["closed_at"]
+    counts = [
+        weekly_counts(opportunities["created_at"], start, end).rename("created"),
+        weekly_counts(closed[status.eq(WON)], start, end).rename("won"),
+        weekly_counts(closed[status.eq(LOST)], start, end).rename("lost"),
+    ]
+    wide = pd.concat(counts, axis=1)
+    flow = wide.rename_axis(index="week", columns="series").stack().rename("count").reset_index()
+    flow["series"] = flow["series"].astype(str)
+    flow["count"] = flow["count"].astype("int64")
+    flow.insert(1, "week_label", iso_week_labels(flow["week"]))
+    # Days of each week inside [start, end): 7 but for a period that starts or ends mid-week.
+    week_end = flow["week"] + pd.Timedelta(days=7)
+    inside = week_end.clip(upper=end) - flow["week"].clip(lower=start)
+    flow.insert(2, "days", (inside / pd.Timedelta(days=1)).round(2))
+    return flow.sort_values(["week", "series"], kind="stable").reset_index(drop=True)

@@ -27,6 +27,7 @@ from dealscope.metrics.stall import (
     flag_open_deals,
 )
 from dealscope.model import LOST, OPEN, WON
+from dealscope.periods import iso_week_label
 
 WEEK = pd.Timedelta(days=7)
 TRAILING_WEEKS = 8
@@ -70,9 +71,9 @@ def parse_iso_week(text: str) -> pd.Timestamp:
 
 
 def week_label(monday: pd.Timestamp) -> str:
-    """'YYYY-Www' of the ISO week containing `monday`."""
-    iso = pd.Timestamp(monday).isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
+    """'YYYY-Www' of the ISO week containing `monday` (dealscope.periods.iso_week_label, the
+    one label of the app's charts and the report)."""
+    return iso_week_label(monday)
 
 
 def week_start(moment: pd.Timestamp) -> pd.Timestamp:

@@ -14,14 +14,29 @@ APP_TIMEOUT = 60
 
 @pytest.fixture
 def open_app(monkeypatch):
-    """open_app(db_url, view=None, query=None) -> AppTest after its first run on that view."""
+    """open_app(db_url, view=None, query=None, default_period=False) -> AppTest after its first
+    run on that view.
 
-    def _open(db_url: str, view: str | None = None, query: dict | None = None) -> AppTest:
+    Unless the query names a period (?period=, ?start=, ?end=) or `default_period` is set, the
+    link asks for ?period=all: most tests check whole-history figures worked out by hand, while
+    the app's default period is a recent one (dealscope.periods.default_preset) that
+    tests/app/test_periods.py covers.
+    """
+
+    def _open(
+        db_url: str,
+        view: str | None = None,
+        query: dict | None = None,
+        default_period: bool = False,
+    ) -> AppTest:
         monkeypatch.setenv("DEALSCOPE_DB_URL", db_url)
         st.cache_data.clear()
         st.cache_resource.clear()
         at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
-        for key, value in (query or {}).items():
+        query = dict(query or {})
+        if not default_period and not {"period", "start", "end"} & query.keys():
+            query["period"] = "all"
+        for key, value in query.items():
             at.query_params[key] = value
         at.run()
         if view is not None:
