@@ -64,6 +64,8 @@ def overview_sentences(head: OverviewHeadline) -> list[str]:
         value=_money(head.open_value, head.currency),
         count=format_count(head.open_count),
     )
+    if head.open_count == 0:  # a closed-only export: "¥0 across 0 deals" says it worse
+        pipeline = tr("headline.overview.pipeline_none")
     if head.win_rate is None:
         return [tr("headline.overview.win_rate.none"), pipeline]
     rate = dict(rate=_pct(head.win_rate), closed=format_count(head.closed))
