@@ -36,6 +36,20 @@ HEIGHT_BEFORE_EXPANDERS = """() => {
 }"""
 
 
+# The tallest scrolled content on the page (Streamlit's own scroll container, whichever it is).
+CONTENT_HEIGHT = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+# Charts and tables outside the expanders have drawn (Vega and the data grid draw after the run)
+# and no element is still a loading placeholder.
+DRAWN = """() => {
+    const shown = [...document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]')]
+        .filter(e => e.closest('[data-testid="stExpander"]') === null);
+    const loading = document.querySelector(
+        '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]');
+    return loading === null && shown.every(e => e.querySelector('canvas, svg') !== null);
+}"""
+
+
 @pytest.fixture
 def narrow_page(browser):
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
@@ -43,6 +57,15 @@ def narrow_page(browser):
     page.set_default_timeout(APP_TIMEOUT_MS)
     yield page
     context.close()
+
+
+def screenshot(page, path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, not the document, so the
+    window is made as tall as the content for the picture (the width stays 1280 px)."""
+    full = page.evaluate(CONTENT_HEIGHT)
+    page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, int(full) + 100)})
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
 
 
 def page_name(url_path: str) -> str:
@@ -58,11 +81,14 @@ def test_page_at_1280_px(server_url, narrow_page, url_path, title_key, lang, tmp
     if name not in NO_HEADLINE:
         page.wait_for_selector(f".st-key-{HEADLINE_KEY}", timeout=TRAINING_TIMEOUT_MS)
         wait_for_app(page)
-    page.screenshot(path=str(tmp_path / f"{name}-{lang}.png"), full_page=True)
-    exceptions = page.locator('[data-testid="stException"]')
-    assert exceptions.count() == 0, exceptions.all_inner_texts()
-    assert page.evaluate(TRUNCATED_KPIS) == [], f"KPI values cut off on {name} ({lang})"
-    if name not in NO_HEADLINE:
-        height = page.evaluate(HEIGHT_BEFORE_EXPANDERS)
-        print(f"{name} ({lang}): {height:.0f} px before the first expander")
+    page.wait_for_function(DRAWN)
+    exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
+    truncated = page.evaluate(TRUNCATED_KPIS)
+    height = None if name in NO_HEADLINE else page.evaluate(HEIGHT_BEFORE_EXPANDERS)
+    screenshot(page, tmp_path / f"{name}-{lang}.png")
+    assert exceptions == [], exceptions
+    # Printed for the record (pytest -s), whichever assertion fails first.
+    print(f"{name} ({lang}): {height} px before the first expander; cut off: {truncated}")
+    assert truncated == [], f"KPI values cut off on {name} ({lang}): {'; '.join(truncated)}"
+    if height is not None:
         assert height <= MAX_SCREENS * HEIGHT, f"{name} ({lang}): {height:.0f} px"
