@@ -36,8 +36,13 @@ HEIGHT_BEFORE_EXPANDERS = """() => {
 }"""
 
 
-# The tallest scrolled content on the page (Streamlit's own scroll container, whichever it is).
-CONTENT_HEIGHT = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+# The main area's full height: the scroll height of stMain or of whichever ancestor scrolls it
+# (never of a table's own scroller inside it).
+CONTENT_HEIGHT = """() => {
+    let node = document.querySelector('[data-testid="stMain"]'), tallest = 0;
+    for (; node !== null; node = node.parentElement) tallest = Math.max(tallest, node.scrollHeight);
+    return tallest;
+}"""
 # Charts and tables outside the expanders have drawn (Vega and the data grid draw after the run)
 # and no element is still a loading placeholder.
 DRAWN = """() => {
