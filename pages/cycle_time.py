@@ -1,9 +1,14 @@
-"""Cycle time: how long deals take (KM, censoring-aware), where they sit, which are stuck or silent."""
+"""Cycle time: how long deals take (KM, censoring-aware), where they sit, which are stuck or silent.
+
+The answer first (median time to close, silent deals), then the KPI row and the survival curve;
+the statistics and the detailed lists follow in labelled expanders."""
 
 import streamlit as st
 
+from dealscope.metrics.headlines import cycle_headline
 from ui.activity import render_activity_silence
 from ui.cycle import (
+    current_silence_days,
     load_alert_rate,
     load_close_figures,
     load_flags,
@@ -14,6 +19,7 @@ from ui.cycle import (
 )
 from ui.cycle_sections import (
     render_alert_rate,
+    render_close_detail,
     render_cycle_definitions,
     render_history_notice,
     render_scope,
@@ -24,6 +30,7 @@ from ui.cycle_sections import (
     render_watchlists,
 )
 from ui.frame import require_frame
+from ui.headline import cycle_sentences, render_headline
 from ui.render import require_view
 from ui.state import tr
 
@@ -34,19 +41,30 @@ view = require_view(needs_dates="cycle.needs_dates")
 if view is not None:
     has_history = not view.stage_events.empty
     close = load_close_figures(view)
+    silence_days = current_silence_days()
+    flags = load_flags(view, silence_days)
+    headline = cycle_headline(close["summary"], flags, view.opportunities, silence_days)
+    render_headline(cycle_sentences(headline))
     render_scope(view, close)
     if not has_history:
         render_history_notice(view.stage_events)
     render_time_to_close(close)
-    column = segment_picker()
-    render_segments(load_segment(view, column), column)
+    with st.expander(tr("headline.expander.watchlists")):
+        st.subheader(tr("cycle.watch.title"))
+        silence_days = silence_picker()
+        render_watchlists(load_flags(view, silence_days), silence_days, has_history)
+    with st.expander(tr("headline.expander.close_detail")):
+        render_close_detail(close)
+    with st.expander(tr("headline.expander.segments")):
+        column = segment_picker()
+        render_segments(load_segment(view, column), column)
     if has_history:
-        stages = load_stage_figures(view, column)
-        render_time_in_stage(stages, column)
-        render_stall_penalty(stages)
-    st.subheader(tr("cycle.watch.title"))
-    silence_days = silence_picker()
-    render_watchlists(load_flags(view, silence_days), silence_days, has_history)
-    render_alert_rate(load_alert_rate(view, silence_days), has_history)
-    render_activity_silence(view)
+        with st.expander(tr("headline.expander.stages")):
+            stages = load_stage_figures(view, column)
+            render_time_in_stage(stages, column)
+            render_stall_penalty(stages)
+    with st.expander(tr("headline.expander.alert_rate")):
+        render_alert_rate(load_alert_rate(view, silence_days), has_history)
+    with st.expander(tr("headline.expander.activity")):
+        render_activity_silence(view)
     render_cycle_definitions()

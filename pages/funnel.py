@@ -1,4 +1,7 @@
-"""Funnel: where deals drop off, on a named basis, by segment and over time, with intervals."""
+"""Funnel: where deals drop off, on a named basis, by segment and over time, with intervals.
+
+The answer first (the biggest drop), then the KPI row and the funnel charts; the stage table,
+where lost deals drop out, the comparisons and the deal lists follow in labelled expanders."""
 
 import streamlit as st
 
@@ -10,6 +13,7 @@ from ui.funnel_sections import (
     render_drill,
     render_funnel,
     render_funnel_definitions,
+    render_funnel_table,
     render_lost,
     render_periods,
     render_segments,
@@ -17,6 +21,7 @@ from ui.funnel_sections import (
     render_summary,
     render_transitions,
 )
+from ui.headline import funnel_facts, funnel_sentences, render_headline
 from ui.render import require_view
 from ui.state import tr
 
@@ -26,6 +31,7 @@ st.header(tr("funnel.title"))
 view = require_view()
 if view is not None:
     has_history = view.dataset.has_history
+    render_headline(funnel_sentences(funnel_facts(view)))
     if not has_history:
         st.warning(tr("funnel.no_history"))
     basis, rule = render_controls(has_history)
@@ -42,17 +48,16 @@ if view is not None:
         else:
             render_summary(data["summary"])
             render_funnel(data, view)
-            tabs = st.tabs(
-                [tr(f"funnel.tab.{t}") for t in ("lost", "segments", "periods", "moves", "drill")]
-            )
-            with tabs[0]:
+            with st.expander(tr("headline.expander.funnel_table")):
+                render_funnel_table(data, view)
+            with st.expander(tr("headline.expander.lost")):
                 render_lost(data, view)
-            with tabs[1]:
+            with st.expander(tr("headline.expander.funnel_segments")):
                 render_segments(view, rule)
-            with tabs[2]:
+            with st.expander(tr("headline.expander.funnel_periods")):
                 render_periods(view, rule)
-            with tabs[3]:
+            with st.expander(tr("headline.expander.moves")):
                 render_transitions(data)
-            with tabs[4]:
+            with st.expander(tr("headline.expander.drill")):
                 render_drill(data, view, rule)
     render_funnel_definitions()

@@ -5,8 +5,10 @@ import streamlit as st
 
 from dealscope.charts.overview import build_weekly_flow_chart
 from dealscope.formatting import escape_markdown
+from dealscope.metrics.headlines import overview_headline
 from ui.frame import require_frame
-from ui.overview import build_kpis, load_overview
+from ui.headline import overview_sentences, render_headline
+from ui.overview import build_kpis, load_overview, render_overview_definitions
 from ui.render import render_chart, render_kpi_row, require_view
 from ui.state import tr
 
@@ -16,6 +18,7 @@ st.header(tr("overview.title"))
 view = require_view()
 if view is not None:
     overview, flow = load_overview(view)
+    render_headline(overview_sentences(overview_headline(overview)))
     start, end = view.period_bounds()
     last_day = end - pd.Timedelta(days=1)
     prev_start, prev_end = view.previous_bounds() or (start, start)
@@ -55,3 +58,4 @@ if view is not None:
             for k in ("created", "won", "lost", "week", "count", "series")
         } | {k: tr(f"period.week.{k}") for k in ("monday", "days")}
         render_chart(build_weekly_flow_chart(flow, labels))
+    render_overview_definitions()

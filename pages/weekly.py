@@ -1,9 +1,14 @@
-"""Weekly review (每周复盘): the week's KPIs, bottleneck, at-risk deals, movement, snapshot diff, report."""
+"""Weekly review (每周复盘): the week's KPIs, bottleneck, at-risk deals, movement, snapshot diff, report.
+
+The answer first (what changed this week), then the KPI row and the trend; every section after
+that in a labelled expander."""
 
 import streamlit as st
 
+from dealscope.metrics.headlines import weekly_headline
 from ui.activity import render_weekly_follow_up
 from ui.frame import require_frame
+from ui.headline import render_headline, weekly_sentences
 from ui.render import require_view
 from ui.state import current_lang, tr
 from ui.weekly import (
@@ -39,18 +44,26 @@ if view is not None:
         model_token = risk_model_token(view)
         with st.spinner():
             document = load_weekly_report(view, model_token, week, compare_id)
+        headline = weekly_headline(document.kpis, document.meta.week)
+        render_headline(weekly_sentences(headline, document.meta.currency))
         render_caption(document)
         st.caption(tr("weekly.filtered"))
         st.subheader(tr("weekly.section.kpis"))
         render_weekly_kpis(document)
         render_trend(document)
-        render_bottleneck(document)
-        render_at_risk(document)
-        render_weekly_follow_up(view, document)
-        render_movements(document)
-        render_comparison(document)
-        html, markdown = load_report_files(
-            view, model_token, week, compare_id, current_lang(), document
-        )
-        render_report_downloads(document, html, markdown)
+        with st.expander(tr("headline.expander.bottleneck")):
+            render_bottleneck(document)
+        with st.expander(tr("headline.expander.at_risk")):
+            render_at_risk(document)
+        with st.expander(tr("headline.expander.follow_up")):
+            render_weekly_follow_up(view, document)
+        with st.expander(tr("headline.expander.movements")):
+            render_movements(document)
+        with st.expander(tr("headline.expander.comparison")):
+            render_comparison(document)
+        with st.expander(tr("headline.expander.downloads")):
+            html, markdown = load_report_files(
+                view, model_token, week, compare_id, current_lang(), document
+            )
+            render_report_downloads(document, html, markdown)
         render_weekly_definitions(document)

@@ -135,6 +135,12 @@ def segment_picker() -> str:
     )
 
 
+def current_silence_days() -> int:
+    """The silence threshold the picker holds (its default before it is drawn): the headline
+    above the picker counts silent deals with the same threshold as the list below."""
+    return int(st.session_state.get(SILENCE_KEY, DEFAULT_SILENCE_DAYS))
+
+
 def silence_picker() -> int:
     """The silence threshold in days (default DEFAULT_SILENCE_DAYS)."""
     return int(

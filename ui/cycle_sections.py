@@ -99,6 +99,15 @@ def render_time_to_close(close: dict) -> None:
         return
     if s["median"] is None:
         st.info(tr("cycle.close.median_not_reached"))
+    render_chart(build_survival_chart(close["curve"], _labels("day", "survival", "group")))
+
+
+def render_close_detail(close: dict) -> None:
+    """The median and restricted mean with their intervals, and the won / lost curves."""
+    s = close["summary"]
+    if close["curve"] is None:
+        st.info(tr("cycle.close.no_closed"))
+        return
     rows = pd.DataFrame(
         {
             "figure": [
@@ -111,7 +120,6 @@ def render_time_to_close(close: dict) -> None:
         }
     )
     _table(rows, "cycle.close.col.", {"value": DAYS, "low": DAYS, "high": DAYS})
-    render_chart(build_survival_chart(close["curve"], _labels("day", "survival", "group")))
     st.subheader(tr("cycle.cif.title"))
     st.caption(tr("cycle.cif.caption"))
     render_chart(

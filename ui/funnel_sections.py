@@ -66,15 +66,21 @@ def render_summary(summary: dict) -> None:
 
 
 def render_funnel(data: dict, view: ViewContext) -> None:
+    """The main charts: deals reaching each stage, and each step's conversion."""
     funnel = data["funnel"]
-    st.subheader(tr("funnel.table.title"))
-    st.dataframe(grey_rows(funnel_display(funnel, _money(view)), funnel["enough"]), hide_index=True)
-    st.text(tr("funnel.table.note", min_n=MIN_RESOLVED))
     left, right = st.columns(2)
     with left:
         render_chart(build_funnel_chart(funnel, chart_labels()))
     with right:
         render_chart(build_conversion_chart(funnel, chart_labels()))
+
+
+def render_funnel_table(data: dict, view: ViewContext) -> None:
+    """The per-stage table with Wilson intervals (small samples greyed)."""
+    funnel = data["funnel"]
+    st.subheader(tr("funnel.table.title"))
+    st.dataframe(grey_rows(funnel_display(funnel, _money(view)), funnel["enough"]), hide_index=True)
+    st.text(tr("funnel.table.note", min_n=MIN_RESOLVED))
 
 
 def render_lost(data: dict, view: ViewContext) -> None:

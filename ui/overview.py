@@ -8,7 +8,7 @@ import streamlit as st
 from dealscope.formatting import format_amount, format_count, format_days, format_delta, format_pct
 from dealscope.metrics.kpis import Overview, compute_overview, weekly_flow
 from ui.context import VIEW_HASH_FUNCS, ViewContext
-from ui.render import Kpi
+from ui.render import Kpi, render_definitions
 from ui.state import current_lang, tr
 
 # (field of PeriodKpis, formatter kind, a rise is bad)
@@ -68,3 +68,11 @@ def build_kpis(overview: Overview) -> list[Kpi]:
             )
         )
     return kpis
+
+
+def render_overview_definitions() -> None:
+    """What each KPI counts, in plain words (the cards' help texts, gathered in one place)."""
+    render_definitions(
+        [(f"overview.kpi.{field}", f"overview.kpi.help.{field}") for field, _, _ in KPI_FIELDS],
+        title=tr("headline.expander.overview"),
+    )

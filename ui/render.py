@@ -88,8 +88,9 @@ def render_downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     )
 
 
-def render_definitions(keys: Sequence[tuple[str, str]]) -> None:
-    """An expander listing (term key, formula key) pairs, rendered as plain text."""
-    with st.expander(tr("app.definitions")):
+def render_definitions(keys: Sequence[tuple[str, str]], title: str | None = None) -> None:
+    """An expander (titled `title`, default "Definitions") listing (term key, formula key)
+    pairs, rendered as plain text."""
+    with st.expander(title or tr("app.definitions")):
         for term_key, formula_key in keys:
             st.text(f"{tr(term_key)}: {tr(formula_key)}")

@@ -341,6 +341,11 @@ def render_model_card(card: ModelCard) -> None:
             sklearn=card.sklearn_version,
         )
     )
+
+
+def render_risk_definitions() -> None:
+    """The model and the rule signals in plain words (its own expander: expanders do not nest,
+    and the model card is drawn inside one)."""
     with st.expander(tr("app.definitions")):
         for term in ("model", "stalled", "silent"):
             text = tr(f"risk.definitions.{term}_text", days=DEFAULT_SILENCE_DAYS, prior=20)
