@@ -6,6 +6,7 @@ the statistics and the detailed lists follow in labelled expanders."""
 import streamlit as st
 
 from dealscope.metrics.headlines import cycle_headline
+from dealscope.metrics.stall import current_stage_ages
 from ui.activity import render_activity_silence
 from ui.cycle import (
     current_silence_days,
@@ -20,6 +21,7 @@ from ui.cycle import (
 from ui.cycle_sections import (
     render_alert_rate,
     render_close_detail,
+    render_current_stage_ages,
     render_cycle_definitions,
     render_history_notice,
     render_scope,
@@ -63,6 +65,9 @@ if view is not None:
             stages = load_stage_figures(view, column)
             render_time_in_stage(stages, column)
             render_stall_penalty(stages)
+    elif flags["days_in_stage"].notna().any():  # a days-in-stage column dated the current stages
+        with st.expander(tr("cycle_age.title")):
+            render_current_stage_ages(current_stage_ages(flags, view.dataset.stages))
     with st.expander(tr("headline.expander.alert_rate")):
         render_alert_rate(load_alert_rate(view, silence_days), has_history)
     with st.expander(tr("headline.expander.activity")):

@@ -230,7 +230,7 @@ def render_watchlists(flags: pd.DataFrame, silence_days: int, has_history: bool)
         _watchlist(stalled.sort_values("days_over", ascending=False), "stalled")
     st.text(tr("cycle.silent.title", days=silence_days))
     silent = flags.loc[flags["silent"], [*columns, "days_silent", "days_in_stage"]]
-    if not has_history:
+    if not has_history and flags["days_in_stage"].isna().all():  # else a days-in-stage column
         silent = silent.drop(columns="days_in_stage")
     _watchlist(silent.sort_values("days_silent", ascending=False), "silent")
 
@@ -256,3 +256,13 @@ def render_alert_rate(rate: pd.DataFrame, has_history: bool) -> None:
 
 def render_cycle_definitions() -> None:
     render_definitions([(f"cycle.def.{k}", f"cycle.def.{k}.formula") for k in DEFINITIONS])
+
+
+def render_current_stage_ages(ages: pd.DataFrame) -> None:
+    """Without stage history: how long the open deals have been in their current stage so far,
+    from the export's days-in-stage column (stage_entered_at), per stage."""
+    st.caption(tr("cycle_age.caption"))
+    shown = ages.loc[:, ["stage", "open_deals", "known", "median", "p75"]]
+    days = {c: DAYS for c in ("median", "p75")}
+    table = _table(shown, "cycle_age.col.", days)
+    render_downloads(table, "dealscope_days_in_current_stage", key="cycle_stage_ages")
