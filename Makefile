@@ -47,12 +47,14 @@ lock: | $(PY)
 	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock \
 	  requirements-dev.txt
 
-# Browser tests drive Debian's chromium (never a downloaded browser).
+# Browser tests drive Debian's chromium (never a downloaded browser), with a CJK font so the
+# zh-CN pages are laid out (and their truncation measured) with real glyphs, not empty boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei \
+	    >/dev/null; }
 
 run: install
 	$(PY) -m dealscope demo --if-absent --db "$(DB_URL)"
