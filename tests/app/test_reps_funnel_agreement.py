@@ -20,3 +20,25 @@ def test_drilldown_and_funnel_pages_show_the_same_conversion(open_app, demo_db_u
     # The figure: 106 of 160 at 线索 on both pages.
     first = drill.iloc[0]
     assert (first["Owner advanced"], first["Owner resolved"]) == (106, 160)
+
+
+def test_deals_without_owner_are_a_counted_line_not_a_ranked_owner(open_app, tmp_path):
+    from dealscope import store
+    from dealscope.demo import write_demo
+
+    url = f"sqlite:///{tmp_path / 'unowned.db'}"
+    engine = store.get_engine(url)
+    demo = store.read_dataset(engine, write_demo(engine))
+    opps = demo.opportunities.copy()
+    unowned = opps["owner"].eq(OWNER)
+    opps.loc[unowned, "owner"] = None
+    store.write_dataset(engine, "unowned", opps, demo.stage_events, demo.stages)
+    engine.dispose()
+    at = open_app(url, VIEW_REPS, query={"lang": "en", "dataset": "unowned"})
+    board = at.dataframe[0].value
+    assert "—" not in set(board["Owner"]) and OWNER not in set(board["Owner"])
+    assert len(board) == 35 and board["Rank"].tolist() == list(range(1, 36))
+    # Every one of her deals is open at the end or closed in the (whole-history) period.
+    captions = " ".join(c.value for c in at.caption)
+    assert f"No owner: {int(unowned.sum()):,} deals, shown apart and not ranked." in captions
+    assert "—" not in at.selectbox(key="reps_owner").options
