@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dealscope.metrics.funnel import PASS_THROUGH, compute_stage_funnel
+from dealscope.metrics.funnel import FUNNEL_COLUMNS, PASS_THROUGH, compute_stage_funnel
 from dealscope.metrics.funnel_paths import funnel_stages
 from dealscope.metrics.reps import UNASSIGNED, group_labels, owner_home
 from dealscope.metrics.stats import wilson_interval
@@ -100,9 +100,15 @@ def funnel_stage_conversion(
     columns = [by, *CONVERSION_COLUMNS]
     names = funnel_stages(stages)
     n_open = int(stages["kind"].eq(OPEN).sum())
-    labelled = paths.assign(_group=group_labels(paths, by).to_numpy())
-    labelled = labelled.loc[labelled["_group"].ne(UNASSIGNED).to_numpy()]
-    if labelled.empty or n_open == 0:
+    if paths.empty or n_open == 0:
+        return pd.DataFrame(columns=columns)
+    # Only the columns the funnel reads: copying the wide paths frame would cost more than the
+    # figures at a million deals.
+    group = group_labels(paths, by).to_numpy()
+    labelled = pd.DataFrame({c: paths[c].array for c in FUNNEL_COLUMNS})
+    labelled["_group"] = group
+    labelled = labelled.loc[group != UNASSIGNED]
+    if labelled.empty:
         return pd.DataFrame(columns=columns)
     table = compute_stage_funnel(labelled, names, rule, by="_group")
     table = table.loc[table["position"].lt(n_open)].rename(
