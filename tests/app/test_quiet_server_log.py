@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, APP_TIMEOUT
+from tests.app.test_snapshot_compare import compare_db  # noqa: F401  (a fixture)
 from ui.nav import PAGES
 
 BARE_MODE_NOTICES = (
@@ -36,15 +39,11 @@ def _server_log_record(record: logging.LogRecord) -> bool:
     return record.levelno >= threshold and not any(n in message for n in BARE_MODE_NOTICES)
 
 
-# The default language only: in English, AppTest itself fails on widgets whose format_func calls
-# tr() (it formats options outside the script run, in the default language) — the language work
-# of issue 13 resolves those labels in the run; add "en" here once it has.
-@pytest.mark.parametrize("lang", ["zh-CN"])
-def test_every_page_renders_without_a_log_record_or_warning(monkeypatch, demo_db_url, lang):
-    monkeypatch.setenv("DEALSCOPE_DB_URL", demo_db_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+@contextmanager
+def server_log(monkeypatch) -> Iterator[list[str]]:
+    """Collects what a server would log (records as text, then Python warnings) while open."""
     records: list[logging.LogRecord] = []
+    found: list[str] = []
     # Streamlit's loggers have their own handler and do not propagate, so no handler on a parent
     # hears them: collect every record any logger hands to its handlers.
     call_handlers = logging.Logger.callHandlers
@@ -58,14 +57,48 @@ def test_every_page_renders_without_a_log_record_or_warning(monkeypatch, demo_db
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
-            at.query_params["lang"] = lang
-            at.run()
-            for page in PAGES:
-                at.switch_page(page.script).run()
-                assert not at.exception, (page.script, [e.value for e in at.exception])
+            yield found
     finally:
         monkeypatch.setattr(logging.Logger, "callHandlers", call_handlers)
-    logged = [f"{r.name} {r.levelname}: {r.getMessage()[:200]} {r.exc_info}" for r in records]
+        found += [f"{r.name} {r.levelname}: {r.getMessage()[:200]} {r.exc_info}" for r in records]
+        found += [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught]
+
+
+# The default language only: in English, AppTest itself fails on widgets whose format_func calls
+# tr() (it formats options outside the script run, in the default language) — the language work
+# of issue 13 resolves those labels in the run; add "en" here once it has.
+@pytest.mark.parametrize("lang", ["zh-CN"])
+def test_every_page_renders_without_a_log_record_or_warning(monkeypatch, demo_db_url, lang):
+    monkeypatch.setenv("DEALSCOPE_DB_URL", demo_db_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with server_log(monkeypatch) as logged:
+        at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
+        at.query_params["lang"] = lang
+        at.run()
+        for page in PAGES:
+            at.switch_page(page.script).run()
+            assert not at.exception, (page.script, [e.value for e in at.exception])
     assert logged == []
-    assert [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught] == []
+
+
+def test_a_snapshot_comparison_and_a_drilldown_log_nothing(monkeypatch, compare_db):  # noqa: F811
+    """Two views beyond the defaults: the Weekly page comparing two exports (its waterfall, deal
+    lists and downloads) and the Reps drill-down of another owner."""
+    url, ids = compare_db
+    monkeypatch.setenv("DEALSCOPE_DB_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with server_log(monkeypatch) as logged:
+        at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
+        at.query_params["dataset"] = str(ids["demo_v2"])
+        at.query_params["compare"] = str(ids["last_week"])
+        at.run()
+        at.switch_page("pages/weekly.py").run()
+        assert at.selectbox(key="weekly_compare").value == ids["last_week"]
+        assert any(d.value.shape[0] for d in at.dataframe)  # the comparison tables are drawn
+        at.switch_page("pages/reps.py").run()
+        owners = at.selectbox(key="reps_owner").options
+        at.selectbox(key="reps_owner").set_value(owners[-1]).run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert logged == []
