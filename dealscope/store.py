@@ -741,6 +741,25 @@ def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
     return int(dataset_id)
 
 
+def count_shared_ids(engine: Engine, ids: list[str], dataset_ids: list[int]) -> dict[int, int]:
+    """Per dataset of `dataset_ids`: how many of `ids` (opportunity ids) it holds — a sign that two
+    exports come from one pipeline. One indexed query per dataset (dataset_id, opportunity_id),
+    ids bound as parameters; pass a sample of a big dataset's ids, not all of them."""
+    if not ids or not dataset_ids:
+        return {int(d): 0 for d in dataset_ids}
+    query = (
+        sa.select(sa.func.count(sa.distinct(opportunities.c.opportunity_id)))
+        .where(opportunities.c.dataset_id == sa.bindparam("dataset_id"))
+        .where(opportunities.c.opportunity_id.in_(sa.bindparam("ids", expanding=True)))
+    )
+    counts = {}
+    with _store_errors(engine), engine.connect() as conn:
+        for dataset_id in dataset_ids:  # a handful of stored datasets
+            found = conn.execute(query, {"dataset_id": int(dataset_id), "ids": list(ids)}).scalar()
+            counts[int(dataset_id)] = int(found or 0)
+    return counts
+
+
 def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
     """The datasets row of `dataset_id` with its JSON fields decoded."""
     with _store_errors(engine), engine.connect() as conn:

@@ -38,7 +38,7 @@ from dealscope.metrics.stall import (
     flag_open_deals,
 )
 from dealscope.model import Dataset
-from ui.context import VIEW_HASH_FUNCS, ViewContext
+from ui.context import VIEW_HASH_FUNCS, ViewContext, current_view
 from ui.state import tr
 
 TTL_SECONDS = 3600
@@ -126,12 +126,28 @@ def load_alert_rate(view: ViewContext, silence_days: float) -> pd.DataFrame:
     return alert_rate_by_week(view.opportunities, intervals, lines, weeks, silence_days)
 
 
-def segment_picker() -> str:
-    """The segment the curves and time-in-stage breakdown compare."""
+def segment_choices(opportunities: pd.DataFrame) -> list[str]:
+    """The segment columns worth comparing by: those with a value in the data (a dataset without
+    regions offers no "by region"); every choice when none has one, so the page still renders."""
+    present = [
+        c for c in SEGMENT_CHOICES if c in opportunities.columns and opportunities[c].notna().any()
+    ]
+    return present or list(SEGMENT_CHOICES)
+
+
+def segment_picker(view: ViewContext | None = None) -> str:
+    """The segment the curves and time-in-stage breakdown compare (columns with values only)."""
+    view = view if view is not None else current_view()
+    # The whole dataset decides (a segment filter narrows rows, not which columns exist).
+    choices = (
+        segment_choices(view.dataset.opportunities) if view is not None else list(SEGMENT_CHOICES)
+    )
+    if st.session_state.get(SEGMENT_KEY) not in choices:
+        st.session_state.pop(SEGMENT_KEY, None)
     # Labels resolved now: a format_func reading the session later could run without it.
-    labels = {c: tr(f"cycle.segment.{c}") for c in SEGMENT_CHOICES}
+    labels = {c: tr(f"cycle.segment.{c}") for c in choices}
     return st.selectbox(
-        tr("cycle.segment.pick"), SEGMENT_CHOICES, key=SEGMENT_KEY, format_func=labels.__getitem__
+        tr("cycle.segment.pick"), choices, key=SEGMENT_KEY, format_func=labels.__getitem__
     )
 
 

@@ -201,10 +201,12 @@ def funnel_display(funnel: pd.DataFrame, currency_fmt: Callable[[float], str]) -
             tr("funnel.col.reached"): rows["reached"],
             tr("funnel.col.skipped"): rows["skipped"],
             # The won stage ends the funnel: "—", not 0 (nothing can advance or be lost there).
-            tr("funnel.col.advanced"): rows["advanced"].astype(object).where(~is_won, "—"),
-            tr("funnel.col.lost"): rows["lost"].astype(object).where(~is_won, "—"),
-            tr("funnel.col.open"): rows["open"].astype(object).where(~is_won, "—"),
-            tr("funnel.col.skipped_on"): rows["skipped_on"].astype(object).where(~is_won, "—"),
+            # Text throughout: numbers and "—" in one column cannot go to Arrow as one type
+            # (Streamlit then logs an ArrowInvalid traceback on every view and guesses a fix).
+            tr("funnel.col.advanced"): rows["advanced"].map(format_count).where(~is_won, "—"),
+            tr("funnel.col.lost"): rows["lost"].map(format_count).where(~is_won, "—"),
+            tr("funnel.col.open"): rows["open"].map(format_count).where(~is_won, "—"),
+            tr("funnel.col.skipped_on"): rows["skipped_on"].map(format_count).where(~is_won, "—"),
             tr("funnel.col.conversion"): conv,
             tr("funnel.col.cumulative"): cum,
             # The won stage is the end of the funnel: nothing is lost "at" it.

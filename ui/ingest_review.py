@@ -10,12 +10,13 @@ import streamlit as st
 
 from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
-from dealscope.formatting import escape_markdown
+from dealscope.formatting import escape_markdown, format_count
 from dealscope.i18n import catalog
 from dealscope.ingest.errors import MappingError, UploadError
 from dealscope.ingest.persist import mapping_document, save_result, settings_from_mapping
 from dealscope.ingest.pipeline import IngestResult, ingest_files, ingest_tables
 from dealscope.ingest.read_sql import read_database_table
+from dealscope.ingest.report import summarise_report
 from dealscope.ingest.settings import IngestSettings
 from dealscope.ingest.synonyms import TARGETS
 from dealscope.ingest.validate import DUPLICATE_POLICIES
@@ -214,13 +215,15 @@ def render_stages(result: IngestResult, settings: IngestSettings) -> bool:
 
 
 def render_report(result: IngestResult) -> None:
-    """The reject report (translated reasons), first rows on screen, all rows downloadable."""
+    """The reject report: one line per distinct (outcome, reason, column, value) with its count and
+    example lines on screen (translated), every row in the downloads."""
     st.subheader(tr("ingest.report.title"))
     report = result.report
     if report.empty:
         st.info(tr("ingest.report.none"))
         return
-    head = report.head(REPORT_ROWS_SHOWN)
+    summary = summarise_report(report)
+    head = summary.head(REPORT_ROWS_SHOWN)
     shown = head.assign(
         outcome=head["outcome"].map(
             {c: _label("ingest.outcome", c) for c in head["outcome"].dropna().unique()}
@@ -228,9 +231,12 @@ def render_report(result: IngestResult) -> None:
         reason=head["reason"].map(
             {c: _label("ingest.reason", c) for c in head["reason"].dropna().unique()}
         ),
-    ).rename(columns={c: tr(f"ingest.report.col.{c}") for c in report.columns})
-    if len(report) > REPORT_ROWS_SHOWN:
-        st.caption(tr("ingest.report.shown", shown=REPORT_ROWS_SHOWN, total=len(report)))
+    ).rename(columns=_summary_headers())
+    st.caption(
+        tr("fixes.report.grouped", lines=format_count(len(summary)), rows=format_count(len(report)))
+    )
+    if len(summary) > REPORT_ROWS_SHOWN:
+        st.caption(tr("ingest.report.shown", shown=REPORT_ROWS_SHOWN, total=len(summary)))
     st.dataframe(shown, hide_index=True)
     if len(report) <= REPORT_XLSX_MAX_ROWS:
         render_downloads(report, stem="dealscope-reject-report", key="ingest_report")
@@ -244,6 +250,11 @@ def render_report(result: IngestResult) -> None:
         tr("app.download_csv"), cached[1], file_name="dealscope-reject-report.csv", mime="text/csv",
         key="ingest_report_csv", on_click="ignore",
     )  # fmt: skip
+
+
+def _summary_headers() -> dict[str, str]:
+    existing = {c: tr(f"ingest.report.col.{c}") for c in ("outcome", "reason", "column", "value")}
+    return existing | {c: tr(f"fixes.report.col.{c}") for c in ("count", "examples")}
 
 
 def render_save(result: IngestResult, source: PendingSource, db_url: str) -> None:

@@ -21,11 +21,14 @@ from dealscope.ingest.limits import MAX_UPLOAD_BYTES
 from dealscope.ingest.pipeline import SourceFile
 from dealscope.ingest.read_sql import list_source_tables
 from dealscope.ingest.read_xlsx import list_sheets
-from dealscope.ingest.sniff import ZIP_MAGIC
+from dealscope.ingest.sniff import OLE_MAGIC, ZIP_MAGIC
 from ui.auth import secret_section
 from ui.state import tr
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls"]  # refused ones get a clear message
+# Every type offered is read: .xlsm as .xlsx (macros never run), .xls through xlrd; anything
+# else that arrives anyway gets one clear line from the reader.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls"]
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _SHEETS = "_ingest_sheets"
 _TABLES = "_ingest_db_tables"
 _DB_CHOICE = "_ingest_db_choice"
@@ -89,7 +92,8 @@ def _choose_files() -> PendingSource | None:
     files = []
     for upload in uploads:
         source = SourceFile(upload.name, upload.getvalue())
-        if source.data.startswith(ZIP_MAGIC) and upload.name.lower().endswith(".xlsx"):
+        workbook = source.data.startswith((ZIP_MAGIC, OLE_MAGIC))
+        if workbook and upload.name.lower().endswith(WORKBOOK_SUFFIXES):
             sheets = _sheet_names(source)
             if len(sheets) > 1:
                 source.sheet = st.selectbox(

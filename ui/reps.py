@@ -23,6 +23,7 @@ from dealscope.formatting import (
 from dealscope.metrics.reps import GROUP_LEVELS, MIN_CLOSED_FOR_RANKING
 from dealscope.metrics.reps_views import RepViews, compute_rep_views, owner_drilldown
 from ui.context import VIEW_HASH_FUNCS, ViewContext
+from ui.funnel import load_selection
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.state import current_lang, tr
 
@@ -54,7 +55,8 @@ DEFINITIONS = tuple(
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False, hash_funcs=VIEW_HASH_FUNCS)
 def load_reps(view: ViewContext) -> RepViews:
-    """Every level's leaderboard for the view (hashed by view.cache_key)."""
+    """Every level's leaderboard for the view (hashed by view.cache_key). Stage conversion is
+    computed on the Funnel page's own cached selection, so both pages show one figure."""
     start, end = view.period_bounds()
     return compute_rep_views(
         view.opportunities,
@@ -64,6 +66,7 @@ def load_reps(view: ViewContext) -> RepViews:
         end,
         view.as_of,
         all_time=view.filters.start is None,
+        funnel_paths=load_selection(view),
     )
 
 
@@ -126,6 +129,11 @@ def select_level() -> str:
 
 
 def render_prior(views: RepViews, level: str) -> None:
+    """The prior's caption, after the count of deals without a value at this level (they are no
+    group to rank, so they are not in the table, but they are not lost either)."""
+    unassigned = views.unassigned.get(level, 0)
+    if unassigned:
+        st.caption(tr(f"fixes.reps.unassigned.{level}", count=format_count(unassigned)))
     prior = views.priors[level]
     if prior is None:
         st.caption(tr("reps.prior.none"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dealscope import store
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
-from dealscope.formatting import escape_markdown
+from dealscope.formatting import escape_markdown, format_count
 from dealscope.report.assemble import build_weekly_report
 from dealscope.report.document import WeeklyReport
 from dealscope.report.movements import MOVEMENT_KINDS
@@ -23,16 +24,22 @@ from dealscope.report.present import (
 )
 from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
-from dealscope.report.snapshot_diff import CATEGORIES
+from dealscope.report.snapshot_diff import (
+    CATEGORIES,
+    ComparisonCandidates,
+    comparison_candidates,
+    id_sample,
+)
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from ui.context import VIEW_HASH_FUNCS, ViewContext
-from ui.loaders import load_dataset, load_dataset_list
+from ui.loaders import get_engine, load_dataset, load_dataset_list
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
 from ui.risk import dataset_log, model_status
 from ui.state import current_lang, tr
 
 _WEEK_KEY = "weekly_week"
 _COMPARE_KEY = "weekly_compare"
+COMPARE_PARAM = "compare"
 
 
 def select_week(view: ViewContext) -> str | None:
@@ -43,45 +50,95 @@ def select_week(view: ViewContext) -> str | None:
     if st.session_state.get(_WEEK_KEY) not in weeks:
         wanted = st.query_params.get("week")
         st.session_state[_WEEK_KEY] = wanted if wanted in weeks else weeks[0]
-    picked = st.selectbox(
-        tr("weekly.week_picker"),
-        weeks,
-        key=_WEEK_KEY,
-        format_func=lambda w: tr(
+    # Labels resolved now: AppTest formats options outside the script run, without the session
+    # language (a lambda calling tr() there answered in the default language).
+    labels = {
+        w: tr(
             "weekly.week_option",
             week=w,
             start=parse_iso_week(w).date(),
             end=(parse_iso_week(w) + pd.Timedelta(days=6)).date(),
-        ),
-    )
+        )
+        for w in weeks
+    }
+    picked = st.selectbox(tr("weekly.week_picker"), weeks, key=_WEEK_KEY, format_func=labels.get)
     if st.query_params.get("week") != picked:
         st.query_params["week"] = picked
     return picked
 
 
-def select_comparison(view: ViewContext) -> int | None:
-    """The comparison-snapshot picker: another stored dataset, or None."""
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def load_shared_ids(url: str, dataset_id: int, others: tuple[int, ...]) -> dict[int, int]:
+    """Per other stored dataset: how many of a sample of this dataset's ids it holds (short ttl,
+    like the dataset list: uploads from other sessions appear)."""
+    sample = id_sample(load_dataset(url, dataset_id).opportunities)
+    return store.count_shared_ids(get_engine(url), sample, list(others))
+
+
+def comparison_options(view: ViewContext) -> ComparisonCandidates:
+    """The datasets worth comparing with this one: same name's versions, then ones sharing ids."""
     datasets = load_dataset_list(view.db_url)
-    others = datasets.loc[datasets["id"].astype(int) != view.dataset.id]
-    options = [None, *others["id"].astype(int).tolist()]
-    if st.session_state.get(_COMPARE_KEY) not in options:
+    current = int(view.dataset.id)
+    same_name = datasets["name"].eq(view.dataset.name)
+    # Only datasets of another name need the id lookup: versions of one name are always offered.
+    others = tuple(int(i) for i in datasets.loc[~same_name, "id"] if int(i) != current)
+    shared = load_shared_ids(view.db_url, current, others) if others else {}
+    return comparison_candidates(datasets, current, shared)
+
+
+def select_comparison(view: ViewContext) -> int | None:
+    """The comparison-snapshot picker, bound to ?compare=<dataset id>: only other versions of this
+    dataset and datasets sharing deal ids with it are offered; a caption says how many others were
+    left out and why. An invalid ?compare= is ignored and named."""
+    candidates = comparison_options(view)
+    options = [None, *candidates.offered]
+    if _COMPARE_KEY not in st.session_state:
+        wanted = st.query_params.get(COMPARE_PARAM)
+        chosen = int(wanted) if wanted and wanted.isdigit() else None
+        if wanted and chosen not in candidates.offered:
+            st.warning(
+                tr(
+                    "app.sidebar.ignored_params",
+                    params=escape_markdown(f"{COMPARE_PARAM}={wanted}"),
+                )
+            )
+            chosen = None
+        st.session_state[_COMPARE_KEY] = chosen
+    elif st.session_state[_COMPARE_KEY] not in options:
         st.session_state[_COMPARE_KEY] = None
-    labels = others.set_index("id")
-    return st.selectbox(
+    labels = load_dataset_list(view.db_url).set_index("id")
+    option_labels = {None: tr("weekly.compare_none")}
+    for i in candidates.offered:
+        name, version = labels.at[i, "name"], labels.at[i, "version"]
+        option_labels[i] = (
+            tr("weekly.compare_option", name=name, version=version, id=i)
+            if i in candidates.same_name
+            else tr(
+                "fixes.compare.option_shared",
+                name=name,
+                version=version,
+                id=i,
+                shared=format_count(candidates.shared[i]),
+            )
+        )
+    picked = st.selectbox(
         tr("weekly.compare_picker"),
         options,
         key=_COMPARE_KEY,
-        format_func=lambda i: (
-            tr("weekly.compare_none")
-            if i is None
-            else tr(
-                "weekly.compare_option",
-                name=labels.at[i, "name"],
-                version=labels.at[i, "version"],
-                id=i,
-            )
-        ),
+        format_func=option_labels.get,  # resolved now: AppTest formats outside the script run
     )
+    if candidates.hidden:
+        st.caption(tr("fixes.compare.hidden", count=format_count(candidates.hidden)))
+    _sync_compare_param(picked)
+    return picked
+
+
+def _sync_compare_param(picked: int | None) -> None:
+    if picked is None:
+        if COMPARE_PARAM in st.query_params:
+            del st.query_params[COMPARE_PARAM]
+    elif st.query_params.get(COMPARE_PARAM) != str(picked):
+        st.query_params[COMPARE_PARAM] = str(picked)
 
 
 def risk_model_token(view: ViewContext) -> tuple:
@@ -257,13 +314,20 @@ def render_comparison(document: WeeklyReport) -> None:
     }
     st.markdown(f"**{tr('weekly.comparison.waterfall')}**")
     render_chart(build_waterfall_chart(steps, labels))
+    names = {c: f"{tr(f'weekly.cat.{c}')} ({len(section.deals[c])})" for c in CATEGORIES}
     category = st.selectbox(
-        tr("weekly.comparison.deals"),
-        CATEGORIES,
-        format_func=lambda c: f"{tr(f'weekly.cat.{c}')} ({len(section.deals[c])})",
-        key="weekly_category",
+        tr("weekly.comparison.deals"), CATEGORIES, format_func=names.get, key="weekly_category"
     )
-    _table(section.deals[category])
+    if section.deals[category].empty:  # a comparison of two exports, not of a week
+        st.caption(
+            tr(
+                "fixes.compare.none_between",
+                old_as_of=section.old.as_of.strftime("%Y-%m-%d"),
+                new_as_of=section.new.as_of.strftime("%Y-%m-%d"),
+            )
+        )
+    else:
+        _table(section.deals[category])
 
 
 def download_tables(document: WeeklyReport) -> dict[str, tuple[str, pd.DataFrame]]:

@@ -213,6 +213,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
     say = progress or (lambda _step: None)
     parts, events, outcomes, issues, lookups, reports, notes = [], [], {}, [], [], [], []
     derived_ids: list[pd.Series] = []
+    sources: dict[int, dict[str, str]] = {}  # per table: canonical column -> source header
     column_order: list[str] = []  # stages in the order of per-stage columns (Date entered …)
     resolved = [resolve_mapping(raw, settings) for raw in tables]
     has_main = any(layout != "lookup" for _, layout, _ in resolved)
@@ -223,6 +224,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
             layout = "generic"
         mapping = {c.source: c.target for c in choices}
         by_target = {v: k for k, v in mapping.items() if v}
+        sources[t] = by_target
         file_notes = list(raw.notes)
         if layout in HISTORY_LAYOUTS:
             history = history_events(raw, layout, mapping, settings)
@@ -340,7 +342,7 @@ def ingest_tables(tables: list[RawTable], settings: IngestSettings, progress: Pr
         if derived_ids
         else pd.Series(False, index=opps.index)
     )
-    report = build_report(tables, outcomes, issues, opps, masks)
+    report = build_report(tables, outcomes, issues, opps, masks, sources=sources)
     cell_codes = cell_flag_masks(opps, issues)
     opps["flags"] = assemble.flags_column(opps.index, {**cell_codes, **masks})
     files = _file_reports(reports, outcomes, sha256 or {})

@@ -1,5 +1,9 @@
-"""XLSX reader: safety checks before parsing, sheet choice, header below title rows, merged
-two-row headers flattened, hidden rows and formulas without cached values flagged."""
+"""Excel reader: safety checks before parsing, sheet choice, header below title rows, merged
+two-row headers flattened, hidden rows and formulas without cached values flagged.
+
+.xlsx and .xlsm are one format (a .xlsm also carries a VBA part, which openpyxl leaves unread:
+macros are never run); legacy .xls (an OLE container) is read by read_xls into the same grid.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ from dealscope.ingest.rawtable import (
     normalise_headers,
     settled_frame,
 )
+from dealscope.ingest.read_xls import read_xls_sheet, xls_sheet_names
+from dealscope.ingest.sniff import OLE_MAGIC
 
 STRING = pd.StringDtype("pyarrow")
 FLAG_COLUMNS = ("row", "column", "code", "value")
@@ -98,6 +104,8 @@ def _load(data: bytes, filename: str, **options):
 
 def list_sheets(data: bytes, filename: str) -> list[str]:
     """The sheet names of a workbook (visible ones first), for the sheet picker."""
+    if data.startswith(OLE_MAGIC):
+        return xls_sheet_names(data, filename)
     check_xlsx_archive(data, filename)
     workbook = _load(data, filename, read_only=True)
     sheets = [(ws.sheet_state != "visible", ws.title) for ws in workbook.worksheets]
@@ -304,7 +312,16 @@ def _flatten_two_row_header(merged: list[CellRange], grid, header_index: int) ->
 
 
 def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> RawTable:
-    """Read one sheet of a workbook into a RawTable (rows numbered as in Excel)."""
+    """Read one sheet of a workbook (.xlsx, .xlsm or legacy .xls) into a RawTable (rows numbered
+    as in Excel)."""
+    if data.startswith(OLE_MAGIC):
+        legacy = read_xls_sheet(data, filename, sheet)
+        label = f"{filename} [{legacy.title}]"
+        _sparse_limit(len(legacy.grid), legacy.width, legacy.values, label)
+        streamed = _SheetRows(legacy.grid, legacy.width, legacy.merged, legacy.hidden_rows, [])
+        return _sheet_table(
+            streamed, data, filename, legacy.title, legacy.sheets, legacy.epoch, kind="xls"
+        )
     check_xlsx_archive(data, filename)
     workbook = _load(data, filename, read_only=True, data_only=True)
     try:
@@ -320,12 +337,26 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
         epoch = "1904" if workbook.epoch == CALENDAR_MAC_1904 else "1900"
     finally:
         workbook.close()
+    return _sheet_table(streamed, data, filename, ws.title, sheets, epoch, kind="xlsx")
+
+
+def _sheet_table(
+    streamed: _SheetRows,
+    data: bytes,
+    filename: str,
+    title: str,
+    sheets: list[str],
+    epoch: str,
+    kind: str,
+) -> RawTable:
+    """A sheet's grid laid out as a RawTable: header row found below title rows, a merged
+    two-row header flattened, merged cells filled down, hidden rows and formulas flagged."""
     grid, width, merged = streamed.grid, streamed.width, streamed.merged
     if not grid:
-        raise NoDataError(f"{filename} [{ws.title}]: the sheet is empty — there are no data rows.")
+        raise NoDataError(f"{filename} [{title}]: the sheet is empty — there are no data rows.")
     header_index = find_header_row(grid[:HEADER_SCAN_ROWS])
     raw_headers, two_rows = _flatten_two_row_header(merged, grid, header_index)
-    check_header_lengths(f"{filename} [{ws.title}]", raw_headers)
+    check_header_lengths(f"{filename} [{title}]", raw_headers)
     title_rows = header_index - (1 if two_rows else 0)
     settled = [
         (r + 1, EXCLUDED, "title-row" if any(v not in (None, "") for v in grid[r]) else "blank-row",
@@ -341,20 +372,20 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
         )
     body = pd.DataFrame(grid[first_data:], columns=range(width), dtype=object)
     frame = pd.DataFrame({name: _text(body[i]) for i, name in enumerate(headers)})
-    check_cell_lengths(f"{filename} [{ws.title}]", frame, len(data))
+    check_cell_lengths(f"{filename} [{title}]", frame, len(data))
     lines = np.arange(first_data + 1, len(grid) + 1, dtype=np.int64)
     flags = _cell_flags(streamed, body, headers, first_data)
     if frame.empty and not settled:
-        raise NoDataError(f"{filename} [{ws.title}]: the sheet has a header but no data rows.")
+        raise NoDataError(f"{filename} [{title}]: the sheet has a header but no data rows.")
     return RawTable(
         file=filename,
-        kind="xlsx",
+        kind=kind,
         data=frame,
         lines=lines,
         settled=settled_frame(settled),
         rows_in=len(frame) + title_rows,
         headers=headers,
-        sheet=ws.title,
+        sheet=title,
         notes=notes,
         cell_flags=flags,
         date_epoch=epoch,

@@ -1,5 +1,11 @@
 """The per-row report of one ingest: every rejected or excluded row and every flagged cell or row,
-with file, physical line (or sheet row), column, raw value, reason code and detail."""
+with file, physical line (or sheet row), column, raw value, reason code, detail and record id.
+
+A row flag (unknown-stage, negative-amount …) names the cell that raised it: its source column and
+the cell's text as read (ROW_FLAG_COLUMNS), not the record id (that is `record`). `summarise_report`
+folds identical entries — the same outcome, reason, column and value — into one line with a count
+and example lines, for the screen; the downloads keep every row.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,33 @@ import pandas as pd
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED
 from dealscope.ingest.validate import LOADED
 
-REPORT_COLUMNS = ("file", "sheet", "line", "outcome", "reason", "column", "value", "detail")
+REPORT_COLUMNS = (
+    "file",
+    "sheet",
+    "line",
+    "outcome",
+    "reason",
+    "column",
+    "value",
+    "detail",
+    "record",
+)
 FLAGGED = "flagged"
+# The canonical column whose cell raised each row flag (a tuple: the latest of those dates). Flags
+# not listed (generated-id, stage-time-derived) concern the whole row: no column, no value.
+ROW_FLAG_COLUMNS: dict[str, str | tuple[str, ...]] = {
+    "missing-created": "created_at",
+    "close-before-create": "closed_at",
+    "negative-amount": "amount",
+    "won-zero-amount": "amount",
+    "missing-close-date": "closed_at",
+    "future-date": ("created_at", "closed_at", "last_activity_at"),
+    "unknown-stage": "stage",
+    "unknown-status": "status",
+}
+SUMMARY_KEYS = ("outcome", "reason", "column", "value")
+SUMMARY_COLUMNS = (*SUMMARY_KEYS, "count", "examples")
+EXAMPLES_PER_LINE = 3
 
 
 def cell_flag_masks(opps: pd.DataFrame, issues: list[pd.DataFrame]) -> dict[str, pd.Series]:
@@ -46,8 +77,45 @@ def _piece(frame, rows: int | None = None, **constants) -> dict[str, np.ndarray]
     return piece
 
 
-def build_report(tables, outcomes, issues, opps, masks) -> pd.DataFrame:
-    """Every rejected / excluded row and every flagged cell or row, with its physical line."""
+def _flag_cells(
+    code: str, raw, opps: pd.DataFrame, part: np.ndarray, positions: np.ndarray, sources: dict
+) -> tuple[object, np.ndarray | None]:
+    """(column, values) of the cell behind row flag `code` for the rows `part` of one table:
+    the source column's header and its text as read; the canonical value as text when the
+    column came from elsewhere (derived, joined); (None, None) for a whole-row flag."""
+    target = ROW_FLAG_COLUMNS.get(code)
+    if target is None:
+        return None, None
+    if isinstance(target, tuple):  # the latest of the dates is the one in the future
+        present = [c for c in target if c in opps]
+        dates = opps.loc[part, present]
+        filled = dates.fillna(pd.Timestamp.min)
+        which = np.asarray(present, dtype=object)[np.argmax(filled.to_numpy(), axis=1)]
+        values = np.empty(len(positions), dtype=object)
+        columns = np.empty(len(positions), dtype=object)
+        for name in present:  # at most three columns, each vectorised
+            rows = which == name
+            column, cells = _flag_cells_of(name, raw, opps, part, positions, sources)
+            values[rows], columns[rows] = cells[rows], column
+        return columns, values
+    return _flag_cells_of(target, raw, opps, part, positions, sources)
+
+
+def _flag_cells_of(name, raw, opps, part, positions, sources) -> tuple[str, np.ndarray]:
+    source = sources.get(name)
+    if source is not None and source in raw.data:
+        return source, raw.data[source].to_numpy(dtype=object)[positions]
+    canonical = opps.loc[part, name] if name in opps else pd.Series(pd.NA, index=opps.index[part])
+    text = canonical.astype("string").to_numpy(dtype=object, na_value=None)
+    return name, text
+
+
+def build_report(tables, outcomes, issues, opps, masks, sources=None) -> pd.DataFrame:
+    """Every rejected / excluded row and every flagged cell or row, with its physical line.
+
+    sources: per table index, {canonical column: source header} (the mapping), so a row flag
+    shows the offending cell as read; without it the canonical value is shown."""
+    sources = sources or {}
     pieces = []
     cells = [i for i in issues if not i.empty]
     cells = pd.concat(cells, ignore_index=True) if cells else None
@@ -72,9 +140,12 @@ def build_report(tables, outcomes, issues, opps, masks) -> pd.DataFrame:
                 part = hit & (table == t)
                 raw = tables[int(t)]
                 positions = opps["_pos"].to_numpy()[part].astype("int64")
+                column, values = _flag_cells(
+                    code, raw, opps, part, positions, sources.get(int(t), {})
+                )
                 pieces.append(_piece({}, len(positions), file=raw.file, sheet=raw.sheet,
                                      line=raw.lines[positions], outcome=FLAGGED, reason=code,
-                                     value=ids[part]))  # fmt: skip
+                                     column=column, value=values, record=ids[part]))  # fmt: skip
     pieces = [p for p in pieces if p is not None]
     data = {c: np.concatenate([p[c] for p in pieces]) if pieces else np.empty(0, dtype=object)
             for c in REPORT_COLUMNS}  # fmt: skip
@@ -87,3 +158,23 @@ def build_report(tables, outcomes, issues, opps, masks) -> pd.DataFrame:
     report = {c: pd.array(data[c][order], dtype="string") for c in REPORT_COLUMNS if c != "line"}
     report["line"] = pd.array(line[order], dtype="Int64")
     return pd.DataFrame(report, columns=list(REPORT_COLUMNS))
+
+
+def summarise_report(report: pd.DataFrame, examples: int = EXAMPLES_PER_LINE) -> pd.DataFrame:
+    """One line per distinct (outcome, reason, column, value) of build_report's frame, in the
+    report's order (first occurrence): SUMMARY_COLUMNS, where count is the number of entries and
+    examples lists the first `examples` of them as "file:line" (", "-joined; "file" alone when
+    the line is unknown)."""
+    if report.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in SUMMARY_COLUMNS})
+    keys = report.loc[:, list(SUMMARY_KEYS)].astype("object")
+    keys = keys.where(keys.notna(), None)
+    group = keys.groupby(list(SUMMARY_KEYS), dropna=False, sort=False).ngroup()
+    line = report["line"].astype("string").fillna("")
+    where = report["file"].astype("string").fillna("") + (":" + line).where(line.ne(""), "")
+    rank = group.groupby(group).cumcount()
+    shown = where[rank.lt(examples)].groupby(group[rank.lt(examples)], sort=True).agg(", ".join)
+    first = keys.loc[~group.duplicated()].set_index(group[~group.duplicated()])
+    summary = first.assign(count=group.value_counts().reindex(first.index).astype("int64"))
+    summary["examples"] = shown.reindex(first.index)
+    return summary.reset_index(drop=True).loc[:, list(SUMMARY_COLUMNS)]

@@ -20,33 +20,35 @@ _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 
 
 def detect_kind(data: bytes, filename: str) -> str:
-    """'csv' or 'xlsx' from the bytes themselves (the extension is only a hint that must agree)."""
+    """'csv' or 'xlsx' (any Excel workbook: .xlsx, .xlsm, legacy .xls — the Excel reader tells
+    them apart by their bytes) from the bytes themselves; the extension is only a hint that must
+    agree."""
     name = filename.lower()
     if data.startswith(OLE_MAGIC):
-        raise FileTypeError(
-            f"{filename}: this is an old .xls workbook or a password-protected .xlsx, which "
-            "DealScope cannot read. Remove the password and save it as .xlsx or .csv."
-        )
-    if data.startswith(ZIP_MAGIC):
-        if name.endswith(".xlsm") or b"macroEnabled" in data[:4096]:
+        if name.endswith((".xlsx", ".xlsm")):
             raise FileTypeError(
-                f"{filename}: macro-enabled workbooks (.xlsm) are not accepted. "
-                "Save it as .xlsx (without macros) or .csv."
+                f"{filename}: this workbook is password-protected (an encrypted .xlsx), which "
+                "DealScope cannot read. Remove the password and save it as .xlsx or .csv."
             )
-        if not name.endswith(".xlsx"):
+        return "xlsx"  # a legacy .xls: the Excel reader reads it with xlrd
+    if data.startswith(ZIP_MAGIC):
+        if not name.endswith((".xlsx", ".xlsm", ".xls")):
             raise FileTypeError(
                 f"{filename}: file type mismatch — the content is a ZIP archive, not CSV text. "
                 "Upload the .xlsx itself, or export the data as .csv."
             )
-        return "xlsx"
+        return "xlsx"  # .xlsm is the same format; macros are never run
     if name.endswith((".xlsx", ".xlsm")):
         raise FileTypeError(
             f"{filename}: file type mismatch — the name says Excel but the content is not an "
             "Excel workbook. Rename it to .csv if it is a CSV export, or re-save it from Excel."
         )
-    if name.endswith(".xls"):
-        raise FileTypeError(f"{filename}: .xls is not supported; save it as .xlsx or .csv.")
-    return "csv"
+    if name.endswith(".xls") and re.match(rb"\A(\xef\xbb\xbf)?\s*<", data[:1024]):
+        raise FileTypeError(
+            f"{filename}: this .xls is a web page (HTML or XML), not an Excel workbook. Open it "
+            "in Excel and save it as .xlsx, or export a .csv."
+        )
+    return "csv"  # a text export saved under an .xls name (tab-separated, say) reads as text
 
 
 def _line_of(data: bytes, offset: int) -> int:

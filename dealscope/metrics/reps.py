@@ -85,9 +85,12 @@ def compute_performance(
     as_of: pd.Timestamp,
     by: str = "owner",
     currency: str | None = None,
+    keep_unassigned: bool = True,
 ) -> tuple[pd.DataFrame, BetaPrior | None]:
     """Per `by` group over the period [start, end): outcomes, win rates, shrinkage and KM.
     start None: all time up to `end` (kpis.period_outcomes), undated deals included.
+    keep_unassigned False: deals without a `by` value form no UNASSIGNED row and take no part in
+    the prior or the ranking (the Reps page counts them apart: an absent owner is not a rep).
 
     Takes canonical opportunities. Returns (frame, prior): frame has `by` then
     PERFORMANCE_COLUMNS (plus team, region when by="owner"), sorted by rank (shrunk win rate,
@@ -111,6 +114,8 @@ def compute_performance(
     )
     # A group appears when it has any open or closed deal in the period.
     relevant = is_open | won | lost
+    if not keep_unassigned:
+        relevant &= group.ne(UNASSIGNED)
     table = parts.loc[relevant].groupby("group", sort=True).sum(min_count=0)
     table = table.astype({"open_count": "int64", "won": "int64", "lost": "int64"})
     table["closed"] = table["won"] + table["lost"]

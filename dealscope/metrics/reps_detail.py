@@ -1,17 +1,20 @@
 """Rep drill-down figures: stage conversion against the team, stalled / silent open deals, and
 won / lost per month.
 
-Stage conversion is implemented narrowly here over stall.compute_stage_intervals because the
-funnel module (issue: funnel) is not on main yet: per open stage, among the deals *resolved* at
-that stage (they left it by the cut-off), the share that advanced (DESIGN §4: deals still sitting
-in the stage are not failures). A deal that entered a stage twice counts once; it advanced when
-any of its exits from the stage was an advance.
+Stage conversion is the Funnel page's (metrics.funnel.compute_stage_funnel, pass-through rule,
+history basis) on the same selection — deals created in the period, followed to the as-of date —
+grouped by owner or team: one definition under one label, so an owner's drill-down shows exactly
+what the Funnel shows with that owner selected. `compute_stage_conversion` (the earlier
+resolved-in-period definition over stall intervals) is kept for callers that want stage exits
+within a window.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from dealscope.metrics.funnel import FUNNEL_COLUMNS, PASS_THROUGH, compute_stage_funnel
+from dealscope.metrics.funnel_paths import funnel_stages
 from dealscope.metrics.reps import UNASSIGNED, group_labels, owner_home
 from dealscope.metrics.stats import wilson_interval
 from dealscope.model import LOST, OPEN, WON
@@ -69,6 +72,49 @@ def compute_stage_conversion(
     table["conversion_ci_low"], table["conversion_ci_high"] = wilson_interval(
         table["advanced"], table["resolved"]
     )
+    return table.sort_values([by, "position"]).loc[:, columns].reset_index(drop=True)
+
+
+CONVERSION_COLUMNS = (
+    "stage",
+    "position",
+    "resolved",
+    "advanced",
+    "conversion",
+    "conversion_ci_low",
+    "conversion_ci_high",
+)
+
+
+def funnel_stage_conversion(
+    paths: pd.DataFrame, stages: pd.DataFrame, by: str = "owner", rule: str = PASS_THROUGH
+) -> pd.DataFrame:
+    """Per `by` group and open stage, the Funnel's stage conversion of the group's deals.
+
+    Takes build_deal_paths rows already narrowed to the Funnel's selection (segment filters,
+    created in the period) and the stage table. resolved = advanced + lost here, conversion =
+    advanced / resolved (deals still open at the stage are left out), Wilson interval — the
+    columns `by` then CONVERSION_COLUMNS, every open stage of every group with a deal. Deals
+    without a `by` value are not a group (group_labels' UNASSIGNED is dropped).
+    """
+    columns = [by, *CONVERSION_COLUMNS]
+    names = funnel_stages(stages)
+    n_open = int(stages["kind"].eq(OPEN).sum())
+    if paths.empty or n_open == 0:
+        return pd.DataFrame(columns=columns)
+    # Only the columns the funnel reads: copying the wide paths frame would cost more than the
+    # figures at a million deals.
+    group = group_labels(paths, by).to_numpy()
+    labelled = pd.DataFrame({c: paths[c].array for c in FUNNEL_COLUMNS})
+    labelled["_group"] = group
+    labelled = labelled.loc[group != UNASSIGNED]
+    if labelled.empty:
+        return pd.DataFrame(columns=columns)
+    table = compute_stage_funnel(labelled, names, rule, by="_group")
+    table = table.loc[table["position"].lt(n_open)].rename(
+        columns={"_group": by, "ci_low": "conversion_ci_low", "ci_high": "conversion_ci_high"}
+    )
+    table = table.astype({"resolved": "int64", "advanced": "int64"})
     return table.sort_values([by, "position"]).loc[:, columns].reset_index(drop=True)
 
 

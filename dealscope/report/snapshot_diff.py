@@ -20,10 +20,17 @@ old pipeline + sum of bars = new pipeline, exactly. Stage and close-date moves d
 open pipeline value, so they are counted in the table but carry no waterfall bar.
 
 Values are in the new snapshot's main currency; amounts in other currencies and missing amounts
-count as 0 in values (they are counted, not priced: see `unpriced`).
+count as 0 in values (they are counted, not priced: see `unpriced_count`, one per deal however
+many of the two snapshots leave it unpriced).
+
+Which stored datasets are worth comparing with (`comparison_candidates`): the other versions of
+the same dataset name, then datasets that share deal ids with it (a comparison matches deals by
+id: with no id in common every deal would read as "new" and "removed").
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -210,9 +217,61 @@ def pipeline_waterfall(diff: pd.DataFrame) -> pd.DataFrame:
 
 
 def unpriced_count(old: pd.DataFrame, new: pd.DataFrame, currency: str | None) -> int:
-    """Deals in either snapshot whose amount is missing or in another currency (valued at 0)."""
-    return int(
-        priced_amount(old, currency).isna().sum() + priced_amount(new, currency).isna().sum()
+    """Deals (distinct ids) whose amount is missing or in another currency in either snapshot
+    (valued at 0): a deal unpriced in both exports is one deal, not two rows."""
+    unpriced_old = old.loc[priced_amount(old, currency).isna().to_numpy(), "opportunity_id"]
+    unpriced_new = new.loc[priced_amount(new, currency).isna().to_numpy(), "opportunity_id"]
+    return int(pd.concat([unpriced_old, unpriced_new]).nunique(dropna=False))
+
+
+# Ids looked up per stored dataset when deciding whether it is the same pipeline: enough to find
+# any real overlap (two weekly exports share most of their ids), few enough for one indexed query.
+ID_SAMPLE_SIZE = 1_000
+
+
+def id_sample(opportunities: pd.DataFrame, size: int = ID_SAMPLE_SIZE) -> list[str]:
+    """Up to `size` distinct opportunity ids, spread evenly over the frame's order."""
+    ids = pd.unique(opportunities["opportunity_id"].dropna().astype(str).to_numpy())
+    if len(ids) > size:
+        ids = ids[np.linspace(0, len(ids) - 1, size).astype("int64")]
+    return [str(i) for i in ids]
+
+
+@dataclass(frozen=True)
+class ComparisonCandidates:
+    """The stored datasets a snapshot comparison offers, in order, and how many it leaves out.
+
+    offered: dataset ids — other versions of the same name (newest first), then other datasets
+    sharing sampled ids (most shared first); shared: sampled ids each offered dataset also holds;
+    same_name: the offered ids that are versions of the same name; hidden: datasets not offered
+    (another name and no id in common)."""
+
+    offered: tuple[int, ...]
+    shared: dict[int, int]
+    same_name: frozenset[int]
+    hidden: int
+
+
+def comparison_candidates(
+    datasets: pd.DataFrame, current_id: int, shared: dict[int, int]
+) -> ComparisonCandidates:
+    """Order and filter `datasets` (store.list_datasets: id, name, version) for comparing with
+    `current_id`, given `shared` = {dataset id: sampled ids of the current dataset it holds}."""
+    frame = datasets.assign(id=datasets["id"].astype("int64"))
+    frame = frame.loc[frame["id"].ne(int(current_id))]
+    name = datasets.loc[datasets["id"].astype("int64").eq(int(current_id)), "name"]
+    same = frame["name"].eq(name.iloc[0] if not name.empty else None).fillna(False)
+    overlap = frame["id"].map({int(k): int(v) for k, v in shared.items()}).fillna(0)
+    overlap = overlap.astype("int64")
+    versions = frame.loc[same].sort_values(["version", "id"], ascending=False)
+    related = frame.loc[~same & overlap.gt(0)].assign(overlap=overlap[~same & overlap.gt(0)])
+    related = related.sort_values(["overlap", "id"], ascending=[False, False])
+    offered = tuple(int(i) for i in [*versions["id"], *related["id"]])
+    return ComparisonCandidates(
+        offered=offered,
+        shared={i: int(shared.get(i, 0)) for i in offered},
+        same_name=frozenset(int(i) for i in versions["id"]),
+        hidden=int(len(frame) - len(offered)),
     )
 
 

@@ -43,7 +43,9 @@ def test_upload_shows_counts_and_the_reject_report_then_saves(open_app, empty_db
     )
     assert shown["Opportunities"] == "2"
     report = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
-    reasons = dict(zip(report["Line / row"].astype(int), report["Reason"], strict=False))
+    # One line per distinct entry; its examples name the file and line ("商机.csv:4").
+    lines = report["Examples (file:line)"].str.split(", ").str[0].str.rsplit(":", n=1).str[1]
+    reasons = dict(zip(lines.astype(int), report["Reason"], strict=False))
     assert reasons[4] == "more fields than the header" and reasons[5] == "duplicate opportunity id"
     assert reasons[6] == "total / subtotal / report footer"
     assert {b.label for b in at.download_button} >= {"Download CSV", "Download Excel"} or len(

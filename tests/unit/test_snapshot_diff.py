@@ -179,7 +179,14 @@ def test_waterfall_is_exact_on_random_snapshots():
 
 
 def test_unpriced_deals_are_counted_not_valued():
-    assert unpriced_count(OLD, NEW, "CNY") == 2  # x1 in both exports
+    # x1 is in another currency in both exports: one deal, not two rows (issue 13).
+    assert unpriced_count(OLD, NEW, "CNY") == 1
+    # One more unpriced only in the new export, one only in the old: three deals.
+    extra_old = normalise_opportunities(pd.DataFrame([row("q1", "线索", "open", None)]))
+    extra_new = normalise_opportunities(pd.DataFrame([row("q2", "线索", "open", None)]))
+    old = pd.concat([OLD, extra_old], ignore_index=True)
+    new = pd.concat([NEW, extra_new], ignore_index=True)
+    assert unpriced_count(old, new, "CNY") == 3
 
 
 def test_snapshot_as_of_rebuilds_an_earlier_export_from_history():
@@ -205,3 +212,35 @@ def test_snapshot_as_of_rebuilds_an_earlier_export_from_history():
     diff = diff_snapshots(old, opps, demo_stage_table())
     assert sorted(category_deals(diff, "won")["opportunity_id"]) == ["a"]
     assert sorted(category_deals(diff, "new")["opportunity_id"]) == ["b"]
+
+
+def test_twenty_deals_without_amount_in_both_exports_count_twenty():
+    """The issue's case: 20 deals without an amount in both exports read '40 deal rows'."""
+    rows = [row(f"z{i}", "线索", "open", None) for i in range(20)]
+    old = normalise_opportunities(pd.DataFrame(rows))
+    new = normalise_opportunities(pd.DataFrame(rows + [row("p1", "线索", "open", 10)]))
+    assert unpriced_count(old, new, "CNY") == 20
+
+
+def test_comparison_offers_same_name_versions_then_datasets_sharing_ids():
+    from dealscope.report.snapshot_diff import comparison_candidates, id_sample
+
+    datasets = pd.DataFrame(
+        {
+            "id": [7, 6, 5, 4, 3, 2],
+            "name": ["crm", "other", "crm", "unrelated", "crm-copy", "crm"],
+            "version": [3, 1, 2, 1, 1, 1],
+        }
+    )
+    # Sampled ids of dataset 7 found in: 6 (40), 3 (900), 4 (none); same-name ones not asked.
+    picked = comparison_candidates(datasets, 7, {6: 40, 3: 900, 4: 0})
+    assert picked.offered == (5, 2, 3, 6)  # crm v2, crm v1, then most shared first
+    assert picked.same_name == frozenset({5, 2})
+    assert picked.shared[3] == 900 and picked.shared[6] == 40
+    assert picked.hidden == 1  # "unrelated": another name, no id in common
+    alone = comparison_candidates(datasets.iloc[:1], 7, {})
+    assert alone.offered == () and alone.hidden == 0
+    frame = pd.DataFrame({"opportunity_id": [f"id{i}" for i in range(5000)] + ["id0"]})
+    sample = id_sample(frame, 1000)
+    assert len(sample) == len(set(sample)) == 1000
+    assert sample[0] == "id0" and sample[-1] == "id4999"
