@@ -1,0 +1,53 @@
+"""The Vega locale of every chart: month and weekday names, AM/PM and number separators in the
+page's language, so a time axis reads "11月" in Chinese and "November" in English.
+
+Applied in one place (ui.render.render_chart) through `localise`; the names come from the
+format.vega.* catalog strings. Vega-Lite's top-level `config.locale` sets both the number
+(d3-format) and the time (d3-time-format) locale of that one view.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+
+from dealscope.i18n import t
+
+
+def _names(key: str, lang: str, count: int) -> list[str]:
+    names = [name.strip() for name in t(key, lang).split(",")]
+    if len(names) != count:
+        raise ValueError(f"{key} in {lang} must list {count} comma-separated names")
+    return names
+
+
+def vega_locale(lang: str) -> dict:
+    """The Vega-Lite `config.locale` object (number and time locale) for `lang`."""
+    return {
+        "number": {
+            "decimal": ".",
+            "thousands": ",",
+            "grouping": [3],
+            "currency": ["", ""],
+        },
+        "time": {
+            "dateTime": t("format.vega.date_time", lang),
+            "date": t("format.vega.date", lang),
+            "time": t("format.vega.time", lang),
+            "periods": _names("format.vega.periods", lang, 2),
+            "days": _names("format.vega.days", lang, 7),
+            "shortDays": _names("format.vega.short_days", lang, 7),
+            "months": _names("format.vega.months", lang, 12),
+            "shortMonths": _names("format.vega.short_months", lang, 12),
+        },
+    }
+
+
+def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
+    """A copy of `chart` with the locale of `lang` in its config (other config entries kept)."""
+    out = chart.copy(deep=False)
+    config = chart._kwds.get("config", alt.Undefined)
+    config = None if config is alt.Undefined else config
+    config = alt.Config() if config is None else config.copy(deep=True)
+    config["locale"] = alt.Locale(**vega_locale(lang))
+    out["config"] = config
+    return out
