@@ -16,7 +16,7 @@ from dealscope.i18n import t
 MISSING = "—"
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 # The kinds of figure every table, card and chart formats: see format_value.
-KINDS = ("amount", "count", "pct", "days", "decimal", "text")
+KINDS = ("amount", "count", "pct", "points", "days", "decimal", "bool", "date", "datetime", "text")
 # zh-CN groups large amounts by 万 (10^4) and 亿 (10^8); en by thousand-multiples.
 # From 1,000万 on, whole 万 (¥1,212万): a tenth of 万 is noise at that size and the card stays short.
 _ZH_STEPS = ((1e12, "万亿", 2), (1e8, "亿", 2), (1e7, "万", 0), (1e4, "万", 1))
@@ -147,18 +147,43 @@ def format_delta(value: float | None, kind: str, currency: str | None, lang: str
     return f"{int(round(value)):+,}"
 
 
+def format_bool(value, lang: str) -> str:
+    """Yes / no in the language ('是' / '否'), '—' when unknown."""
+    if _missing(value):
+        return MISSING
+    return t("format.yes" if bool(value) else "format.no", _lang(lang))
+
+
+def format_timestamp(value, *, with_time: bool = True) -> str:
+    """A date ('2026-11-20') or date and minute ('2026-11-20 17:14'); '—' when missing."""
+    if _missing(value):
+        return MISSING
+    try:
+        return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    except (AttributeError, ValueError):  # not a date (text already): as given
+        return str(value)
+
+
 def formatter(kind: str, currency: str | None, lang: str) -> Callable[[object], str]:
-    """The one-argument formatter of `kind` (see KINDS) for tables and report cells."""
+    """The one-argument formatter of `kind` (see KINDS; "decimal<N>" for N digits) for tables and
+    report cells."""
     if kind == "amount":
         return lambda v: format_amount(v, currency, lang)
     if kind == "count":
         return format_count
     if kind == "pct":
         return format_pct
+    if kind == "points":
+        return lambda v: format_points(v, lang)
+    if kind == "bool":
+        return lambda v: format_bool(v, lang)
+    if kind in ("date", "datetime"):
+        return lambda v: format_timestamp(v, with_time=kind == "datetime")
     if kind == "days":
         return lambda v: format_days(v, lang, short=True)
-    if kind == "decimal":
-        return format_decimal
+    if kind.startswith("decimal"):  # "decimal" (one digit) or "decimal3" (three)
+        digits = int(kind.removeprefix("decimal") or 1)
+        return lambda v: format_decimal(v, digits)
     return lambda v: MISSING if _missing(v) else str(v)
 
 

@@ -14,6 +14,7 @@ from dealscope.charts.locale import localise
 from dealscope.charts.palette import MUTED_TEXT
 from dealscope.export import to_safe_csv, to_safe_xlsx
 from dealscope.formatting import MISSING, currency_symbol, formatter
+from dealscope.metrics.kpis import main_currency
 from ui.context import ViewContext, current_view
 from ui.state import current_lang, tr
 
@@ -139,7 +140,7 @@ def show_table(
     kinds: Mapping[str, str] | None = None,
     *,
     rename: Mapping[str, str] | Callable[[str], str] | None = None,
-    currency: str | None = None,
+    currency: str | None = "",
     grey: pd.Series | np.ndarray | None = None,
     target=None,
     **dataframe_kwargs,
@@ -149,9 +150,13 @@ def show_table(
     (sorting is numeric). Returns the shown frame (translated headers, raw values) for downloads.
 
     kinds: raw column name -> kind, on top of COLUMN_KINDS; rename: raw -> shown header;
+    currency: of the amounts (default "": the view's main currency; None: no symbol);
     grey: positional mask of rows with too little data (shown in muted text).
     """
     lang = current_lang()
+    if currency == "":
+        view = current_view()
+        currency = main_currency(view.opportunities) if view is not None else None
     kinds = {c: k for c, k in {**COLUMN_KINDS, **(kinds or {})}.items() if c in frame.columns}
     names = {
         c: (rename(c) if callable(rename) else (rename or {}).get(c, c)) for c in frame.columns
@@ -165,9 +170,13 @@ def show_table(
     for column in display.columns:  # figures the caller did not classify
         if column not in kinds and column not in text:
             series = display[column]
-            if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
-                continue
-            if pd.api.types.is_integer_dtype(series):
+            if pd.api.types.is_bool_dtype(series):
+                kinds[column] = "bool"
+            elif pd.api.types.is_datetime64_any_dtype(series):
+                times = series.dropna()
+                midnight = bool((times == times.dt.normalize()).all())
+                kinds[column] = "date" if midnight else "datetime"
+            elif pd.api.types.is_integer_dtype(series):
                 kinds[column] = "count"
             elif pd.api.types.is_float_dtype(series):
                 kinds[column] = "decimal"
@@ -191,9 +200,12 @@ def _formatted(display: pd.DataFrame, kinds: Mapping[str, str], currency, lang, 
             shade = np.where(np.asarray(grey, dtype=bool), "", f"color: {MUTED_TEXT}")
             styler = styler.apply(lambda column: shade, axis=0)
         return styler, {}
-    data = display.assign(**{c: display[c] * 100 for c, k in kinds.items() if k == "pct"})
+    scaled = [c for c, k in kinds.items() if k in ("pct", "points")]
+    data = display.assign(**{c: display[c] * 100 for c in scaled})
     config = {
-        c: st.column_config.NumberColumn(format=_printf(k, currency)) for c, k in kinds.items()
+        c: st.column_config.NumberColumn(format=_printf(k, currency))
+        for c, k in kinds.items()
+        if _printf(k, currency)
     }
     return data, config
 
@@ -201,13 +213,15 @@ def _formatted(display: pd.DataFrame, kinds: Mapping[str, str], currency, lang, 
 def _printf(kind: str, currency: str | None) -> str:
     """The browser-side format of `kind` (long tables): the same figures as formatter(kind)."""
     symbol = currency_symbol(currency).replace("%", "%%")
+    if kind in ("bool", "date", "datetime", "text"):
+        return ""  # not a number: no NumberColumn format
     return {
         "amount": f"{symbol}%,.0f",
         "count": "%,d",
         "pct": "%.1f%%",
+        "points": f"%+.1f {tr('format.unit.points')}",
         "days": f"%.1f {tr('format.unit.days_short')}",
-        "decimal": "%,.2f",
-    }.get(kind, "%s")
+    }.get(kind, f"%,.{kind.removeprefix('decimal') or 1}f" if kind.startswith("decimal") else "%s")
 
 
 def render_downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
