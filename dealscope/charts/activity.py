@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts.locale import COUNT_AXIS
+
 
 def build_weekly_touches_chart(weekly: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
     """Stacked bars of touches per week by kind. `weekly`: week, type (translated), touches.
@@ -14,7 +16,9 @@ def build_weekly_touches_chart(weekly: pd.DataFrame, labels: dict[str, str]) -> 
         .mark_bar()
         .encode(
             x=alt.X("week:T", title=labels["week"]),
-            y=alt.Y("touches:Q", title=labels["touches"], stack="zero"),
+            y=alt.Y(
+                "touches:Q", title=labels["touches"], stack="zero", axis=alt.Axis(**COUNT_AXIS)
+            ),
             color=alt.Color("type:N", title=labels["type"]),
             tooltip=[
                 alt.Tooltip("week:T", title=labels["week"]),

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import AMOUNT_AXIS, COUNT_AXIS
 
 OUTCOME_COLORS = {
     "advanced": palette.PRIMARY,
@@ -34,7 +35,7 @@ def build_funnel_chart(funnel: pd.DataFrame, labels: dict[str, str]) -> alt.Char
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=stages, title=labels["stage"]),
-            x=alt.X("deals:Q", title=labels["deals"], stack="zero"),
+            x=alt.X("deals:Q", title=labels["deals"], stack="zero", axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "outcome:N",
                 title=labels["outcome"],
@@ -152,7 +153,11 @@ def build_lost_chart(lost: pd.DataFrame, labels: dict[str, str], measure: str) -
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=stages, title=labels["stage"]),
-            x=alt.X(f"{measure}:Q", title=labels[measure]),
+            x=alt.X(
+                f"{measure}:Q",
+                title=labels[measure],
+                axis=alt.Axis(**(COUNT_AXIS if measure == "deals" else AMOUNT_AXIS)),
+            ),
             color=alt.Color("lost_reason:N", title=labels["reason"]),
             tooltip=[
                 alt.Tooltip("stage:N", title=labels["stage"]),

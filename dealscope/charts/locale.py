@@ -49,5 +49,15 @@ def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
     config = None if config is alt.Undefined else config
     config = alt.Config() if config is None else config.copy(deep=True)
     config["locale"] = alt.Locale(**vega_locale(lang))
+    # Dates in tooltips and legends (axes choose their own format, in the locale's names).
+    config["timeFormat"] = t("format.vega.tooltip_date", lang)
     out["config"] = config
     return out
+
+
+# Axis formats (d3-format) every quantitative axis uses, so no axis falls back to Vega's own
+# precision (an all-zero or empty series drew "0.000000"): counts are whole (no 0.5 ticks),
+# days and amounts have thousands separators and no trailing zeros.
+COUNT_AXIS = {"format": ",d", "tickMinStep": 1}
+NUMBER_AXIS = {"format": ",~f"}
+AMOUNT_AXIS = {"format": ",.0f"}

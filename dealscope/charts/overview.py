@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import COUNT_AXIS
 
 
 def build_weekly_flow_chart(flow: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
@@ -20,7 +21,7 @@ def build_weekly_flow_chart(flow: pd.DataFrame, labels: dict[str, str]) -> alt.C
         .mark_line(point=True)
         .encode(
             x=alt.X("week:T", title=labels["week"]),
-            y=alt.Y("count:Q", title=labels["count"]),
+            y=alt.Y("count:Q", title=labels["count"], axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "series:N",
                 title=labels["series"],
