@@ -164,7 +164,10 @@ def owner_kpis(row: dict, currency: str | None) -> list[Kpi]:
     return [
         Kpi(tr("reps.drill.kpi.win_rate"), format_pct(row["win_rate"]), None, interval),
         Kpi(tr("reps.drill.kpi.win_rate_shrunk"), format_pct(row["win_rate_shrunk"])),
-        Kpi(tr("reps.drill.kpi.record"), f"{row['won']} / {row['closed']}"),
+        Kpi(
+            tr("reps.drill.kpi.record"),
+            f"{format_count(row['won'])} / {format_count(row['closed'])}",
+        ),
         Kpi(tr("reps.drill.kpi.open_count"), format_count(row["open_count"])),
         Kpi(tr("reps.drill.kpi.flagged_share"), format_pct(row["flagged_share"])),
         Kpi(
