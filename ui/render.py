@@ -132,7 +132,13 @@ def require_view(needs_dates: str | None = None) -> ViewContext | None:
 def render_chart(chart: alt.Chart | alt.LayerChart) -> None:
     """Draw an Altair chart built by dealscope.charts (aggregated data only), with month and
     weekday names and number separators in the session's language."""
-    st.altair_chart(localise(chart, current_lang()), width="stretch")
+    st.altair_chart(localise(chart, current_lang(), _view_currency()), width="stretch")
+
+
+def _view_currency() -> str | None:
+    """The main currency of the view's deals (what amounts are in), None without a view."""
+    view = current_view()
+    return main_currency(view.opportunities) if view is not None else None
 
 
 def show_table(
@@ -155,8 +161,7 @@ def show_table(
     """
     lang = current_lang()
     if currency == "":
-        view = current_view()
-        currency = main_currency(view.opportunities) if view is not None else None
+        currency = _view_currency()
     kinds = {c: k for c, k in {**COLUMN_KINDS, **(kinds or {})}.items() if c in frame.columns}
     names = {
         c: (rename(c) if callable(rename) else (rename or {}).get(c, c)) for c in frame.columns

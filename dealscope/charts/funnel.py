@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
-from dealscope.charts.locale import AMOUNT_AXIS, COUNT_AXIS
+from dealscope.charts.locale import AMOUNT_AXIS, AMOUNT_FORMAT, COUNT_AXIS
 
 OUTCOME_COLORS = {
     "advanced": palette.PRIMARY,
@@ -147,7 +147,7 @@ def build_transition_heatmap(transitions: pd.DataFrame, labels: dict[str, str]) 
 def build_lost_chart(lost: pd.DataFrame, labels: dict[str, str], measure: str) -> alt.Chart:
     """Lost deals per stage stacked by reason from lost_by_stage; `measure` is deals or value."""
     stages = lost.sort_values("position")["stage"].drop_duplicates().tolist()
-    fmt = "," if measure == "deals" else ",.0f"
+    fmt = "," if measure == "deals" else AMOUNT_FORMAT
     return (
         alt.Chart(lost)
         .mark_bar()

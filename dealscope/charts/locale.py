@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import altair as alt
 
+from dealscope.formatting import currency_symbol
 from dealscope.i18n import t
 
 
@@ -20,14 +21,15 @@ def _names(key: str, lang: str, count: int) -> list[str]:
     return names
 
 
-def vega_locale(lang: str) -> dict:
-    """The Vega-Lite `config.locale` object (number and time locale) for `lang`."""
+def vega_locale(lang: str, currency: str | None = None) -> dict:
+    """The Vega-Lite `config.locale` object (number and time locale) for `lang`; amounts
+    formatted with AMOUNT_FORMAT ("$,.0f") carry `currency`'s symbol (¥3,391,700)."""
     return {
         "number": {
             "decimal": ".",
             "thousands": ",",
             "grouping": [3],
-            "currency": ["", ""],
+            "currency": [currency_symbol(currency), ""],
         },
         "time": {
             "dateTime": t("format.vega.date_time", lang),
@@ -42,13 +44,14 @@ def vega_locale(lang: str) -> dict:
     }
 
 
-def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
-    """A copy of `chart` with the locale of `lang` in its config (other config entries kept)."""
+def localise(chart: alt.TopLevelMixin, lang: str, currency: str | None = None) -> alt.TopLevelMixin:
+    """A copy of `chart` with the locale of `lang` (and the amounts' `currency`) in its config
+    (other config entries kept)."""
     out = chart.copy(deep=False)
     config = chart._kwds.get("config", alt.Undefined)
     config = None if config is alt.Undefined else config
     config = alt.Config() if config is None else config.copy(deep=True)
-    config["locale"] = alt.Locale(**vega_locale(lang))
+    config["locale"] = alt.Locale(**vega_locale(lang, currency))
     # Dates in tooltips and legends (axes choose their own format, in the locale's names).
     config["timeFormat"] = t("format.vega.tooltip_date", lang)
     out["config"] = config
@@ -60,4 +63,6 @@ def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
 # days and amounts have thousands separators and no trailing zeros.
 COUNT_AXIS = {"format": ",d", "tickMinStep": 1}
 NUMBER_AXIS = {"format": ",~f"}
-AMOUNT_AXIS = {"format": ",.0f"}
+# d3's "$" is the locale's currency symbol: the dataset's, set by localise().
+AMOUNT_FORMAT = "$,.0f"
+AMOUNT_AXIS = {"format": AMOUNT_FORMAT}

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
-from dealscope.charts.locale import AMOUNT_AXIS, COUNT_AXIS
+from dealscope.charts.locale import AMOUNT_AXIS, AMOUNT_FORMAT, COUNT_AXIS
 
 TREND_SERIES = ("new_count", "won_count", "lost_count")
 
@@ -75,7 +75,7 @@ def build_waterfall_chart(steps: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
             tooltip=[
                 alt.Tooltip("label:N", title=labels["step"]),
                 alt.Tooltip("count:Q", title=labels["count"]),
-                alt.Tooltip("value:Q", title=labels["value"], format=",.0f"),
+                alt.Tooltip("value:Q", title=labels["value"], format=AMOUNT_FORMAT),
             ],
         )
         .properties(height=300)

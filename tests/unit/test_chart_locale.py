@@ -78,3 +78,10 @@ def test_weekly_trend_count_axis_is_whole_numbers():
     labels = {k: k for k in ("new_count", "won_count", "lost_count", "series", "count", "week")}
     spec = build_weekly_trend_chart(series, labels).to_dict()
     assert ",d" in str(spec)
+
+
+def test_amount_formats_carry_the_dataset_currency():
+    assert vega_locale("zh-CN", "CNY")["number"]["currency"] == ["¥", ""]
+    assert vega_locale("en", "USD")["number"]["currency"] == ["$", ""]
+    assert vega_locale("en", "SEK")["number"]["currency"] == ["SEK ", ""]
+    assert vega_locale("en")["number"]["currency"] == ["", ""]
