@@ -91,7 +91,7 @@ class Kpi:
 
 
 def render_kpi_row(kpis: Sequence[Kpi], per_row: int = 4) -> None:
-    """KPI cards, at most `per_row` a row: four keep values such as "¥1,211.7万" or "128.1 days"
+    """KPI cards, at most `per_row` a row: four keep values such as "¥1,212万" or "128.1 days"
     whole at 1280 px (with theme.metricValueFontSize in .streamlit/config.toml)."""
     for start in range(0, len(kpis), per_row):
         columns = st.columns(per_row)
