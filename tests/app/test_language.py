@@ -19,6 +19,7 @@ from tests.app.visible_text import (
     chart_locales,
     cjk_runs,
     english_only_fragments,
+    literal_cells,
     visible_strings,
 )
 from ui.nav import PAGES
@@ -92,9 +93,9 @@ def user_data_runs(demo_db_url) -> set[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.url_path)
 def test_english_pages_hold_no_chinese_outside_user_data(
-    open_app, demo_db_url, page, user_data_runs
+    open_app, demo_db_url, demo_dataset, model_dir, page, user_data_runs
 ):
-    at = open_app(demo_db_url, page.script, query={"lang": "en"})
+    at = render(open_app, demo_db_url, page, "en", model_dir, demo_dataset)
     shown = visible_strings(at)
     assert shown, "nothing collected: the collector is broken"
     # The language switch names each language in itself ("中文"): the one Chinese word allowed.
@@ -106,6 +107,7 @@ def test_english_pages_hold_no_chinese_outside_user_data(
     assert all(
         loc is not None and loc["time"]["months"][0] == "January" for loc in chart_locales(at)
     )
+    assert literal_cells(at) == []  # missing shows as "—", yes / no as words
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.url_path)
@@ -122,6 +124,7 @@ def test_chinese_pages_hold_no_english_catalog_text(
     assert pp == []  # percentage points are 个百分点 in Chinese
     months = [text for text in shown for m in MONTHS if re.search(rf"\b{m}\b", text)]
     assert months == []
+    assert literal_cells(at) == []  # no "None" / "True" in a table: "—" and 是 / 否
     zh_months = catalog("zh-CN")["format.vega.months"].split(", ")
     assert all(loc is not None and loc["time"]["months"] == zh_months for loc in chart_locales(at))
 

@@ -150,3 +150,33 @@ def display_frame(element) -> pd.DataFrame:
     shown = pa.ipc.open_stream(styler.display_values).read_pandas()
     shown.columns = value.columns
     return shown.reset_index(drop=True)
+
+
+# What a table cell must never read: missing is "—", yes / no are words of the language.
+LITERALS = {"None", "nan", "NaN", "NaT", "<NA>", "True", "False"}
+
+
+def literal_cells(at) -> list[str]:
+    """Table cells that show a Python/pandas literal ("None", "nan", "True" …) instead of "—" or
+    a word: in formatted tables their display text, in plain ones missing text cells."""
+    found = []
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) == "dataframe":
+            styled = bool(node.proto.arrow_data.styler.display_values)
+            shown = display_frame(node)
+            for column in shown.columns:
+                values = shown[column]
+                if styled:
+                    bad = values.astype(str).isin(LITERALS)
+                elif values.dtype == object:
+                    bad = values.isna() | values.astype(str).isin(LITERALS)
+                else:
+                    continue
+                if bad.any():
+                    found.append(f"{column}: {int(bad.sum())} cells")
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
