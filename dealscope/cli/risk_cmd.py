@@ -20,6 +20,7 @@ from dealscope.cli.common import (
 from dealscope.cli.text import catalog_labels, figure_lines
 from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
+from dealscope.i18n import t
 from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
 from dealscope.risk.score import ORDERS, order_deals
 from dealscope.risk.service import load_or_train, score_dataset, train_and_save
@@ -87,7 +88,7 @@ def run_score(args) -> int:
     log = read_activities(open_engine(args.db), dataset.id)
     estimator, card, trained = load_or_train(dataset, args.model_dir, activities=log)
     if trained:
-        print("no usable model was stored: trained a new one", file=sys.stderr)
+        print(t("format.cli.risk.trained", resolve_lang(args)), file=sys.stderr)
     table = scores_table(
         score_dataset(dataset, estimator, card, activities=log), resolve_lang(args)
     )
@@ -96,5 +97,6 @@ def run_score(args) -> int:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))
     except OSError as exc:
         raise DealScopeError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    print(f"wrote {len(table)} open opportunities to {args.out}", file=sys.stderr)
+    wrote = t("format.cli.risk.wrote", resolve_lang(args), count=len(table), out=args.out)
+    print(wrote, file=sys.stderr)
     return 0
