@@ -162,3 +162,25 @@ def test_format_value_dispatches_by_kind():
     assert format_value(1669, "count", None, "en") == "1,669"
     assert format_value("华东", "text", None, "en") == "华东"
     assert not math.isnan(len(format_value(1.0, "decimal", None, "en")))
+
+
+def test_yes_no_and_dates_are_words_of_the_language():
+    from dealscope.formatting import format_bool, format_timestamp
+
+    assert (format_bool(True, "en"), format_bool(False, "en")) == ("Yes", "No")
+    assert (format_bool(True, "zh-CN"), format_bool(False, "zh-CN")) == ("是", "否")
+    assert format_bool(np.bool_(True), "zh-CN") == "是"
+    assert format_bool(None, "en") == format_bool(pd.NA, "zh-CN") == "—"
+    moment = pd.Timestamp("2026-11-20 17:14:34")
+    assert format_timestamp(moment) == "2026-11-20 17:14"
+    assert format_timestamp(moment, with_time=False) == "2026-11-20"
+    assert format_timestamp(pd.NaT) == format_timestamp(None) == "—"
+    assert format_value(moment, "date", None, "en") == "2026-11-20"
+    assert format_value(True, "bool", None, "zh-CN") == "是"
+
+
+def test_points_and_decimal_kinds():
+    assert format_value(-0.086, "points", None, "zh-CN") == "-8.6个百分点"
+    assert format_value(0, "points", None, "en") == "+0.0 pp"  # a table cell: the value as is
+    assert format_value(0.81419, "decimal3", None, "en") == "0.814"
+    assert format_value(1.849, "decimal2", None, "zh-CN") == "1.85"
