@@ -19,7 +19,7 @@ from dealscope.formatting import format_count, format_pct
 from dealscope.report.document import WeeklyReport
 from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import get_engine
-from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
 from ui.state import tr
 
 RECENT_CHANGE_DAYS = 30
@@ -65,15 +65,28 @@ def load_rep_activity(view: ViewContext, token: str) -> RepActivity:
     return rep_activity(view.opportunities, _log(view, token), start, until)
 
 
-def _columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Translated headers; `per_week_<type>` columns read "<type> per week"."""
-    names = {
-        c: tr("activity.col.per_week", type=tr(f"activity.type.{c.removeprefix('per_week_')}"))
-        if c.startswith("per_week_")
-        else tr(f"activity.col.{c}")
-        for c in frame.columns
-    }
-    return frame.rename(columns=names)
+def _header(column: str) -> str:
+    """The translated header; `per_week_<type>` columns read "<type> per week"."""
+    if column.startswith("per_week_"):
+        kind = tr(f"activity.type.{column.removeprefix('per_week_')}")
+        return tr("activity.col.per_week", type=kind)
+    return tr(f"activity.col.{column}")
+
+
+# Figures of the follow-up tables by kind (dealscope.formatting): gaps and silences in days.
+ACTIVITY_KINDS = {
+    **dict.fromkeys(
+        ("days_silent", "own_median_gap", "stage_gap", "rhythm_gap", "median_gap"), "days"
+    ),
+    "ratio": "decimal",
+    "touched_share": "pct",
+    "touches_per_week": "decimal",
+}
+
+
+def _show(frame: pd.DataFrame) -> pd.DataFrame:
+    """Show a follow-up table with translated headers and formatted figures; return it shown."""
+    return show_table(frame, ACTIVITY_KINDS, rename=_header)
 
 
 def _rule_caption(result: SilenceResult) -> str:
@@ -137,8 +150,7 @@ def render_activity_silence(
         shown = shown.assign(
             basis=shown["basis"].map({b: tr(f"activity.basis.{b}") for b in BASES})
         )
-        shown = _columns(shown.head(limit) if limit else shown)
-        st.dataframe(shown, hide_index=True)
+        shown = _show(shown.head(limit) if limit else shown)
         if limit is None:  # the full list only (the Weekly page has its report downloads)
             render_downloads(shown, "dealscope_suddenly_silent", key=f"{key}_activity_silent")
     if not silence.has_log:
@@ -148,7 +160,7 @@ def render_activity_silence(
     if changes.empty:
         st.info(tr("activity.contact.none"))
     else:
-        st.dataframe(_columns(changes.head(limit) if limit else changes), hide_index=True)
+        _show(changes.head(limit) if limit else changes)
 
 
 def render_rep_activity(view: ViewContext) -> None:
@@ -163,7 +175,7 @@ def render_rep_activity(view: ViewContext) -> None:
         {c: 2 for c in result.table.columns if c.startswith(("per_week_", "touches_per"))}
         | {"median_gap": 1, "touched_share": 3, "win_rate": 3}
     )
-    st.dataframe(_columns(table), hide_index=True)
+    _show(table)
     owners = result.table["owner"].dropna().astype(str).tolist()
     owner = st.selectbox(tr("activity.reps.owner"), owners, key="activity_owner")
     if owner is None:
@@ -208,5 +220,5 @@ def render_weekly_follow_up(view: ViewContext, document: WeeklyReport) -> None:
         ]
         shown = at_risk[["opportunity_id", "name", "owner"]].join(signals, on="opportunity_id")
         shown = shown.join(last_change, on="opportunity_id").round(1)
-        st.dataframe(_columns(shown), hide_index=True)
+        _show(shown)
     render_activity_silence(view, key="weekly", limit=10, as_of=moment)

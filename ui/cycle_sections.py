@@ -17,11 +17,17 @@ from dealscope.formatting import format_count, format_days
 from dealscope.metrics.cycle import MAX_CURVE_GROUPS, MIN_GROUP_DEALS
 from dealscope.metrics.cycle_stages import history_limits
 from ui.context import ViewContext
-from ui.render import Kpi, render_chart, render_definitions, render_downloads, render_kpi_row
+from ui.render import (
+    Kpi,
+    render_chart,
+    render_definitions,
+    render_downloads,
+    render_kpi_row,
+    show_table,
+)
 from ui.state import current_lang, tr
 
-DAYS = st.column_config.NumberColumn(format="%.1f")
-PCT = st.column_config.NumberColumn(format="percent")
+DAYS, PCT = "days", "pct"  # kinds of dealscope.formatting (ui.render.show_table)
 DEFINITIONS = (
     "km",
     "rmst",
@@ -38,12 +44,9 @@ DEFINITIONS = (
 
 
 def _table(frame: pd.DataFrame, prefix: str, formats: dict | None = None) -> pd.DataFrame:
-    """Show `frame` with headers tr(prefix + column); return the translated frame (for downloads)."""
-    names = {c: tr(f"{prefix}{c}") for c in frame.columns}
-    shown = frame.rename(columns=names)
-    config = {names[c]: fmt for c, fmt in (formats or {}).items() if c in names}
-    st.dataframe(shown, hide_index=True, column_config=config)
-    return shown
+    """Show `frame` with headers tr(prefix + column) and formatted figures (`formats`: column ->
+    kind); return the translated frame (for downloads)."""
+    return show_table(frame, formats, rename=lambda c: tr(f"{prefix}{c}"))
 
 
 def _labels(*keys: str) -> dict[str, str]:
@@ -200,7 +203,7 @@ def render_stall_penalty(stages: dict) -> None:
         st.info(tr("cycle.stall.no_penalty"))
         return
     rates = ("rate_past", "past_low", "past_high", "rate_within", "within_low", "within_high")
-    formats = {c: PCT for c in (*rates, "penalty")} | {"stall_days": DAYS}
+    formats = {c: PCT for c in rates} | {"penalty": "points", "stall_days": DAYS}
     _table(penalty, "cycle.stall.col.", formats)
 
 

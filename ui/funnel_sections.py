@@ -31,7 +31,14 @@ from ui.funnel import (
     rate_texts,
     segment_columns,
 )
-from ui.render import Kpi, render_chart, render_definitions, render_downloads, render_kpi_row
+from ui.render import (
+    Kpi,
+    render_chart,
+    render_definitions,
+    render_downloads,
+    render_kpi_row,
+    show_table,
+)
 from ui.state import current_lang, tr
 
 CHART_KEYS = (
@@ -168,7 +175,7 @@ def render_transitions(data: dict) -> None:
     render_chart(build_transition_heatmap(transitions, chart_labels()))
     table = transitions.assign(kind=transitions["kind"].map(lambda k: tr(f"funnel.move.{k}")))
     table = table.drop(columns=["from_code", "to_code"])
-    st.dataframe(table.rename(columns=lambda c: tr(f"funnel.transitions.col.{c}")), hide_index=True)
+    show_table(table, rename=lambda c: tr(f"funnel.transitions.col.{c}"))
 
 
 def render_drill(data: dict, view: ViewContext, rule: str) -> None:
@@ -206,8 +213,7 @@ def render_drill(data: dict, view: ViewContext, rule: str) -> None:
         # Tables and Excel files of hundreds of thousands of rows stall the page: largest first.
         st.text(tr("funnel.drill.truncated", shown=f"{DRILL_MAX_ROWS:,}"))
         deals = deals.sort_values("value", ascending=False, na_position="last").head(DRILL_MAX_ROWS)
-    shown = deals.rename(columns=lambda c: tr(f"funnel.drill.col.{c}"))
-    st.dataframe(shown, hide_index=True)
+    shown = show_table(deals, rename=lambda c: tr(f"funnel.drill.col.{c}"))
     render_downloads(shown, "funnel_deals", "funnel_drill")
 
 

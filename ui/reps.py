@@ -15,16 +15,16 @@ from dealscope.charts.reps import (
 )
 from dealscope.formatting import (
     escape_markdown,
-    format_amount,
     format_count,
     format_days,
     format_pct,
+    formatter,
 )
 from dealscope.metrics.reps import GROUP_LEVELS, MIN_CLOSED_FOR_RANKING
 from dealscope.metrics.reps_views import RepViews, compute_rep_views, owner_drilldown
 from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.funnel import load_selection
-from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
 from ui.state import current_lang, tr
 
 GREY_ROW = f"color: {palette.MUTED_TEXT}"
@@ -79,13 +79,7 @@ def load_owner_detail(view: ViewContext, owner: str) -> dict[str, object]:
 
 
 def _formatter(kind: str, currency: str | None, lang: str):
-    return {
-        "pct": format_pct,
-        "count": format_count,
-        "amount": lambda v: format_amount(v, currency, lang),
-        "days": lambda v: format_days(v, lang),
-        "text": lambda v: "" if v is None or pd.isna(v) else str(v),
-    }[kind]
+    return formatter(kind, currency, lang)  # the one format of every table (dealscope.formatting)
 
 
 def leaderboard_styler(table: pd.DataFrame, level: str, currency: str | None) -> Styler:
@@ -178,7 +172,10 @@ def owner_kpis(row: dict, currency: str | None) -> list[Kpi]:
     return [
         Kpi(tr("reps.drill.kpi.win_rate"), format_pct(row["win_rate"]), None, interval),
         Kpi(tr("reps.drill.kpi.win_rate_shrunk"), format_pct(row["win_rate_shrunk"])),
-        Kpi(tr("reps.drill.kpi.record"), f"{row['won']} / {row['closed']}"),
+        Kpi(
+            tr("reps.drill.kpi.record"),
+            f"{format_count(row['won'])} / {format_count(row['closed'])}",
+        ),
         Kpi(tr("reps.drill.kpi.open_count"), format_count(row["open_count"])),
         Kpi(tr("reps.drill.kpi.flagged_share"), format_pct(row["flagged_share"])),
         Kpi(
@@ -212,19 +209,24 @@ def render_owner_detail(detail: dict, has_history: bool, currency: str | None) -
         left, right = st.columns(2)
         with left:
             render_chart(build_conversion_comparison_chart(conversion, labels))
-        table = _translated(conversion.drop(columns="position"), "reps.drill.conversion")
-        percent = st.column_config.NumberColumn(format="percent")
-        rates = ("owner_conversion", "team_conversion", "difference")
-        config = {tr(f"reps.drill.conversion.{c}"): percent for c in rates}
-        right.dataframe(table, hide_index=True, column_config=config)
+        show_table(
+            conversion.drop(columns="position"),
+            {"difference": "points"},
+            rename=lambda c: tr(f"reps.drill.conversion.{c}"),
+            currency=currency,
+            target=right,
+        )
     st.subheader(tr("reps.drill.open.title"))
     if detail["open_deals"].empty:
         st.info(tr("reps.drill.open.none"))
     else:
         # Days to one decimal: hours are noise in a weekly review (and in the download).
         days = ["days_in_stage", "stall_days", "days_silent"]
-        table = _translated(detail["open_deals"].round({c: 1 for c in days}), "reps.drill.open")
-        st.dataframe(table, hide_index=True)
+        table = show_table(
+            detail["open_deals"].round({c: 1 for c in days}),
+            rename=lambda c: tr(f"reps.drill.open.{c}"),
+            currency=currency,
+        )
         render_downloads(table, "open_deals", key="reps_open")
     st.subheader(tr("reps.drill.monthly.title"))
     if detail["monthly"].empty:

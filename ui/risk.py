@@ -20,7 +20,7 @@ from dealscope.risk.train import MIN_CLOSED_PER_CLASS
 from ui.activity import load_activity_log
 from ui.context import ViewContext
 from ui.loaders import get_engine
-from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
 from ui.state import current_lang, tr
 from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, start_training, training_registry
 
@@ -197,18 +197,13 @@ def render_scores(view: ViewContext, scores: RiskScores, card: ModelCard) -> Non
             key="risk_order",
         )
     table = order_deals(shown.loc[shown["tier"].isin(picked or [])], order)
-    display = table.loc[:, list(TABLE_COLUMNS)].assign(p_lost=table["p_lost"] * 100)
-    st.dataframe(
-        display.rename(columns={c: tr(f"risk.col.{c}") for c in TABLE_COLUMNS}),
-        hide_index=True,
-        column_config={
-            tr("risk.col.p_lost"): st.column_config.NumberColumn(format="%.1f%%"),
-            tr("risk.col.expected_lost_value"): st.column_config.NumberColumn(format="%.0f"),
-        },
+    listed = show_table(
+        table.loc[:, list(TABLE_COLUMNS)],
+        {"p_lost": "pct"},
+        rename=lambda c: tr(f"risk.col.{c}"),
     )
-    render_downloads(
-        table.loc[:, [c for c in table.columns if c not in ("tier",)]], "risk_scores", "risk"
-    )
+    # The download is the table as shown: headers and tier names in the page's language.
+    render_downloads(listed, "risk_scores", "risk")
     chart_labels = dict(labels)
     chart_labels |= {"tier": tr("risk.tiers_chart.tier"), "count": tr("risk.tiers_chart.count")}
     render_chart(build_tier_chart(tier_counts(shown), chart_labels))
@@ -303,16 +298,12 @@ def render_model_card(card: ModelCard) -> None:
         cutoffs = pd.DataFrame([vars(c) for c in card.validation.cutoffs])
         cutoffs["cutoff"] = cutoffs["cutoff"].str[:10]
         cols = ("cutoff", "open_deals", "resolved", "unresolved", "training_rows", "auc", "brier")
-        st.dataframe(
-            cutoffs.loc[:, list(cols)].rename(
-                columns={
-                    c: tr(f"risk.card.col.{c}")
-                    if c not in ("auc", "brier")
-                    else tr(f"risk.metric.{c}")
-                    for c in cols
-                }
+        show_table(
+            cutoffs.loc[:, list(cols)],
+            {"auc": "decimal3", "brier": "decimal3"},
+            rename=lambda c: tr(
+                f"risk.metric.{c}" if c in ("auc", "brier") else f"risk.card.col.{c}"
             ),
-            hide_index=True,
         )
     st.markdown(f"**{tr('risk.card.availability')}**")
     st.dataframe(

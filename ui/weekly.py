@@ -7,7 +7,7 @@ import streamlit as st
 
 from dealscope import store
 from dealscope.charts.weekly import build_waterfall_chart, build_weekly_trend_chart
-from dealscope.formatting import escape_markdown, format_count
+from dealscope.formatting import escape_markdown, format_count, format_delta
 from dealscope.report.assemble import build_weekly_report
 from dealscope.report.document import WeeklyReport
 from dealscope.report.movements import MOVEMENT_KINDS
@@ -33,7 +33,7 @@ from dealscope.report.snapshot_diff import (
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import get_engine, load_dataset, load_dataset_list
-from ui.render import Kpi, render_chart, render_downloads, render_kpi_row
+from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
 from ui.risk import dataset_log, model_status
 from ui.state import current_lang, tr
 
@@ -213,12 +213,7 @@ def render_weekly_kpis(document: WeeklyReport) -> None:
         delta = None
         if pd.notna(row.this_week) and pd.notna(row.previous_week):
             change = float(row.this_week) - float(row.previous_week)
-            delta = (
-                f"{change * 100:+.1f} pp"
-                if row.kind == "pct"
-                else ("+" if change >= 0 else "-")
-                + format_value(abs(change), row.kind, currency, lang)
-            )
+            delta = format_delta(change, row.kind, currency, lang)  # None: no change, no arrow
         kpis.append(
             Kpi(
                 label=tr(f"weekly.kpi.{row.metric}"),
@@ -256,10 +251,7 @@ def render_bottleneck(document: WeeklyReport) -> None:
         st.text(line)
     table = document.bottleneck.table
     if table is not None:
-        st.dataframe(
-            translate_columns(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], current_lang()),
-            hide_index=True,
-        )
+        _show(table.loc[:, list(BOTTLENECK_TABLE_COLUMNS)], document)
 
 
 def render_at_risk(document: WeeklyReport) -> None:
@@ -270,7 +262,7 @@ def render_at_risk(document: WeeklyReport) -> None:
     if table.empty:
         st.info(tr("weekly.at_risk.none"))
     else:
-        st.dataframe(translate_columns(table, current_lang()), hide_index=True)
+        _show(table, document)
 
 
 def render_movements(document: WeeklyReport) -> None:
@@ -279,16 +271,21 @@ def render_movements(document: WeeklyReport) -> None:
     tabs = st.tabs([f"{tr(f'weekly.movement.{k}')} ({len(movements[k])})" for k in MOVEMENT_KINDS])
     for tab, kind in zip(tabs, MOVEMENT_KINDS, strict=True):
         with tab:
-            _table(movements[kind])
+            _table(movements[kind], document)
     st.subheader(tr("weekly.section.lost_reasons"))
-    _table(document.lost_reasons)
+    _table(document.lost_reasons, document)
 
 
-def _table(frame: pd.DataFrame) -> None:
+def _show(frame: pd.DataFrame, document: WeeklyReport) -> None:
+    """A report table with translated headers and every figure formatted (dataset currency)."""
+    show_table(frame, rename=lambda c: tr(f"weekly.col.{c}"), currency=document.meta.currency)
+
+
+def _table(frame: pd.DataFrame, document: WeeklyReport) -> None:
     if frame.empty:
         st.caption(tr("weekly.table.empty"))
     else:
-        st.dataframe(translate_columns(frame, current_lang()), hide_index=True)
+        _show(frame, document)
 
 
 def render_comparison(document: WeeklyReport) -> None:
@@ -301,7 +298,7 @@ def render_comparison(document: WeeklyReport) -> None:
     summary = section.summary.assign(
         category=section.summary["category"].map(lambda c: tr(f"weekly.cat.{c}"))
     )
-    st.dataframe(translate_columns(summary, current_lang()), hide_index=True)
+    _show(summary, document)
     steps = section.waterfall
     labels = {
         s: tr(f"weekly.step.{s}") if s in ("start", "end") else tr(f"weekly.cat.{s}")
@@ -327,7 +324,7 @@ def render_comparison(document: WeeklyReport) -> None:
             )
         )
     else:
-        _table(section.deals[category])
+        _table(section.deals[category], document)
 
 
 def download_tables(document: WeeklyReport) -> dict[str, tuple[str, pd.DataFrame]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dealscope.charts.locale import COUNT_AXIS
 from dealscope.periods import iso_week_labels
 
 
@@ -23,7 +24,9 @@ def build_weekly_touches_chart(weekly: pd.DataFrame, labels: dict[str, str]) -> 
                 title=labels["week"],
                 axis=alt.Axis(labelOverlap="greedy", labelAngle=-45),
             ),
-            y=alt.Y("touches:Q", title=labels["touches"], stack="zero"),
+            y=alt.Y(
+                "touches:Q", title=labels["touches"], stack="zero", axis=alt.Axis(**COUNT_AXIS)
+            ),
             color=alt.Color("type:N", title=labels["type"]),
             tooltip=[
                 alt.Tooltip("week_label:O", title=labels["week"]),

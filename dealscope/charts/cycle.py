@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import NUMBER_AXIS
 from dealscope.periods import iso_week_labels
 
 
@@ -16,7 +17,7 @@ def build_survival_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.La
     With a `group` column one coloured step line per group; without it one line and its 95% band.
     """
     base = alt.Chart(points)
-    x = alt.X("day:Q", title=labels["day"])
+    x = alt.X("day:Q", title=labels["day"], axis=alt.Axis(**NUMBER_AXIS))
     y = alt.Y("survival:Q", title=labels["survival"], axis=alt.Axis(format="%"))
     tooltip = [
         alt.Tooltip("day:Q", title=labels["day"]),
@@ -56,7 +57,7 @@ def build_cif_chart(points: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
         alt.Chart(long)
         .mark_area(interpolate="step-after")
         .encode(
-            x=alt.X("day:Q", title=labels["day"]),
+            x=alt.X("day:Q", title=labels["day"], axis=alt.Axis(**NUMBER_AXIS)),
             y=alt.Y("value:Q", title=labels["share"], stack=True, axis=alt.Axis(format="%")),
             color=alt.Color(
                 "series:N",
@@ -84,7 +85,7 @@ def build_time_in_stage_chart(table: pd.DataFrame, labels: dict[str, str]) -> al
         alt.Tooltip(f"{c}:Q", title=labels[c], format=".1f") for c in ("median", "p75", "p90")
     ]
     bars = base.mark_bar(color=palette.PRIMARY).encode(
-        x=alt.X("median:Q", title=labels["days"]), tooltip=tooltip
+        x=alt.X("median:Q", title=labels["days"], axis=alt.Axis(**NUMBER_AXIS)), tooltip=tooltip
     )
     spread = base.mark_rule(color="#555").encode(x="median:Q", x2="p90:Q")
     p75 = base.mark_tick(color=palette.HIGHLIGHT, thickness=3, size=18).encode(
@@ -103,7 +104,7 @@ def build_trend_chart(trend: pd.DataFrame, labels: dict[str, str], order: list[s
         .mark_line(point=True)
         .encode(
             x=alt.X("month:T", title=labels["month"]),
-            y=alt.Y("median:Q", title=labels["median"]),
+            y=alt.Y("median:Q", title=labels["median"], axis=alt.Axis(**NUMBER_AXIS)),
             color=alt.Color("stage:N", title=labels["stage"], sort=order),
             tooltip=[
                 alt.Tooltip("month:T", title=labels["month"], format="%Y-%m"),

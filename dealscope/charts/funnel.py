@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import AMOUNT_AXIS, AMOUNT_FORMAT, COUNT_AXIS
 
 OUTCOME_COLORS = {
     "advanced": palette.PRIMARY,
@@ -34,7 +35,7 @@ def build_funnel_chart(funnel: pd.DataFrame, labels: dict[str, str]) -> alt.Char
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=stages, title=labels["stage"]),
-            x=alt.X("deals:Q", title=labels["deals"], stack="zero"),
+            x=alt.X("deals:Q", title=labels["deals"], stack="zero", axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "outcome:N",
                 title=labels["outcome"],
@@ -146,13 +147,17 @@ def build_transition_heatmap(transitions: pd.DataFrame, labels: dict[str, str]) 
 def build_lost_chart(lost: pd.DataFrame, labels: dict[str, str], measure: str) -> alt.Chart:
     """Lost deals per stage stacked by reason from lost_by_stage; `measure` is deals or value."""
     stages = lost.sort_values("position")["stage"].drop_duplicates().tolist()
-    fmt = "," if measure == "deals" else ",.0f"
+    fmt = "," if measure == "deals" else AMOUNT_FORMAT
     return (
         alt.Chart(lost)
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=stages, title=labels["stage"]),
-            x=alt.X(f"{measure}:Q", title=labels[measure]),
+            x=alt.X(
+                f"{measure}:Q",
+                title=labels[measure],
+                axis=alt.Axis(**(COUNT_AXIS if measure == "deals" else AMOUNT_AXIS)),
+            ),
             color=alt.Color("lost_reason:N", title=labels["reason"]),
             tooltip=[
                 alt.Tooltip("stage:N", title=labels["stage"]),

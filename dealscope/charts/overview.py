@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import COUNT_AXIS
 from dealscope.periods import iso_week_labels
 
 
@@ -48,7 +49,7 @@ def build_weekly_flow_chart(flow: pd.DataFrame, labels: dict[str, str]) -> alt.L
             title=labels["week"],
             axis=alt.Axis(labelOverlap="greedy", labelAngle=-45),
         ),
-        y=alt.Y("count:Q", title=labels["count"]),
+        y=alt.Y("count:Q", title=labels["count"], axis=alt.Axis(**COUNT_AXIS)),
         color=color,
     )
     # The outline takes the series colour (color); the fill too, emptied for a partial week.

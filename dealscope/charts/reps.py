@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import COUNT_AXIS
 
 
 def build_win_rate_scatter(
@@ -123,7 +124,7 @@ def build_monthly_outcome_chart(monthly: pd.DataFrame, labels: dict[str, str]) -
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):O", title=labels["month"]),
-            y=alt.Y("count:Q", title=labels["count"]),
+            y=alt.Y("count:Q", title=labels["count"], axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "status:N",
                 title=labels["status"],

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import COUNT_AXIS
 
 
 def reliability_frame(card: dict, labels: dict[str, str]) -> pd.DataFrame:
@@ -60,7 +61,7 @@ def build_tier_chart(counts: pd.DataFrame, labels: dict[str, str]) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("label:N", title=labels["tier"], sort=order, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("count:Q", title=labels["count"]),
+            y=alt.Y("count:Q", title=labels["count"], axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "label:N",
                 sort=order,

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from dealscope.charts import palette
+from dealscope.charts.locale import AMOUNT_AXIS, AMOUNT_FORMAT, COUNT_AXIS
 from dealscope.periods import iso_week_labels
 
 TREND_SERIES = ("new_count", "won_count", "lost_count")
@@ -31,7 +32,7 @@ def build_weekly_trend_chart(series: pd.DataFrame, labels: dict[str, str]) -> al
         .encode(
             x=alt.X("week_label:O", sort="ascending", title=labels["week"]),
             xOffset=alt.XOffset("series:N", sort=order),
-            y=alt.Y("count:Q", title=labels["count"]),
+            y=alt.Y("count:Q", title=labels["count"], axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(
                 "series:N",
                 title=labels["series"],
@@ -65,7 +66,7 @@ def build_waterfall_chart(steps: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
         .mark_bar()
         .encode(
             x=alt.X("label:N", sort=order, title=labels["step"], axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("low:Q", title=labels["value"]),
+            y=alt.Y("low:Q", title=labels["value"], axis=alt.Axis(**AMOUNT_AXIS)),
             y2="high:Q",
             color=alt.Color(
                 "colour:N",
@@ -78,7 +79,7 @@ def build_waterfall_chart(steps: pd.DataFrame, labels: dict[str, str]) -> alt.Ch
             tooltip=[
                 alt.Tooltip("label:N", title=labels["step"]),
                 alt.Tooltip("count:Q", title=labels["count"]),
-                alt.Tooltip("value:Q", title=labels["value"], format=",.0f"),
+                alt.Tooltip("value:Q", title=labels["value"], format=AMOUNT_FORMAT),
             ],
         )
         .properties(height=300)

@@ -12,6 +12,7 @@ import codecs
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from dealscope import store
 from dealscope.errors import DealScopeError
+from dealscope.i18n import LANGUAGES
 from dealscope.model import Dataset
 from dealscope.store import DatasetNotFound
 
@@ -148,3 +150,35 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     return (
         stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if len(value) <= 10 else stamp
     )
+
+
+# POSIX precedence: LC_ALL overrides LC_MESSAGES (the category for messages), which overrides LANG.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+LANG_HELP = (
+    "language of the words written (zh-CN or en); default: from the system locale "
+    "(LC_ALL, else LC_MESSAGES, else LANG): zh-CN when it starts with 'zh', else en"
+)
+
+
+def system_language(environ: Mapping[str, str] | None = None) -> str:
+    """The CLI's default language from the locale: zh-CN for zh_* locales, en otherwise.
+
+    The first of LC_ALL, LC_MESSAGES, LANG that is set and non-empty decides (POSIX order). An
+    unset, C or POSIX locale (servers, cron) gets English: the neutral choice for logs and mail.
+    """
+    environ = os.environ if environ is None else environ
+    for name in LOCALE_VARIABLES:
+        value = (environ.get(name) or "").strip()
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """--lang for every command that prints or writes words; defaults from the system locale."""
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP)
+
+
+def resolve_lang(args: argparse.Namespace) -> str:
+    """The --lang given, else the system locale's language (read when the command runs)."""
+    return args.lang or system_language()

@@ -9,13 +9,16 @@ from dealscope.cli.common import (
     DATASET_HELP,
     add_as_of_option,
     add_db_option,
+    add_lang_option,
     load_for_analysis,
     open_engine,
     print_json,
+    resolve_lang,
     writable_file,
 )
+from dealscope.cli.text import catalog_labels, figure_lines
 from dealscope.errors import DealScopeError
-from dealscope.i18n import LANGUAGES
+from dealscope.i18n import t
 from dealscope.report.assemble import build_weekly_report, key_figures
 from dealscope.report.render_html import render_html
 from dealscope.report.render_md import render_markdown
@@ -32,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--compare-to", help="an earlier export (id:N or a name) for the two-snapshot diff"
     )
-    parser.add_argument("--lang", choices=LANGUAGES, default="zh-CN", help="report language")
+    add_lang_option(parser)
     parser.add_argument(
         "--out", required=True, type=writable_file, help="output file: FILE.html or FILE.md"
     )
@@ -50,6 +53,7 @@ def run(args) -> int:
     renderer = RENDERERS.get(out.suffix.lower())
     if renderer is None:
         raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
+    lang = resolve_lang(args)
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     compare = load_for_analysis(args.db, args.compare_to, None) if args.compare_to else None
     risk_model, risk_status = _stored_model(open_engine(args.db), dataset, args.model_dir)
@@ -58,16 +62,28 @@ def run(args) -> int:
     )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(renderer(document, args.lang), encoding="utf-8")
+        out.write_text(renderer(document, lang), encoding="utf-8")
     except OSError as exc:
         raise DealScopeError(f"cannot write {out}: {exc.strerror or exc}") from exc
     figures = key_figures(document)
     if args.json:
         print_json({"out": str(out), **figures})
     else:
-        print(f"wrote {out} (week {figures['week']} of dataset {figures['dataset']!r})")
-        for key, value in figures.items():
-            print(f"{key:>18}: {value}")
+        print(
+            t(
+                "format.cli.report.wrote",
+                lang,
+                out=out,
+                week=figures["week"],
+                dataset=figures["dataset"],
+            )
+        )
+        kinds = dict(zip(document.kpis["metric"], document.kpis["kind"], strict=True))
+        kinds["at_risk_listed"] = "count"
+        labels = catalog_labels("weekly.kpi.", kinds, lang)
+        labels |= catalog_labels("format.cli.report.", figures, lang)
+        for line in figure_lines(figures, labels, kinds, figures["currency"], lang):
+            print(line)
     return 0
 
 

@@ -10,18 +10,36 @@ from dealscope.cli.common import (
     DATASET_HELP,
     add_as_of_option,
     add_db_option,
+    add_lang_option,
     load_for_analysis,
     open_engine,
     print_json,
+    resolve_lang,
     writable_file,
 )
+from dealscope.cli.text import catalog_labels, figure_lines
 from dealscope.errors import DealScopeError
 from dealscope.export import to_safe_csv
-from dealscope.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dealscope.i18n import t
 from dealscope.report.risk_present import EXPORT_COLUMNS, scores_table
 from dealscope.risk.score import ORDERS, order_deals
 from dealscope.risk.service import load_or_train, score_dataset, train_and_save
 from dealscope.risk.train import train_summary
+
+TRAIN_FIGURES = (
+    "validation",
+    "auc",
+    "baseline_auc",
+    "brier",
+    "lift_top_decile",
+    "closed_split_auc",
+    "unresolved_share",
+)
+TRAIN_KINDS = {
+    **dict.fromkeys(("auc", "baseline_auc", "brier", "closed_split_auc"), "decimal3"),
+    "lift_top_decile": "decimal2",
+    "unresolved_share": "pct",
+}
 
 
 def register(subparsers) -> None:
@@ -39,9 +57,8 @@ def register(subparsers) -> None:
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(handler=run_train)
     score.add_argument("--out", required=True, type=writable_file, help="CSV file to write")
-    score.add_argument(
-        "--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="reasons' language"
-    )
+    for sub in (train, score):
+        add_lang_option(sub)
     score.add_argument(
         "--order", choices=ORDERS, default="p_lost", help="row order (default: p_lost)"
     )
@@ -55,16 +72,14 @@ def run_train(args) -> int:
     if args.json:
         print_json(summary)
     else:
-        for key in (
-            "validation",
-            "auc",
-            "baseline_auc",
-            "brier",
-            "lift_top_decile",
-            "closed_split_auc",
-            "unresolved_share",
-        ):
-            print(f"{key:>18}: {summary[key]}")
+        lang = resolve_lang(args)
+        keys = TRAIN_FIGURES
+        labels = catalog_labels("format.cli.risk.", keys, lang)
+        figures = {key: summary[key] for key in keys}
+        how = f"format.cli.risk.validation.{summary['validation']}"
+        figures["validation"] = catalog_labels("", [how], lang).get(how, summary["validation"])
+        for line in figure_lines(figures, labels, TRAIN_KINDS, None, lang):
+            print(line)
     return 0
 
 
@@ -73,12 +88,15 @@ def run_score(args) -> int:
     log = read_activities(open_engine(args.db), dataset.id)
     estimator, card, trained = load_or_train(dataset, args.model_dir, activities=log)
     if trained:
-        print("no usable model was stored: trained a new one", file=sys.stderr)
-    table = scores_table(score_dataset(dataset, estimator, card, activities=log), args.lang)
+        print(t("format.cli.risk.trained", resolve_lang(args)), file=sys.stderr)
+    table = scores_table(
+        score_dataset(dataset, estimator, card, activities=log), resolve_lang(args)
+    )
     table = order_deals(table, args.order)
     try:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))
     except OSError as exc:
         raise DealScopeError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    print(f"wrote {len(table)} open opportunities to {args.out}", file=sys.stderr)
+    wrote = t("format.cli.risk.wrote", resolve_lang(args), count=len(table), out=args.out)
+    print(wrote, file=sys.stderr)
     return 0

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dealscope.formatting import format_amount, format_count, format_days, format_pct
+from dealscope.formatting import (
+    MISSING,
+    format_amount,
+    format_count,
+    format_days,
+    format_delta,
+    format_pct,
+)
 from dealscope.i18n import t
 from dealscope.report.bottleneck import MIN_RESOLVED_TRAILING, MIN_RESOLVED_WEEK
 from dealscope.report.document import WeeklyReport
@@ -41,14 +48,10 @@ def format_value(value, kind: str, currency: str | None, lang: str) -> str:
 
 
 def _change(now, before, kind: str, currency: str | None, lang: str) -> str:
+    """The change as the page's card shows it ('+2.6 pp' / '+2.6 个百分点'); '0' when none."""
     if pd.isna(now) or pd.isna(before):
-        return "—"
-    delta = float(now) - float(before)
-    if kind == "pct":
-        return f"{delta * 100:+.1f} pp"
-    if kind == "amount":
-        return ("+" if delta >= 0 else "-") + format_amount(abs(delta), currency, lang)
-    return f"{delta:+,.0f}"
+        return MISSING
+    return format_delta(float(now) - float(before), kind, currency, lang) or "0"
 
 
 def kpi_text_table(document: WeeklyReport, lang: str) -> pd.DataFrame:

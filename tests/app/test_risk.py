@@ -14,6 +14,7 @@ from dealscope.activity.store import read_activities
 from dealscope.model import OPEN
 from dealscope.risk import registry, service, train
 from dealscope.risk.simulate import simulate_pipeline
+from tests.app.visible_text import display_frame
 from tests.unit.ingest_fixtures import csv_bytes
 
 VIEW = "pages/risk.py"
@@ -67,7 +68,11 @@ def test_opening_a_dataset_trains_in_the_background_then_shows_the_card(
     tiers = sum(int(metrics[k].replace(",", "")) for k in ("At risk", "Follow up", "Likely to win"))
     assert tiers == open_count
     scores = at.dataframe[0].value
-    assert len(scores) == open_count and scores["Risk of loss"].between(0, 100).all()
+    # The numbers stay 0–1 (sorting is numeric); the page shows them as percentages.
+    assert len(scores) == open_count and scores["Risk of loss"].between(0, 1).all()
+    shown = display_frame(at.dataframe[0])
+    top = scores["Risk of loss"].iloc[0]
+    assert shown["Risk of loss"].iloc[0] == f"{top * 100:.1f}%"
     folder = next(model_dir.iterdir())
     card = json.loads((folder / registry.CARD_FILE).read_text(encoding="utf-8"))
     assert metrics["ROC AUC"] == f"{card['metrics']['auc']:.3f}"

@@ -127,7 +127,9 @@ def test_page_and_cli_report_have_the_same_figures(
     page_html = media(_button(at, "下载 HTML 报告")).decode("utf-8")
     out = tmp_path / "weekly.html"
     code = cli_main(
+        # The page is in Chinese; the CLI's language follows the system locale unless given.
         ["report", "--dataset", DEMO_DATASET, "--out", str(out), "--db", demo_db_url, "--json"]
+        + ["--lang", "zh-CN"]
     )
     assert code == 0
     figures = json.loads(capsys.readouterr().out)
