@@ -73,7 +73,12 @@ def test_empty_charts_keep_whole_number_count_axes(build, frame, labels, channel
 
 def test_weekly_trend_count_axis_is_whole_numbers():
     series = pd.DataFrame(
-        {"week": ["2026-W45"], "new_count": [0], "won_count": [0], "lost_count": [0]}
+        {
+            "week": [pd.Timestamp("2026-11-02")],
+            "new_count": [0],
+            "won_count": [0],
+            "lost_count": [0],
+        }
     )
     labels = {k: k for k in ("new_count", "won_count", "lost_count", "series", "count", "week")}
     spec = build_weekly_trend_chart(series, labels).to_dict()
