@@ -107,6 +107,14 @@ def format_decimal(value: float | None, digits: int = 1) -> str:
     return text[1:] if re.fullmatch(r"-0(\.0*)?", text) else text
 
 
+def format_p_value(value: float | None) -> str:
+    """A test's p-value: three decimals, "< 0.001" below that (more digits claim a precision the
+    test does not have), '—' when there was no test."""
+    if _missing(value):
+        return MISSING
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def points_unit(lang: str) -> str:
     """The word for percentage points: 'pp' in English, '个百分点' in Chinese."""
     return t("format.unit.points", _lang(lang))

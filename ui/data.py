@@ -32,6 +32,8 @@ DATASET_COLUMNS = (
 def datasets_table(datasets: pd.DataFrame) -> pd.DataFrame:
     """The datasets listing with source file names joined and translated headers."""
     table = datasets.loc[:, list(DATASET_COLUMNS)].copy()
+    # Saved at: to the minute, as every other date and time on the pages.
+    table["created_at"] = pd.to_datetime(table["created_at"]).dt.strftime("%Y-%m-%d %H:%M")
     table["source_files"] = table["source_files"].map(
         lambda files: ", ".join(str(f.get("name", "")) for f in files)
     )

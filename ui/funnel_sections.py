@@ -14,7 +14,7 @@ from dealscope.charts.funnel import (
     build_segment_heatmap,
     build_transition_heatmap,
 )
-from dealscope.formatting import format_amount, format_count, format_pct
+from dealscope.formatting import format_amount, format_count, format_p_value, format_pct
 from dealscope.metrics.funnel import MIN_RESOLVED
 from dealscope.metrics.funnel_compare import COHORT_GRAINS, MISSING, OTHER
 from dealscope.metrics.funnel_detail import DRILL_MAX_ROWS, OUTCOMES, drill_deals
@@ -126,7 +126,7 @@ def _comparison_table(table: pd.DataFrame, group: str) -> pd.DataFrame:
                 rows["resolved"], rows["enough"],
             ),
             tr("funnel.compare.col.rest"): rows["rest_conversion"].map(format_pct),
-            tr("funnel.compare.col.p_adjusted"): rows["p_adjusted"].round(4),
+            tr("funnel.compare.col.p_adjusted"): rows["p_adjusted"].map(format_p_value),
             tr("funnel.compare.col.significant"): rows["significant"].map({True: "*", False: ""}),
         }
     )  # fmt: skip

@@ -238,6 +238,7 @@ def render_report(result: IngestResult) -> None:
     if len(summary) > REPORT_ROWS_SHOWN:
         st.caption(tr("ingest.report.shown", shown=REPORT_ROWS_SHOWN, total=len(summary)))
     st.dataframe(shown, hide_index=True)
+    report = _download_frame(report)
     if len(report) <= REPORT_XLSX_MAX_ROWS:
         render_downloads(report, stem="dealscope-reject-report", key="ingest_report")
         return
@@ -250,6 +251,20 @@ def render_report(result: IngestResult) -> None:
         tr("app.download_csv"), cached[1], file_name="dealscope-reject-report.csv", mime="text/csv",
         key="ingest_report_csv", on_click="ignore",
     )  # fmt: skip
+
+
+def _download_frame(report: pd.DataFrame) -> pd.DataFrame:
+    """Every row of the report, with outcomes, reasons and headers in the page's language."""
+    labelled = report.assign(
+        outcome=report["outcome"].map(
+            {c: _label("ingest.outcome", c) for c in report["outcome"].dropna().unique()}
+        ),
+        reason=report["reason"].map(
+            {c: _label("ingest.reason", c) for c in report["reason"].dropna().unique()}
+        ),
+    )
+    headers = {c: tr(f"ingest.report.col.{c}") for c in labelled.columns if c != "record"}
+    return labelled.rename(columns=headers | {"record": tr("fixes.report.col.record")})
 
 
 def _summary_headers() -> dict[str, str]:

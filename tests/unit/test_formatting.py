@@ -184,3 +184,12 @@ def test_points_and_decimal_kinds():
     assert format_value(0, "points", None, "en") == "+0.0 pp"  # a table cell: the value as is
     assert format_value(0.81419, "decimal3", None, "en") == "0.814"
     assert format_value(1.849, "decimal2", None, "zh-CN") == "1.85"
+
+
+def test_p_values_claim_no_more_precision_than_the_test_has():
+    from dealscope.formatting import format_p_value
+
+    assert format_p_value(0.04567) == "0.046"
+    assert format_p_value(0.0004) == "< 0.001"
+    assert format_p_value(1.0) == "1.000"
+    assert format_p_value(float("nan")) == "—" and format_p_value(None) == "—"
