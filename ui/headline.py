@@ -74,7 +74,10 @@ def overview_sentences(head: OverviewHeadline) -> list[str]:
             previous=_pct(head.previous_win_rate),
             change=_points(head.win_rate - head.previous_win_rate),
         )
-    return [tr(f"headline.overview.win_rate.{head.comparison}", **rate), pipeline]
+    sentences = [tr(f"headline.overview.win_rate.{head.comparison}", **rate)]
+    if head.change_is_clear is False:
+        sentences.append(tr("headline.overview.change_unclear"))
+    return [*sentences, pipeline]
 
 
 def funnel_facts(view: ViewContext) -> FunnelHeadline | None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dealscope.metrics.funnel import MIN_RESOLVED
+from dealscope.metrics.funnel_compare import two_proportion_test
 from dealscope.metrics.kpis import Overview, main_currency, priced_amount
 from dealscope.metrics.reps import MIN_CLOSED_FOR_RANKING, UNASSIGNED
 
@@ -40,6 +41,13 @@ class OverviewHeadline:
     win_rate: float | None  # None when nothing closed
     previous_win_rate: float | None
     comparison: str  # OK, NO_PREVIOUS (all time) or EMPTY_PREVIOUS (no deal before)
+    # With a comparison: whether the change is more than chance (two-proportion z-test, p < 0.05,
+    # the Funnel's test); None without one. A swing of 20 points on 9 deals is usually noise.
+    change_is_clear: bool | None = None
+
+
+# The level below which a change of win rate is reported as possibly chance.
+SIGNIFICANCE = 0.05
 
 
 def overview_headline(overview: Overview) -> OverviewHeadline:
@@ -51,6 +59,15 @@ def overview_headline(overview: Overview) -> OverviewHeadline:
         comparison, before = EMPTY_PREVIOUS, None
     else:
         comparison, before = OK, previous.win_rate_count
+    clear = None
+    if comparison == OK and current.won_count + current.lost_count > 0:
+        p_value = two_proportion_test(
+            current.won_count,
+            current.won_count + current.lost_count,
+            previous.won_count,
+            previous.won_count + previous.lost_count,
+        )
+        clear = bool(p_value < SIGNIFICANCE)
     return OverviewHeadline(
         open_count=int(current.open_count),
         open_value=float(current.open_value),
@@ -59,6 +76,7 @@ def overview_headline(overview: Overview) -> OverviewHeadline:
         win_rate=current.win_rate_count,
         previous_win_rate=before,
         comparison=comparison,
+        change_is_clear=clear,
     )
 
 

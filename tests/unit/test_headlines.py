@@ -44,6 +44,16 @@ def test_overview_compares_the_win_rate_with_the_previous_period():
     assert (head.open_count, head.open_value, head.closed, head.currency) == (3, 900.0, 4, "CNY")
 
 
+def test_a_win_rate_change_on_few_deals_is_called_possible_chance():
+    # 4/9 against 6/9: pooled 10/18, se = sqrt(10/18 * 8/18 * 2/9) = 0.2342, z = -0.949,
+    # two-sided p = 0.34 (by hand, normal table): not a clear change.
+    assert overview_headline(Overview("CNY", kpis(4, 5), kpis(6, 3), 0)).change_is_clear is False
+    # 400/900 against 600/900: the same rates, se = 0.02342, z = -9.49: clear.
+    head = overview_headline(Overview("CNY", kpis(400, 500), kpis(600, 300), 0))
+    assert head.change_is_clear is True
+    assert overview_headline(Overview("CNY", kpis(4, 5), None, 0)).change_is_clear is None
+
+
 def test_overview_all_time_has_no_previous_period():
     head = overview_headline(Overview("CNY", kpis(3, 1), None, 0))
     assert head.comparison == NO_PREVIOUS and head.previous_win_rate is None
