@@ -50,6 +50,8 @@ if view is not None:
     render_scope(view, close)
     if not has_history:
         render_history_notice(view.stage_events)
+        if flags["days_in_stage"].notna().any():
+            st.caption(tr("cycle_age.notice"))
     render_time_to_close(close)
     with st.expander(tr("headline.expander.watchlists")):
         st.subheader(tr("cycle.watch.title"))

@@ -21,6 +21,7 @@ def salesforce_url(tmp_path_factory) -> str:
 
 def test_cycle_page_shows_time_in_the_current_stage(open_app, salesforce_url):
     at = open_app(salesforce_url, "pages/cycle_time.py", {"lang": "en"})
+    assert any(t("cycle_age.notice", "en") in c.value for c in at.caption)
     titles = [e.label for e in at.expander]
     assert t("cycle_age.title", "en") in titles
     ages = next(
