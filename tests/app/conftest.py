@@ -8,6 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, UNDATED_ROWS, write_rows
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 APP_TIMEOUT = 60
 
@@ -45,3 +47,20 @@ def open_app(monkeypatch):
         return at
 
     return _open
+
+
+# Datasets a real export can be (tests/app/undated_fixtures.py), one database per test module.
+
+
+@pytest.fixture(scope="module")
+def undated_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('undated') / 'u.db'}"
+    write_rows(url, "undated", UNDATED_ROWS)
+    return url
+
+
+@pytest.fixture(scope="module")
+def closed_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('closed') / 'c.db'}"
+    write_rows(url, "closed", CLOSED_ONLY_ROWS)
+    return url

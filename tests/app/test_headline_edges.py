@@ -4,24 +4,8 @@ values counted by hand from the rows in tests/app/undated_fixtures.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.test_headlines import headline
-from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, UNDATED_ROWS, write_rows
-
-
-@pytest.fixture(scope="module")
-def undated_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('undated') / 'u.db'}"
-    write_rows(url, "undated", UNDATED_ROWS)
-    return url
-
-
-@pytest.fixture(scope="module")
-def closed_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('closed') / 'c.db'}"
-    write_rows(url, "closed", CLOSED_ONLY_ROWS)
-    return url
+from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, write_rows
 
 
 def test_undated_overview_counts_every_deal(open_app, undated_url):

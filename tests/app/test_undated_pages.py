@@ -7,22 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, UNDATED_ROWS, write_rows
+from tests.app.undated_fixtures import CLOSED_ONLY_ROWS, write_rows
 from ui.nav import PAGES
-
-
-@pytest.fixture(scope="module")
-def undated_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('undated') / 'u.db'}"
-    write_rows(url, "undated", UNDATED_ROWS)
-    return url
-
-
-@pytest.fixture(scope="module")
-def closed_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('closed') / 'c.db'}"
-    write_rows(url, "closed", CLOSED_ONLY_ROWS)
-    return url
 
 
 def metrics(at) -> dict[str, str]:
