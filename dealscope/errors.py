@@ -1,8 +1,91 @@
-"""The error types DealScope raises on purpose; anything else escaping is a bug."""
+"""The error types DealScope raises on purpose; anything else escaping is a bug.
+
+Each error carries a catalog key (`errors.*`) and its parameters — values only: file names, line
+numbers, column names, limits — so it can be read in either language. `str(exc)` is the English
+text, rendered from the same catalog (one source per text); `error_text(exc, lang)` renders it in
+`lang`. A parameter may be a `Text` (a translatable fragment such as "file [sheet]" or a fix) or a
+list (joined with the language's list separator).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dealscope.i18n import catalog
+
+# The language str(exc) is written in (logs, tracebacks, the English UI and CLI).
+BASE_LANGUAGE = "en"
+LIST_SEPARATORS = {"en": ", ", "zh-CN": "、"}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A translatable fragment used as an error parameter: a catalog key and its parameters."""
+
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        return render(self.key, lang, self.params)
+
+
+def text(key: str, **params: object) -> Text:
+    """Shorthand for a `Text` fragment: text("errors.label.sheet", file=name, sheet=title)."""
+    return Text(key, params)
+
+
+class _ErrorFormatter(string.Formatter):
+    """str.format with fragments rendered in the same language and lists joined by its separator."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        return format(_value_text(value, self.lang), format_spec)
+
+    def convert_field(self, value: object, conversion: str | None) -> object:
+        if conversion == "r" and isinstance(value, Text):
+            return repr(value.render(self.lang))
+        return super().convert_field(value, conversion)
+
+
+def _value_text(value: object, lang: str) -> object:
+    if isinstance(value, Text):
+        return value.render(lang)
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATORS.get(lang, ", ").join(str(_value_text(v, lang)) for v in value)
+    return value
+
+
+def render(key: str, lang: str, params: Mapping[str, object]) -> str:
+    """The catalog text of `key` in `lang` with `params` filled in (a missing key: KeyError)."""
+    return _ErrorFormatter(lang).vformat(catalog(lang)[key], (), params)
 
 
 class DealScopeError(Exception):
-    """Base class: the message is written for the person who has to act on it."""
+    """Base class: the message is written for the person who has to act on it.
+
+    Raise with a catalog key: `raise NoDataError(key="errors.ingest.empty_file", file=name)`.
+    A plain message (`DealScopeError("...")`) is still accepted and then shown as-is in every
+    language; a test keeps every raise site in dealscope/ on a key.
+    """
+
+    def __init__(self, message: str | None = None, *, key: str | None = None, **params: object):
+        self.key = key
+        self.params = params
+        if key is not None:
+            message = render(key, BASE_LANGUAGE, params)
+        super().__init__(*(() if message is None else (message,)))
+
+
+def error_text(exc: BaseException, lang: str) -> str:
+    """The error's text in `lang`: its catalog text when it has a key, else str(exc)."""
+    key = getattr(exc, "key", None)
+    if key is None:
+        return str(exc)
+    return render(key, lang, getattr(exc, "params", {}))
 
 
 class DatasetNotFound(DealScopeError):
