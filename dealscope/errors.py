@@ -10,7 +10,7 @@ list (joined with the language's list separator).
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from dealscope.i18n import catalog
@@ -27,8 +27,8 @@ class Text:
     key: str
     params: Mapping[str, object] = field(default_factory=dict)
 
-    def render(self, lang: str) -> str:
-        return render(self.key, lang, self.params)
+    def render(self, lang: str, escape: Callable[[str], str] | None = None) -> str:
+        return render(self.key, lang, self.params, escape)
 
 
 def text(key: str, **params: object) -> Text:
@@ -37,31 +37,42 @@ def text(key: str, **params: object) -> Text:
 
 
 class _ErrorFormatter(string.Formatter):
-    """str.format with fragments rendered in the same language and lists joined by its separator."""
+    """str.format with fragments rendered in the same language, lists joined by its separator,
+    and (with `escape`) every value escaped once — the template's own text never."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, escape: Callable[[str], str] | None) -> None:
         self.lang = lang
-
-    def format_field(self, value: object, format_spec: str) -> str:
-        return format(_value_text(value, self.lang), format_spec)
+        self.escape = escape or (lambda value: value)
 
     def convert_field(self, value: object, conversion: str | None) -> object:
         if conversion == "r" and isinstance(value, Text):
-            return repr(value.render(self.lang))
+            return _Rendered(self.escape(repr(value.render(self.lang))))
         return super().convert_field(value, conversion)
 
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, _Rendered):
+            return format(str(value), format_spec)
+        if isinstance(value, Text):  # its template is catalog text; its values are escaped inside
+            return format(value.render(self.lang, self.escape), format_spec)
+        if isinstance(value, list | tuple):
+            parts = [self.format_field(item, "") for item in value]
+            return format(LIST_SEPARATORS.get(self.lang, ", ").join(parts), format_spec)
+        return self.escape(format(value, format_spec))
 
-def _value_text(value: object, lang: str) -> object:
-    if isinstance(value, Text):
-        return value.render(lang)
-    if isinstance(value, list | tuple):
-        return LIST_SEPARATORS.get(lang, ", ").join(str(_value_text(v, lang)) for v in value)
-    return value
+
+class _Rendered(str):
+    """Text already rendered and escaped (a fragment given with !r)."""
 
 
-def render(key: str, lang: str, params: Mapping[str, object]) -> str:
-    """The catalog text of `key` in `lang` with `params` filled in (a missing key: KeyError)."""
-    return _ErrorFormatter(lang).vformat(catalog(lang)[key], (), params)
+def render(
+    key: str,
+    lang: str,
+    params: Mapping[str, object],
+    escape: Callable[[str], str] | None = None,
+) -> str:
+    """The catalog text of `key` in `lang` with `params` filled in (a missing key: KeyError);
+    `escape` (e.g. escape_markdown) is applied to each value, not to the catalog's text."""
+    return _ErrorFormatter(lang, escape).vformat(catalog(lang)[key], (), params)
 
 
 class DealScopeError(Exception):
@@ -80,12 +91,14 @@ class DealScopeError(Exception):
         super().__init__(*(() if message is None else (message,)))
 
 
-def error_text(exc: BaseException, lang: str) -> str:
-    """The error's text in `lang`: its catalog text when it has a key, else str(exc)."""
+def error_text(exc: BaseException, lang: str, escape: Callable[[str], str] | None = None) -> str:
+    """The error's text in `lang`: its catalog text when it has a key, else str(exc) (escaped as a
+    whole with `escape`, being a value). `escape` is applied to the values only (file names,
+    columns …): the catalog's texts hold no markup."""
     key = getattr(exc, "key", None)
     if key is None:
-        return str(exc)
-    return render(key, lang, getattr(exc, "params", {}))
+        return escape(str(exc)) if escape else str(exc)
+    return render(key, lang, getattr(exc, "params", {}), escape)
 
 
 class DatasetNotFound(DealScopeError):

@@ -98,6 +98,19 @@ def settings_from_mapping(document: dict, base: IngestSettings | None = None) ->
     return settings
 
 
+def parse_mapping_upload(data: bytes, name: str) -> object:
+    """An uploaded mapping file's JSON (never executed); MappingError with the line and column
+    when it is not UTF-8 JSON."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MappingError(key="errors.mapping.not_utf8", file=name, offset=exc.start) from exc
+    except json.JSONDecodeError as exc:
+        raise MappingError(
+            key="errors.mapping.not_json", file=name, line=exc.lineno, column=exc.colno
+        ) from exc
+
+
 def load_mapping_file(path: str | Path, base: IngestSettings | None = None) -> IngestSettings:
     """Read a mapping JSON file (never executed, only parsed as JSON)."""
     try:
