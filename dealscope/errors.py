@@ -18,6 +18,8 @@ from dealscope.i18n import catalog
 # The language str(exc) is written in (logs, tracebacks, the English UI and CLI).
 BASE_LANGUAGE = "en"
 LIST_SEPARATORS = {"en": ", ", "zh-CN": "、"}
+# An empty list said in words ("unknown fields: none"), not as nothing between brackets.
+EMPTY_LISTS = {"en": "none", "zh-CN": "无"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class _ErrorFormatter(string.Formatter):
             return format(value.render(self.lang, self.escape), format_spec)
         if isinstance(value, list | tuple):
             parts = [self.format_field(item, "") for item in value]
-            return format(LIST_SEPARATORS.get(self.lang, ", ").join(parts), format_spec)
+            joined = LIST_SEPARATORS.get(self.lang, ", ").join(parts)
+            return format(joined or EMPTY_LISTS.get(self.lang, ""), format_spec)
         return self.escape(format(value, format_spec))
 
 

@@ -52,7 +52,7 @@ def run(args) -> int:
     out = Path(args.out)
     renderer = RENDERERS.get(out.suffix.lower())
     if renderer is None:
-        raise DealScopeError(key="errors.cli.report_suffix", out=args.out)
+        raise DealScopeError(key="errors.cli.report_suffix", out=str(args.out))
     lang = resolve_lang(args)
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     compare = load_for_analysis(args.db, args.compare_to, None) if args.compare_to else None

@@ -263,3 +263,16 @@ def test_the_key_and_values_survive_the_ingest_worker_process_boundary():
     copy = pickle.loads(pickle.dumps(exc))
     assert (copy.key, copy.params, str(copy)) == (exc.key, exc.params, str(exc))
     assert error_text(copy, "zh-CN").startswith("a.csv：文件是空的")
+
+
+def test_an_empty_list_is_said_in_words():
+    exc = UploadError(
+        key="errors.mapping.unknown_columns", file="a.csv", unknown=["Nope"], fields=[],
+        columns=["Opportunity ID", "Stage"],
+    )  # fmt: skip
+    assert str(exc) == (
+        "a.csv: the mapping names columns the file does not have ['Nope'] or unknown fields []. "
+        "The file's columns are ['Opportunity ID', 'Stage']."
+    )
+    assert "未知的字段（无）" in error_text(exc, "zh-CN")
+    assert "文件中的列为：Opportunity ID、Stage。" in error_text(exc, "zh-CN")
