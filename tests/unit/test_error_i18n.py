@@ -276,3 +276,27 @@ def test_an_empty_list_is_said_in_words():
     )
     assert "未知的字段（无）" in error_text(exc, "zh-CN")
     assert "文件中的列为：Opportunity ID、Stage。" in error_text(exc, "zh-CN")
+
+
+def test_every_keyed_call_gives_exactly_the_values_its_texts_use():
+    """A raise site whose values do not match its text would fail with KeyError when it fires:
+    checked for every call with a literal key (errors and text fragments), not only the ones
+    the other tests trigger."""
+    english, chinese = _catalog("en"), _catalog("zh-CN")
+    checked, wrong = 0, {}
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
+                continue  # **params: the callee's own literal call is checked instead
+            given = {k.arg for k in node.keywords if k.arg != "key"}
+            key = next((k.value for k in node.keywords if k.arg == "key"), None)
+            if key is None and getattr(node.func, "id", None) == "text" and node.args:
+                key = node.args[0]
+            if not (isinstance(key, ast.Constant) and str(key.value).startswith("errors.")):
+                continue
+            checked += 1
+            used = _fields(english[key.value]) | _fields(chinese[key.value])
+            if used != given:
+                wrong[f"{path.relative_to(ROOT)}:{node.lineno}"] = (key.value, used, given)
+    assert checked > 100
+    assert not wrong
