@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
-from dealscope.errors import DatasetNotFound, DealScopeError, StoreUnavailable
+from dealscope.errors import DatasetNotFound, DealScopeError, StoreUnavailable, Text, text
 from dealscope.model import (
     DATE_COLUMNS,
     OPPORTUNITY_COLUMNS,
@@ -222,10 +222,7 @@ def get_engine(url: str | None = None) -> Engine:
     try:
         sa_url = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
-        raise StoreUnavailable(
-            f"{url!r} is not a database URL; use e.g. sqlite:///data/dealscope.db or "
-            "postgresql+psycopg://user:password@host:5432/dealscope."
-        ) from exc
+        raise StoreUnavailable(key="errors.store.bad_url", url=url) from exc
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
@@ -233,7 +230,7 @@ def get_engine(url: str | None = None) -> Engine:
                 Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreUnavailable(
-                    f"Database {url} is unavailable: cannot create its folder ({exc.strerror})."
+                    key="errors.store.cannot_create_folder", url=url, detail=exc.strerror
                 ) from exc
         # A file database gets no connection pool: see _sqlite_guard for why no connection of
         # Python's sqlite3 may stay open while the ADBC driver works on the same file.
@@ -250,17 +247,14 @@ def get_engine(url: str | None = None) -> Engine:
         try:
             engine = sa.create_engine(sa_url, pool_pre_ping=True, connect_args=timeout)
         except (sa.exc.NoSuchModuleError, ImportError) as exc:
-            raise StoreUnavailable(
-                f"No driver for {sa_url.drivername!r} URLs is installed; for PostgreSQL use "
-                "postgresql+psycopg://user:password@host:5432/dealscope."
-            ) from exc
+            raise StoreUnavailable(key="errors.store.no_driver", driver=sa_url.drivername) from exc
     try:
         with _sqlite_guard(engine):
             metadata.create_all(engine)
             _upgrade_schema(engine)
     except DBAPIError as exc:
         engine.dispose()
-        raise StoreUnavailable(_describe_db_error(engine, exc)) from exc
+        raise _db_unavailable(engine, exc) from exc
     file = _sqlite_file(engine)
     if file is not None:
         _SQLITE_FILES[engine] = (file, _file_identity(file))
@@ -305,11 +299,7 @@ def _check_sqlite_file(engine: Engine) -> None:
         same = False
     if not same:
         _SQLITE_FILES[engine] = (path, None)
-        raise StoreUnavailable(
-            f"Database file {path.name} was deleted or replaced while the app was running; "
-            "nothing was read or saved. Restore the file, or press Retry to continue with the "
-            "file now at that path (a new, empty store if there is none)."
-        )
+        raise StoreUnavailable(key="errors.store.file_replaced", file=path.name)
 
 
 _SQLITE_GUARDS: dict[Path, threading.RLock] = {}
@@ -338,7 +328,7 @@ def _sqlite_guard(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def _store_errors(engine: Engine, suffix: str = "") -> Iterator[None]:
+def _store_errors(engine: Engine, suffix: str | Text = "") -> Iterator[None]:
     """Check the SQLite file is still there; turn any driver error into StoreUnavailable.
 
     Also holds the SQLite file's in-process guard (_sqlite_guard) for the operation.
@@ -348,21 +338,21 @@ def _store_errors(engine: Engine, suffix: str = "") -> Iterator[None]:
 
 
 @contextmanager
-def _translate_errors(engine: Engine, suffix: str) -> Iterator[None]:
+def _translate_errors(engine: Engine, suffix: str | Text) -> Iterator[None]:
     try:
         _check_sqlite_file(engine)
         yield
     except DBAPIError as exc:
-        raise StoreUnavailable(_describe_db_error(engine, exc) + suffix) from exc
+        raise _db_unavailable(engine, exc, suffix) from exc
     except adbc_driver_manager.Error as exc:
-        raise StoreUnavailable(_describe_error(engine, str(exc)) + suffix) from exc
+        raise _store_unavailable(engine, str(exc), suffix) from exc
 
 
 @contextmanager
-def transaction(engine: Engine, suffix: str = "") -> Iterator[Connection]:
+def transaction(engine: Engine, suffix: str | Text = "") -> Iterator[Connection]:
     """One transaction for small writes outside write_dataset (rename, delete, a follow-up log):
     holds the SQLite file's in-process guard and reports driver errors as StoreUnavailable
-    (with `suffix`, e.g. " Nothing was deleted.")."""
+    (with `suffix`, what was not done, e.g. text("errors.store.nothing_deleted"))."""
     with _store_errors(engine, suffix), engine.begin() as conn:
         yield conn
 
@@ -396,39 +386,40 @@ def _add_column(conn: Connection, table: sa.Table, column: sa.Column) -> None:
     conn.execute(sa.text(f"ALTER TABLE {table_name} ADD COLUMN {ddl}"))
 
 
-def _describe_db_error(engine: Engine, exc: DBAPIError) -> str:
+def _db_unavailable(engine: Engine, exc: DBAPIError, suffix: str | Text = "") -> StoreUnavailable:
     detail = str(exc.orig) if exc.orig is not None else type(exc).__name__
-    return _describe_error(engine, detail)
+    return _store_unavailable(engine, detail, suffix)
 
 
-def _describe_error(engine: Engine, detail: str) -> str:
+def _store_unavailable(engine: Engine, detail: str, suffix: str | Text = "") -> StoreUnavailable:
+    """The driver's error as StoreUnavailable: busy (retry) or unavailable (with its first line);
+    `suffix` says what was not done ("Nothing was saved.")."""
     # The target names the database without the server's file path or password.
     url = engine.url
-    target = (
-        f"file {Path(url.database).name}"
+    target: str | Text = (
+        text("errors.store.target_file", file=Path(url.database).name)
         if url.get_backend_name() == "sqlite" and url.database
         else url.set(password=None, query={}).render_as_string(hide_password=True)
     )
     lines = [line.strip() for line in detail.splitlines() if line.strip()]
-    first = lines[0] if lines else "unknown error"
-    if "locked" in first.lower() or "busy" in first.lower():
-        return f"The database ({target}) is busy (another upload is writing); retry in a moment."
-    return f"Database ({target}) is unavailable: {first}"
+    if lines and ("locked" in lines[0].lower() or "busy" in lines[0].lower()):
+        return StoreUnavailable(key="errors.store.busy", target=target, suffix=suffix)
+    first = lines[0] if lines else text("errors.store.unknown_error")
+    return StoreUnavailable(
+        key="errors.store.unavailable", target=target, detail=first, suffix=suffix
+    )
 
 
 def _check_name(name: object) -> str:
     """The dataset name, or InvalidDatasetName with what to change (same rule on every backend)."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidDatasetName("The dataset name is empty; give the dataset a name.")
+        raise InvalidDatasetName(key="errors.store.name_empty")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidDatasetName(
-            f"The dataset name is {len(name)} characters long; use at most {MAX_NAME_LENGTH}."
+            key="errors.store.name_too_long", length=len(name), limit=MAX_NAME_LENGTH
         )
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise InvalidDatasetName(
-            "The dataset name contains a control character (such as NUL or a line break); "
-            "use printable characters only."
-        )
+        raise InvalidDatasetName(key="errors.store.name_control_character")
     return name
 
 
@@ -698,7 +689,7 @@ def write_dataset(
         settings=settings,
     ) | _present(engine, datasets, saved_by=saved_by)
     frames = {opportunities.name: opps, stage_events.name: events, stages.name: stage_table}
-    with _store_errors(engine, " Nothing was saved."):
+    with _store_errors(engine, text("errors.store.nothing_saved")):
         dataset_id = (_write_arrow if _arrow_backend(engine) else _write_core)(engine, row, frames)
         # A file deleted while the save ran took the save with it: say so, never "Saved".
         _check_sqlite_file(engine)
@@ -734,10 +725,7 @@ def resolve_dataset_id(engine: Engine, name_or_id: str | int) -> int:
                 sa.select(datasets.c.id).where(datasets.c.id == int(key))
             ).scalar()
     if dataset_id is None:
-        raise DatasetNotFound(
-            f"No dataset named {name_or_id!r}. List them with `python -m dealscope datasets`, "
-            "or create the demo with `python -m dealscope demo`."
-        )
+        raise DatasetNotFound(key="errors.store.no_dataset_named_or_demo", name=name_or_id)
     return int(dataset_id)
 
 
@@ -769,7 +757,7 @@ def read_dataset_meta(engine: Engine, dataset_id: int) -> dict:
             .first()
         )
     if row is None:
-        raise DatasetNotFound(f"No dataset with id {dataset_id}.")
+        raise DatasetNotFound(key="errors.store.no_dataset_id", dataset_id=dataset_id)
     meta = dict(row)
     for key in ("source_files", "mapping", "settings"):
         meta[key] = json.loads(meta[key]) if meta[key] else ({} if key != "source_files" else [])
@@ -904,9 +892,7 @@ def _dataset_name(conn: Connection, name_or_id: str | int) -> str:
             sa.select(datasets.c.name).where(datasets.c.id == int(name_or_id))
         ).scalar()
     if found is None:
-        raise DatasetNotFound(
-            f"No dataset named {name_or_id!r}. List them with `python -m dealscope datasets`."
-        )
+        raise DatasetNotFound(key="errors.store.no_dataset_named", name=name_or_id)
     return str(found)
 
 
@@ -915,7 +901,7 @@ def rename_dataset(engine: Engine, name_or_id: str | int, new_name: str) -> int:
     how many versions were renamed. Refuses a name no backend can store or one another dataset
     already has."""
     new_name = _check_name(str(new_name).strip())
-    with transaction(engine, " Nothing was renamed.") as conn:
+    with transaction(engine, text("errors.store.nothing_renamed")) as conn:
         old_name = _dataset_name(conn, name_or_id)
         if old_name == new_name:
             return 0
@@ -923,10 +909,7 @@ def rename_dataset(engine: Engine, name_or_id: str | int, new_name: str) -> int:
             sa.select(datasets.c.id).where(datasets.c.name == new_name).limit(1)
         ).first()
         if taken is not None:
-            raise DatasetNameTaken(
-                f"A dataset named {new_name!r} already exists; choose another name or "
-                "delete that one first."
-            )
+            raise DatasetNameTaken(key="errors.store.name_taken", new_name=new_name)
         renamed = conn.execute(
             sa.update(datasets).where(datasets.c.name == old_name).values(name=new_name)
         )
@@ -936,7 +919,7 @@ def rename_dataset(engine: Engine, name_or_id: str | int, new_name: str) -> int:
 def delete_dataset(engine: Engine, name_or_id: str | int) -> int:
     """Delete every version of dataset `name_or_id` with all its rows (opportunities, stage
     events, stages, follow-up log) in one transaction; returns how many versions were deleted."""
-    with transaction(engine, " Nothing was deleted.") as conn:
+    with transaction(engine, text("errors.store.nothing_deleted")) as conn:
         name = _dataset_name(conn, name_or_id)
         ids = sa.select(datasets.c.id).where(datasets.c.name == name).scalar_subquery()
         for table in DATASET_ROW_TABLES:

@@ -44,7 +44,7 @@ from ui.ingest_mapping import samples
 from ui.ingest_worker import run_in_worker
 from ui.loaders import get_engine
 from ui.render import Kpi, render_downloads, render_kpi_row
-from ui.state import current_lang, tr
+from ui.state import current_lang, error_message, tr
 from ui.training import start_training, training_registry
 
 # .xls (BIFF) is not read by the importer; the deal uploader refuses it with a message instead.
@@ -129,7 +129,7 @@ def render_activity_upload(db_url: str) -> None:
     try:
         raws = _raw_tables(source)
     except DealScopeError as exc:
-        st.error(tr("activity_upload.error", detail=escape_markdown(exc)))
+        st.error(tr("activity_upload.error", detail=error_message(exc)))
         return
     mappings, unfilled = {}, False
     for index, raw in enumerate(raws):
@@ -141,7 +141,7 @@ def render_activity_upload(db_url: str) -> None:
     try:
         result = _ingest(source, raws, dataset, mappings)
     except DealScopeError as exc:
-        st.error(tr("activity_upload.error", detail=escape_markdown(exc)))
+        st.error(tr("activity_upload.error", detail=error_message(exc)))
         return
     render_accounting(result)
     render_rows_not_loaded(result)
@@ -451,7 +451,7 @@ def _render_save(
             )
         except DealScopeError as exc:
             status.update(state="error")
-            st.error(tr("activity_upload.save_error", detail=escape_markdown(exc)))
+            st.error(tr("activity_upload.save_error", detail=error_message(exc)))
             return
         status.update(state="complete")
     audit(

@@ -10,7 +10,7 @@ from dealscope.errors import DealScopeError
 from dealscope.formatting import escape_markdown
 from ui.auth import audit
 from ui.loaders import clear_caches, get_engine
-from ui.state import tr
+from ui.state import error_message, tr
 
 _MANAGED = "_data_managed"
 
@@ -72,7 +72,7 @@ def _run(action, db_url: str, message: str) -> None:
     try:
         action(get_engine(db_url))
     except DealScopeError as exc:
-        st.error(tr("data.manage.error", detail=escape_markdown(exc)))
+        st.error(tr("data.manage.error", detail=error_message(exc)))
         return
     clear_caches()
     st.session_state.pop("data_delete_confirm", None)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dealscope.errors import StoreUnavailable
-from dealscope.formatting import escape_markdown
 from ui.auth import sign_in_gate
 from ui.loaders import clear_caches, database_url
 from ui.nav import build_pages
 from ui.sidebar import init_language, render_sidebar
-from ui.state import tr
+from ui.state import error_message, tr
 
 _IN_FRAME_KEY = "_dealscope_in_frame"
 
@@ -35,7 +34,7 @@ def render_frame() -> None:
     try:
         render_sidebar(database_url())
     except StoreUnavailable as exc:
-        st.error(tr("app.db_unavailable", error=escape_markdown(exc)))
+        st.error(tr("app.db_unavailable", error=error_message(exc)))
         if st.button(tr("app.retry")):
             clear_caches()
             st.rerun()

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dealscope.formatting import escape_markdown
-from dealscope.ingest.errors import UploadError
+from dealscope.ingest.errors import MappingError, UploadError
 from dealscope.ingest.layouts import propose_mapping
 from dealscope.ingest.pipeline import read_source
 from dealscope.ingest.rawtable import RawTable
@@ -23,7 +23,7 @@ from dealscope.ingest.synonyms import TARGETS
 from dealscope.model import LOST, OPEN, STATUSES, WON
 from ui.ingest_source import PendingSource
 from ui.ingest_worker import run_in_worker
-from ui.state import tr
+from ui.state import error_message, tr
 
 _NEEDED = "_ingest_mapping_needed"
 _TABLES = "_ingest_mapping_tables"
@@ -34,8 +34,9 @@ MAX_OUTCOME_VALUES = 50
 REQUIRED_ROLES = {"outcome": ("stage", "status"), "id": ("opportunity_id", "name")}
 
 
-def mark_mapping_needed(source: PendingSource, detail: str) -> None:
-    """Remember that `source` stopped at a missing role (the next runs open the mapping step)."""
+def mark_mapping_needed(source: PendingSource, detail: MappingError | str) -> None:
+    """Remember that `source` stopped at a missing role (the next runs open the mapping step);
+    the error itself is kept, so it is shown in the language of the run that shows it."""
     st.session_state[_NEEDED] = (source.key, detail)
 
 
@@ -43,7 +44,7 @@ def clear_mapping_needed() -> None:
     st.session_state.pop(_NEEDED, None)
 
 
-def mapping_needed(source: PendingSource) -> str | None:
+def mapping_needed(source: PendingSource) -> MappingError | str | None:
     """The pipeline's message when `source` needs the mapping step, else None."""
     needed = st.session_state.get(_NEEDED)
     return needed[1] if needed and needed[0] == source.key else None
@@ -126,14 +127,16 @@ def _stage_rows(kinds: pd.DataFrame) -> list[dict]:
     ]
 
 
-def render_mapping_step(source: PendingSource, settings: IngestSettings, detail: str) -> bool:
+def render_mapping_step(
+    source: PendingSource, settings: IngestSettings, detail: MappingError | str
+) -> bool:
     """The mapping step for every file of `source`; True when the user applied a new mapping."""
     st.subheader(tr("ingest.step.title"))
-    st.warning(tr("ingest.step.why", detail=escape_markdown(detail)))
+    st.warning(tr("ingest.step.why", detail=error_message(detail)))
     try:
         tables = _raw_tables(source, settings)
     except UploadError as exc:
-        st.error(tr("ingest.error", detail=escape_markdown(exc)))
+        st.error(tr("ingest.error", detail=error_message(exc)))
         return False
     chosen_by_file, outcome, unfilled = {}, None, []
     for index, raw in enumerate(tables):
@@ -141,7 +144,7 @@ def render_mapping_step(source: PendingSource, settings: IngestSettings, detail:
         st.text(tr("ingest.mapping.title", file=raw.file))
         edited = _role_editor(raw, roles, index)
         chosen = {s: (t or None) for s, t in zip(edited["source"], edited["role"], strict=True)}
-        required = complained_roles(raw.file, roles, detail)
+        required = complained_roles(raw.file, roles, str(detail))  # the English text
         for group in required:  # marked, with a direct pick of the column
             st.error(tr(f"ingest.step.missing.{group}"))
             _pick_column(raw, chosen, group, index)

@@ -13,7 +13,12 @@ from dealscope.export import to_safe_csv
 from dealscope.formatting import escape_markdown, format_count
 from dealscope.i18n import catalog
 from dealscope.ingest.errors import MappingError, UploadError
-from dealscope.ingest.persist import mapping_document, save_result, settings_from_mapping
+from dealscope.ingest.persist import (
+    mapping_document,
+    parse_mapping_upload,
+    save_result,
+    settings_from_mapping,
+)
 from dealscope.ingest.pipeline import IngestResult, ingest_files, ingest_tables
 from dealscope.ingest.read_sql import read_database_table
 from dealscope.ingest.report import summarise_report
@@ -28,7 +33,7 @@ from ui.ingest_worker import run_in_worker
 from ui.loaders import clear_caches, get_engine
 from ui.render import render_downloads
 from ui.sidebar import switch_to_dataset
-from ui.state import current_lang, tr
+from ui.state import current_lang, error_message, tr
 from ui.training import start_training
 
 _SETTINGS = "_ingest_settings"
@@ -76,11 +81,10 @@ def render_options(source: PendingSource) -> IngestSettings:
         )
         if mapping_file is not None:
             try:
-                loaded = settings_from_mapping(
-                    json.loads(mapping_file.getvalue().decode("utf-8")), settings
-                )
-            except (UploadError, ValueError) as exc:
-                st.error(tr("ingest.error", detail=escape_markdown(exc)))
+                document = parse_mapping_upload(mapping_file.getvalue(), mapping_file.name)
+                loaded = settings_from_mapping(document, settings)
+            except UploadError as exc:
+                st.error(tr("ingest.error", detail=error_message(exc)))
             else:
                 settings.mapping, settings.layouts = loaded.mapping, loaded.layouts
                 settings.stages = loaded.stages or settings.stages
@@ -113,14 +117,14 @@ def run_checks(source: PendingSource, settings: IngestSettings) -> IngestResult 
         except MappingError as exc:
             # Not a dead end: the page opens the mapping step (ui/ingest_mapping.py).
             status.update(label=tr("ingest.step.title"), state="error", expanded=False)
-            mark_mapping_needed(source, str(exc))
+            mark_mapping_needed(source, exc)
             st.session_state[_RESULT] = (key, None)
             return None
         except UploadError as exc:
             status.update(
-                label=tr("ingest.error", detail=escape_markdown(exc)), state="error", expanded=True
+                label=tr("ingest.error", detail=error_message(exc)), state="error", expanded=True
             )
-            st.error(tr("ingest.error", detail=escape_markdown(exc)))
+            st.error(tr("ingest.error", detail=error_message(exc)))
             return None
         status.update(label=tr("ingest.progress.done"), state="complete")
     clear_mapping_needed()
@@ -284,7 +288,7 @@ def render_save(result: IngestResult, source: PendingSource, db_url: str) -> Non
                 dataset_id = save_result(get_engine(db_url), name.strip(), result, current_user())
             except DealScopeError as exc:
                 status.update(state="error")
-                st.error(tr("ingest.error", detail=escape_markdown(exc)))
+                st.error(tr("ingest.error", detail=error_message(exc)))
                 return
             status.update(label=tr("ingest.progress.saved"), state="complete")
         audit("save dataset", name=name.strip(), dataset_id=dataset_id)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dealscope.formatting import escape_markdown
 from dealscope.ingest.errors import UploadError
 from dealscope.ingest.limits import MAX_UPLOAD_BYTES
 from dealscope.ingest.pipeline import SourceFile
@@ -23,7 +22,7 @@ from dealscope.ingest.read_sql import list_source_tables
 from dealscope.ingest.read_xlsx import list_sheets
 from dealscope.ingest.sniff import OLE_MAGIC, ZIP_MAGIC
 from ui.auth import secret_section
-from ui.state import tr
+from ui.state import error_message, tr
 
 # Every type offered is read: .xlsm as .xlsx (macros never run), .xls through xlrd; anything
 # else that arrives anyway gets one clear line from the reader.
@@ -139,7 +138,7 @@ def _choose_table() -> PendingSource | None:
             st.session_state[_TABLES] = (url, list_source_tables(url))
         except UploadError as exc:
             st.session_state.pop(_TABLES, None)
-            st.error(tr("ingest.error", detail=escape_markdown(exc)))
+            st.error(tr("ingest.error", detail=error_message(exc)))
     listed_url, tables = st.session_state.get(_TABLES, (None, []))
     if listed_url != url or not tables:
         return None

@@ -96,7 +96,4 @@ def run_in_worker(
     except BrokenProcessPool:
         with _LOCK:
             _POOL = None
-        raise UploadError(
-            "The file could not be read: the process parsing it stopped (most likely it ran out "
-            "of memory). Split the file or remove unused columns, then upload it again."
-        ) from None
+        raise UploadError(key="errors.ingest.worker_died") from None

@@ -21,7 +21,7 @@ from ui.activity import load_activity_log
 from ui.context import ViewContext
 from ui.loaders import get_engine
 from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
-from ui.state import current_lang, tr
+from ui.state import current_lang, error_message, tr
 from ui.training import DONE, FAILED, INSUFFICIENT, RUNNING, start_training, training_registry
 
 TABLE_COLUMNS = (
@@ -128,7 +128,8 @@ def render_training(view: ViewContext) -> None:
         st.rerun(scope="app")
         return
     if job.state == FAILED:
-        st.warning(tr("risk.training_failed_bg", error=job.error or ""))
+        failure = job.failure if job.failure is not None else (job.error or "")
+        st.warning(tr("risk.training_failed_bg", error=error_message(failure)))
         return
     if job.state == INSUFFICIENT:
         won, lost = load_outcome_counts(view.db_url, view.dataset.id, view.dataset, view.as_of)

@@ -34,6 +34,8 @@ class TrainingJob:
     fraction: float = 0.0
     step: str = "snapshots"
     error: str | None = None
+    # The DealScope error that ended the job, shown in the reader's language (error_message).
+    failure: DealScopeError | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -88,6 +90,7 @@ def _run(job: TrainingJob, db_url: str, dataset_id: int, model_dir: str | None) 
         job.error, job.state = str(exc), INSUFFICIENT
     except (DealScopeError, OSError, ValueError) as exc:  # shown on the page, never a crash
         job.error, job.state = f"{type(exc).__name__}: {exc}", FAILED
+        job.failure = exc if isinstance(exc, DealScopeError) else None
     except Exception as exc:  # a bug: the job still ends (never "running" for ever), and is logged
         _LOG.exception("training the risk model of dataset %s failed", dataset_id)
         job.error, job.state = f"{type(exc).__name__}: {exc}", FAILED

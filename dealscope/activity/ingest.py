@@ -28,8 +28,8 @@ from dealscope.activity.layouts import (
     map_headers,
 )
 from dealscope.activity.model import OTHER, normalise_activities
-from dealscope.ingest.errors import LimitExceeded, MappingError
-from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
+from dealscope.ingest.errors import MappingError
+from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_error, sheet_label
 from dealscope.ingest.parse_dates import parse_dates
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable
 from dealscope.ingest.read_csv import read_csv_bytes
@@ -162,15 +162,13 @@ def read_activity_file(
     """One CSV / XLSX activity export as a RawTable (the deal importer's readers), refused above
     the upload limit (MAX_UPLOAD_BYTES) as a deal file is."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise LimitExceeded(
-            f"{filename}: "
-            + limit_message(
-                "The file size",
-                len(data) / 2**20,
-                MAX_UPLOAD_BYTES / 2**20,
-                "MB",
-                "Split the export by date range or remove unused columns.",
-            )  # fmt: skip
+        raise limit_error(
+            filename,
+            "file_size",
+            len(data) / 2**20,
+            MAX_UPLOAD_BYTES / 2**20,
+            "mb",
+            "split_or_remove_columns",
         )
     if detect_kind(data, filename) == "xlsx":
         return read_xlsx_bytes(data, filename, sheet)  # None: the first visible sheet
@@ -381,19 +379,11 @@ def activities_from_raw(
 
 
 def _require(roles: ActivityMapping, raw: RawTable) -> None:
-    where = f"{raw.file}" + (f" [{raw.sheet}]" if raw.sheet else "")
+    where = sheet_label(raw.file, raw.sheet) if raw.sheet else raw.file
     if roles.column("occurred_at") is None:
-        raise MappingError(
-            f"{where}: no activity date column found (looked for e.g. 'Date', 'ActivityDate', "
-            f"'Activity date', 'Due date', '跟进时间'); the headers are {raw.headers}. Rename the "
-            "date column or pass a mapping."
-        )
+        raise MappingError(key="errors.activity.no_date_column", label=where, columns=raw.headers)
     if roles.column("opportunity_id") is None and roles.column("deal_name") is None:
-        raise MappingError(
-            f"{where}: no deal column found (looked for e.g. 'WhatId', 'Related To', 'Deal ID', "
-            f"'Associated deal', '商机编号', '商机名称'); the headers are {raw.headers}. Activities "
-            "need the deal they belong to."
-        )
+        raise MappingError(key="errors.activity.no_deal_column", label=where, columns=raw.headers)
 
 
 def ingest_activity_files(

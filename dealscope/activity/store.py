@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from dealscope import store
 from dealscope.activity.model import ACTIVITY_COLUMNS, empty_activities, normalise_activities
+from dealscope.errors import text
 
 activities = store.activities
 activity_logs = store.activity_logs
@@ -74,7 +75,7 @@ def write_activities(
         "saved_by": saved_by,
         "source_files": json.dumps(source_files or [], ensure_ascii=False),
     }
-    with store.transaction(engine, " The follow-up log was not saved.") as conn:
+    with store.transaction(engine, text("errors.store.follow_up_not_saved")) as conn:
         conn.execute(activities.delete().where(activities.c.dataset_id == dataset_id))
         conn.execute(activity_logs.delete().where(activity_logs.c.dataset_id == dataset_id))
         if len(log):

@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module with `register(subparsers)`; the module list below is
 the only place a new command is added. Errors DealScope raises on purpose are printed to stderr
-as one actionable line with exit code 2; `--json` output is one JSON object on stdout.
+as one actionable line in the command's language (--lang, else the system locale's) with exit
+code 2; `--json` output is one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from dealscope.cli import (
     report_cmd,
     risk_cmd,
 )
-from dealscope.cli.common import OneLineParser, add_db_option, print_json
-from dealscope.errors import DealScopeError
+from dealscope.cli.common import OneLineParser, add_db_option, print_json, system_language
+from dealscope.errors import DealScopeError, error_text
+from dealscope.i18n import t
 
 __all__ = ["add_db_option", "build_parser", "main", "print_json"]  # helpers live in cli.common
 
@@ -44,15 +46,14 @@ def build_parser() -> OneLineParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    lang = getattr(args, "lang", None) or system_language()  # --lang, else the locale's
     try:
         return int(args.handler(args) or 0)
     except DealScopeError as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        message = " ".join(error_text(exc, lang).split())
+        print(t("errors.cli.prefix", lang, message=message), file=sys.stderr)
         return 2
     except OSError as exc:  # a file the OS refused after the checks (disk full, raced away …)
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        message = f"{exc.filename or ''}: {exc.strerror or exc}"
+        print(t("errors.cli.prefix", lang, message=message), file=sys.stderr)
         return 2
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())

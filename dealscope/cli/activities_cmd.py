@@ -46,7 +46,7 @@ def run(args) -> int:
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            raise SourceError(f"{name}: no such file; give the path of a CSV or XLSX export.")
+            raise SourceError(key="errors.cli.no_such_file", path=name)
         sources.append((path.name, path.read_bytes()))
     zone = dataset_timezone(dataset.meta.get("settings"), args.timezone)
     result = ingest_activity_files(sources, dataset.opportunities, timezone=zone)

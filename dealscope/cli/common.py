@@ -96,8 +96,7 @@ def open_engine(url: str | None) -> Engine:
         return store.get_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CliInputError(
-            f"--db: cannot use {url!r} ({type(exc).__name__}); give a URL such as "
-            "sqlite:///data/dealscope.db or postgresql+psycopg://user@host/db"
+            key="errors.cli.bad_db_url", url=url, error_type=type(exc).__name__
         ) from exc
 
 
@@ -106,20 +105,15 @@ def dataset_id(engine: Engine, reference: str) -> int:
     if reference.startswith("id:"):
         number = reference[3:]
         if not number.isdigit():
-            raise CliInputError(f"--dataset {reference!r}: after 'id:' give a number, e.g. id:2")
+            raise CliInputError(key="errors.cli.dataset_id_not_number", reference=reference)
         try:
             store.read_dataset_meta(engine, int(number))
         except (DatasetNotFound, KeyError, TypeError):
-            raise DatasetNotFound(
-                f"No dataset with id {number}. List them with `python -m dealscope datasets`."
-            ) from None
+            raise DatasetNotFound(key="errors.cli.no_dataset_id", number=number) from None
         return int(number)
     found = store.resolve_dataset_id(engine, reference)
     if store.read_dataset_meta(engine, found)["name"] != reference:  # matched digits as an id
-        raise DatasetNotFound(
-            f"No dataset named {reference!r}; for the dataset with id {reference} use "
-            f"--dataset id:{reference}."
-        )
+        raise DatasetNotFound(key="errors.cli.name_is_digits", reference=reference)
     return found
 
 
@@ -145,7 +139,7 @@ def parse_as_of(value: str | None) -> pd.Timestamp | None:
     try:
         stamp = pd.Timestamp(value)
     except ValueError as exc:
-        raise DealScopeError(f"--as-of {value!r} is not a date; use YYYY-MM-DD") from exc
+        raise DealScopeError(key="errors.cli.bad_as_of", value=value) from exc
     # A bare date means the end of that day.
     return (
         stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if len(value) <= 10 else stamp

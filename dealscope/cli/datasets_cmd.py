@@ -67,10 +67,7 @@ def run_delete(args) -> int:
     engine = open_engine(args.db)
     if not args.yes:
         if not sys.stdin.isatty():
-            raise DealScopeError(
-                f"deleting dataset {args.dataset!r} removes every version and its rows; "
-                "add --yes to confirm"
-            )
+            raise DealScopeError(key="errors.cli.delete_needs_yes", dataset=args.dataset)
         answer = input(f"Delete dataset {args.dataset!r} with every version? Type yes: ")
         if answer.strip().lower() != "yes":
             print("nothing deleted")

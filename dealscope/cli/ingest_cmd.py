@@ -96,7 +96,7 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     pairs = []
     for value in values:
         if "=" not in value:
-            raise MappingError(f"{option} {value!r}: write it as {option} 'Header=role'.")
+            raise MappingError(key="errors.cli.pair_without_equals", option=option, value=value)
         left, right = value.rsplit("=", 1)
         pairs.append((left.strip(), right.strip()))
     return pairs
@@ -109,16 +109,14 @@ def _apply_cli_mapping(args, settings: IngestSettings) -> None:
         target = None if role.casefold() in ("", "none", "-", "extra") else role
         if target is not None and validate_targets({header: target}):
             raise MappingError(
-                f"--map {header}={role}: {role!r} is not a role. Roles: {', '.join(ROLE_NAMES)}."
+                key="errors.cli.unknown_role", header=header, role=role, roles=list(ROLE_NAMES)
             )
         columns[header] = target
     if not columns:
         settings.mapping.pop("*")
     for value, outcome in _pairs(args.map_status, "--map-status"):
         if outcome.casefold() not in OUTCOMES:
-            raise MappingError(
-                f"--map-status {value}={outcome}: the outcome must be one of won, lost, open."
-            )
+            raise MappingError(key="errors.cli.unknown_outcome", value=value, outcome=outcome)
         settings.status_values[value] = outcome.casefold()
 
 
@@ -144,7 +142,7 @@ def _settings(args) -> IngestSettings:
 
 def run(args) -> int:
     if not args.files and not (args.source_db and args.table):
-        raise UploadError("Give FILE(s) to ingest, or --source-db URL with --table NAME.")
+        raise UploadError(key="errors.cli.nothing_to_ingest")
     settings = _settings(args)
     name = args.dataset or (Path(args.files[0]).stem if args.files else args.table)
     reused = []
@@ -159,7 +157,9 @@ def run(args) -> int:
             try:
                 sources.append(SourceFile(Path(path).name, Path(path).read_bytes()))
             except OSError as exc:
-                raise UploadError(f"{path}: cannot read the file ({exc.strerror}).") from exc
+                raise UploadError(
+                    key="errors.cli.cannot_read_file", path=path, detail=exc.strerror
+                ) from exc
         result = ingest_files(sources, settings)
     else:
         # The operator runs the CLI: any SQLite file it can read is theirs to choose.

@@ -52,7 +52,7 @@ def run(args) -> int:
     out = Path(args.out)
     renderer = RENDERERS.get(out.suffix.lower())
     if renderer is None:
-        raise DealScopeError(f"--out {args.out!r} must end in .html or .md")
+        raise DealScopeError(key="errors.cli.report_suffix", out=str(args.out))
     lang = resolve_lang(args)
     dataset = load_for_analysis(args.db, args.dataset, args.as_of)
     compare = load_for_analysis(args.db, args.compare_to, None) if args.compare_to else None
@@ -64,7 +64,9 @@ def run(args) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(renderer(document, lang), encoding="utf-8")
     except OSError as exc:
-        raise DealScopeError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise DealScopeError(
+            key="errors.cli.cannot_write", out=str(out), detail=exc.strerror or str(exc)
+        ) from exc
     figures = key_figures(document)
     if args.json:
         print_json({"out": str(out), **figures})

@@ -96,7 +96,9 @@ def run_score(args) -> int:
     try:
         Path(args.out).write_bytes(to_safe_csv(table.loc[:, list(EXPORT_COLUMNS)]))
     except OSError as exc:
-        raise DealScopeError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+        raise DealScopeError(
+            key="errors.cli.cannot_write", out=str(args.out), detail=exc.strerror or str(exc)
+        ) from exc
     wrote = t("format.cli.risk.wrote", resolve_lang(args), count=len(table), out=args.out)
     print(wrote, file=sys.stderr)
     return 0

@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dealscope.errors import Text, text
 from dealscope.ingest.errors import LimitExceeded
 
 TEXT = pd.StringDtype("pyarrow")
@@ -58,41 +59,73 @@ DELIMITER_SCAN_LINES = 50
 DISPLAY_CELL_CHARS = 200
 
 
-def limit_message(what: str, actual: float, limit: float, unit: str, fix: str) -> str:
-    """One sentence: which limit, the actual value, the limit, and what to do."""
-    return f"{what} is {actual:,.0f} {unit}, above the limit of {limit:,.0f} {unit}. {fix}"
+def limit_error(
+    label: str | Text | None,
+    what: str | Text,
+    actual: float,
+    limit: float,
+    unit: str,
+    fix: str,
+    column: str | None = None,
+    column_number: int | None = None,
+) -> LimitExceeded:
+    """One sentence: where (`label`, e.g. the file, and the column's name or number when one is to blame), which limit
+    (`what`: an errors.limit.what.* name, or a Text), the actual value, the limit, and what to do
+    (`fix`: an errors.limit.fix.* name); `unit` is an errors.limit.unit.* name."""
+    params: dict[str, object] = {
+        "what": what if isinstance(what, Text) else text(f"errors.limit.what.{what}"),
+        "actual": actual,
+        "limit": limit,
+        "unit": text(f"errors.limit.unit.{unit}"),
+        "fix": text(f"errors.limit.fix.{fix}"),
+    }
+    if label is None:
+        return LimitExceeded(key="errors.limit.exceeded", **params)
+    if column is not None:
+        return LimitExceeded(
+            key="errors.limit.exceeded_in_column", label=label, column=column, **params
+        )
+    if column_number is not None:
+        return LimitExceeded(
+            key="errors.limit.exceeded_in_column_number",
+            label=label,
+            column=column_number,
+            **params,
+        )
+    return LimitExceeded(key="errors.limit.exceeded_in", label=label, **params)
 
 
-def check_header_lengths(label: str, headers: list[object]) -> None:
+def sheet_label(filename: str, sheet: str) -> Text:
+    """Where in a workbook: the file and the sheet ("deals.xlsx [Sheet1]")."""
+    return text("errors.label.sheet", file=filename, sheet=sheet)
+
+
+def check_header_lengths(label: str | Text, headers: list[object]) -> None:
     """Refuse a header name above MAX_HEADER_CHARS (checked before the rows are parsed)."""
     lengths = [len(str(name)) for name in headers if name is not None]
     longest = max(lengths, default=0)
     if longest > MAX_HEADER_CHARS:
         column = lengths.index(longest) + 1
-        raise LimitExceeded(
-            f"{label}: column {column}: "
-            + limit_message("The header name", longest, MAX_HEADER_CHARS, "characters",
-                            "Shorten the column name in the header row and save again.")
+        raise limit_error(
+            label, "header_name", longest, MAX_HEADER_CHARS, "characters", "shorten_header",
+            column_number=column,
         )  # fmt: skip
 
 
-def check_cell_lengths(label: str, data: pd.DataFrame, file_bytes: int) -> None:
+def check_cell_lengths(label: str | Text, data: pd.DataFrame, file_bytes: int) -> None:
     """Refuse cells above MAX_CELL_CHARS and headers that the rows would repeat beyond the
     expansion budget (one vectorised length pass per column; nothing is copied)."""
     for column in data.columns:
         cells = data[column]
         longest = int(pc.max(pc.utf8_length(pa.array(cells.astype(TEXT).array))).as_py() or 0)
         if longest > MAX_CELL_CHARS:
-            raise LimitExceeded(
-                f"{label}: column {str(column)[:80]!r}: "
-                + limit_message("The longest cell", longest, MAX_CELL_CHARS, "characters",
-                                "Shorten that text (or move it to a separate file) and save again.")
+            raise limit_error(
+                label, "longest_cell", longest, MAX_CELL_CHARS, "characters", "shorten_cell",
+                column=str(column)[:80],
             )  # fmt: skip
     expansion = sum(len(str(name)) for name in data.columns) * len(data)
     allowed = max(HEADER_EXPANSION_FLOOR_CHARS, HEADER_EXPANSION_PER_BYTE * file_bytes)
     if expansion > allowed:
-        raise LimitExceeded(
-            f"{label}: "
-            + limit_message("The header names repeated over every row", expansion, allowed,
-                            "characters", "Shorten the column names or split the file.")
-        )  # fmt: skip
+        raise limit_error(
+            label, "header_expansion", expansion, allowed, "characters", "shorten_headers"
+        )

@@ -21,8 +21,10 @@ def save_result(
     if result.opportunities.empty:
         counts = result.counts
         raise NoDataError(
-            f"Nothing could be loaded: {counts['rows_in']} rows in, {counts['rows_rejected']} "
-            f"rejected, {counts['rows_excluded']} excluded. See the reject report for the reasons."
+            key="errors.ingest.nothing_loaded",
+            rows_in=counts["rows_in"],
+            rejected=counts["rows_rejected"],
+            excluded=counts["rows_excluded"],
         )
     return store.write_dataset(
         engine,
@@ -60,22 +62,22 @@ def _check_setting_kinds(given: dict) -> None:
         if kind is None or (value is None and key in nullable) or isinstance(value, kind):
             continue
         raise MappingError(
-            f'A mapping file\'s setting "{key}" must be a JSON {kind.__name__}, '
-            f"not {type(value).__name__}."
+            key="errors.mapping.setting_kind",
+            setting=key,
+            expected=kind.__name__,
+            actual=type(value).__name__,
         )
     for row in given.get("stages") or []:
         if not isinstance(row, dict):
-            raise MappingError('A mapping file\'s "stages" must be a list of objects.')
+            raise MappingError(key="errors.mapping.stages_not_objects")
 
 
 def settings_from_mapping(document: dict, base: IngestSettings | None = None) -> IngestSettings:
     """Settings with a saved mapping document applied (file names or "*" as keys)."""
     if not isinstance(document, dict) or not isinstance(document.get("files", {}), dict):
-        raise MappingError(
-            'A mapping file must be a JSON object like {"files": {…}, "settings": {…}}.'
-        )
+        raise MappingError(key="errors.mapping.not_object")
     if not isinstance(document.get("settings", {}), dict):
-        raise MappingError('A mapping file\'s "settings" must be a JSON object.')
+        raise MappingError(key="errors.mapping.settings_not_object")
     given = {
         k: v
         for k, v in document.get("settings", {}).items()
@@ -86,14 +88,27 @@ def settings_from_mapping(document: dict, base: IngestSettings | None = None) ->
     try:
         settings = IngestSettings.from_dict(merged)
     except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong kind
-        raise MappingError(f"A mapping file's settings cannot be used ({exc}).") from exc
+        raise MappingError(key="errors.mapping.settings_unusable", detail=str(exc)) from exc
     for file, entry in document.get("files", {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("columns", {}), dict):
-            raise MappingError(f"mapping entry for {file!r} must be an object with 'columns'.")
+            raise MappingError(key="errors.mapping.entry_not_object", file=file)
         settings.mapping[file] = dict(entry.get("columns", {}))
         if entry.get("layout"):
             settings.layouts[file] = str(entry["layout"])
     return settings
+
+
+def parse_mapping_upload(data: bytes, name: str) -> object:
+    """An uploaded mapping file's JSON (never executed); MappingError with the line and column
+    when it is not UTF-8 JSON."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MappingError(key="errors.mapping.not_utf8", file=name, offset=exc.start) from exc
+    except json.JSONDecodeError as exc:
+        raise MappingError(
+            key="errors.mapping.not_json", file=name, line=exc.lineno, column=exc.colno
+        ) from exc
 
 
 def load_mapping_file(path: str | Path, base: IngestSettings | None = None) -> IngestSettings:
@@ -101,7 +116,9 @@ def load_mapping_file(path: str | Path, base: IngestSettings | None = None) -> I
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise MappingError(f"{path}: cannot read the mapping file ({exc}).") from exc
+        raise MappingError(
+            key="errors.mapping.unreadable", path=str(path), detail=str(exc)
+        ) from exc
     return settings_from_mapping(document, base)
 
 

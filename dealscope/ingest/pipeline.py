@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from dealscope.errors import text
 from dealscope.ingest import assemble
 from dealscope.ingest.assemble import member
 from dealscope.ingest.build import ISSUE_COLUMNS, build_columns
 from dealscope.ingest.detect import is_unique_text
-from dealscope.ingest.errors import LimitExceeded, MappingError, SettingsError
+from dealscope.ingest.errors import MappingError, SettingsError
 from dealscope.ingest.events import (
     duration_events,
     empty_events,
@@ -30,7 +31,7 @@ from dealscope.ingest.layouts import (
     propose_mapping,
     validate_targets,
 )
-from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_message
+from dealscope.ingest.limits import MAX_UPLOAD_BYTES, limit_error
 from dealscope.ingest.markers import is_total_label
 from dealscope.ingest.rawtable import EXCLUDED, REJECTED, RawTable, as_text
 from dealscope.ingest.read_csv import read_csv_bytes
@@ -129,15 +130,13 @@ class IngestResult:
 def read_source(source: SourceFile, settings: IngestSettings) -> RawTable:
     """Read one uploaded file (type from its bytes) into a RawTable."""
     if len(source.data) > MAX_UPLOAD_BYTES:
-        raise LimitExceeded(
-            f"{source.name}: "
-            + limit_message(
-                "The file size",
-                len(source.data) / 2**20,
-                MAX_UPLOAD_BYTES / 2**20,
-                "MB",
-                "Split the export by date range or remove unused columns.",
-            )  # fmt: skip
+        raise limit_error(
+            source.name,
+            "file_size",
+            len(source.data) / 2**20,
+            MAX_UPLOAD_BYTES / 2**20,
+            "mb",
+            "split_or_remove_columns",
         )
     if detect_kind(source.data, source.name) == "xlsx":
         return read_xlsx_bytes(
@@ -154,8 +153,11 @@ def resolve_mapping(raw: RawTable, settings: IngestSettings) -> tuple[list[Colum
     bad_targets = validate_targets(user)
     if unknown_sources or bad_targets:
         raise MappingError(
-            f"{raw.file}: the mapping names columns the file does not have {unknown_sources} "
-            f"or unknown fields {bad_targets}. The file's columns are {raw.headers}."
+            key="errors.mapping.unknown_columns",
+            file=raw.file,
+            unknown=unknown_sources,
+            fields=bad_targets,
+            columns=raw.headers,
         )
     choices = [
         ColumnChoice(c.source, user[c.source], "chosen by the user") if c.source in user else c
@@ -172,12 +174,12 @@ def _require(raw: RawTable, by_target: dict[str, str], layout: str) -> None:
     has_stage = {"stage", "status", "is_won", "is_closed"} & set(by_target)
     entered = any(t.startswith((ENTERED_PREFIX, TIME_PREFIX)) for t in by_target)
     if not has_stage and not entered and layout != "hubspot_deals":
-        found = ", ".join(f"{column} = {role}" for role, column in by_target.items())
+        found = [f"{column} = {role}" for role, column in by_target.items()]
         raise MappingError(
-            f"{raw.file}: required columns missing: stage or outcome (e.g. 商机阶段 / Stage / "
-            f'Status / Won-Lost). Map one in the Data page, with --map "Header=stage" or a '
-            f"--mapping file. Found: {found or 'no known column'}. The file's columns are "
-            f"{raw.headers}."
+            key="errors.mapping.no_stage",
+            file=raw.file,
+            found=found or text("errors.mapping.no_known_column"),
+            columns=raw.headers,
         )
 
 
@@ -186,9 +188,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"Unknown time zone {name!r}: use an IANA name such as Asia/Shanghai or UTC."
-        ) from None
+        raise SettingsError(key="errors.settings.unknown_timezone", zone=name) from None
 
 
 def _id_source(raw: RawTable, by_target: dict[str, str]) -> tuple[str | None, str | None]:

@@ -12,14 +12,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from dealscope.ingest.errors import CsvStructureError, LimitExceeded, NoDataError
+from dealscope.ingest.errors import CsvStructureError, NoDataError
 from dealscope.ingest.limits import (
     HEADER_SCAN_ROWS,
     MAX_COLUMNS,
     MAX_ROWS,
     check_cell_lengths,
     check_header_lengths,
-    limit_message,
+    limit_error,
 )
 from dealscope.ingest.markers import is_footer_text
 from dealscope.ingest.rawtable import (
@@ -130,32 +130,18 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
     line_offset = 1 if sep else 0
     delimiter = sep or detect_delimiter(text)
     if text.count("\n") > MAX_ROWS + HEADER_SCAN_ROWS:
-        raise LimitExceeded(
-            filename
-            + ": "
-            + limit_message(
-                "The line count",
-                text.count("\n"),
-                MAX_ROWS,
-                "lines",
-                "Split the export by date range.",
-            )
+        raise limit_error(
+            filename, "line_count", text.count("\n"), MAX_ROWS, "lines", "split_export"
         )
     head = _head_records(text, delimiter)
     if not head:
-        raise NoDataError(f"{filename}: the file is empty — there are no data rows to load.")
+        raise NoDataError(key="errors.ingest.empty_file", file=filename)
     header_index = find_header_row([cells for _, _, cells in head])
     header_first, header_last, header_cells = head[header_index]
     check_header_lengths(filename, header_cells)
     width = len(header_cells)
     if width > MAX_COLUMNS:
-        raise LimitExceeded(
-            filename
-            + ": "
-            + limit_message(
-                "The column count", width, MAX_COLUMNS, "columns", "Remove unused columns."
-            )
-        )
+        raise limit_error(filename, "column_count", width, MAX_COLUMNS, "columns", "remove_columns")
     settled = [
         (
             first + line_offset,
@@ -185,15 +171,11 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
     except pa.ArrowInvalid as exc:
         line = _quote_opening_line(body, delimiter, line_offset)
         raise CsvStructureError(
-            f"{filename}: line {line}: a quoted field is never closed (a stray '\"'), so the "
-            f"rest of the file cannot be split into rows. Fix or remove that quote. ({exc})"
+            key="errors.ingest.unclosed_quote_detail", file=filename, line=line, detail=str(exc)
         ) from exc
     if payload.count(b'"') % 2 == 1:
         line = _quote_opening_line(body, delimiter, line_offset)
-        raise CsvStructureError(
-            f"{filename}: line {line}: a quoted field is never closed (a stray '\"'), so the "
-            "rest of the file cannot be split into rows. Fix or remove that quote."
-        )
+        raise CsvStructureError(key="errors.ingest.unclosed_quote", file=filename, line=line)
     # Physical lines: record k (1 = header) spans 1 + (newlines inside its quoted fields) lines.
     n_valid = table.num_rows
     total = n_valid + len(invalid) + 1
@@ -232,8 +214,7 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
             continue
         if row_text.count('"') % 2 == 1:
             raise CsvStructureError(
-                f"{filename}: line {line}: a quoted field is never closed (a stray '\"'). "
-                "Fix or remove that quote and upload again."
+                key="errors.ingest.unclosed_quote_row", file=filename, line=line
             )
         value = row_text[:MAX_REPORTED_CHARS]
         if not row_text.replace(delimiter, "").strip():
@@ -248,7 +229,7 @@ def read_csv_bytes(data: bytes, filename: str, encoding: str | None = None) -> R
     frame = table.rename_columns(headers).to_pandas(types_mapper={pa.string(): STRING}.get)
     check_cell_lengths(filename, frame, len(data))
     if frame.empty and not invalid and not settled:
-        raise NoDataError(f"{filename}: the file has a header but no data rows.")
+        raise NoDataError(key="errors.ingest.header_only", file=filename)
     lines = first_line[valid_numbers] if n_valid else np.zeros(0, dtype=np.int64)
     return RawTable(
         file=filename,

@@ -19,12 +19,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from dealscope.ingest.errors import LimitExceeded, NoDataError, SourceError
+from dealscope.errors import text
+from dealscope.ingest.errors import NoDataError, SourceError
 from dealscope.ingest.limits import (
     MAX_ROWS,
     check_cell_lengths,
     check_header_lengths,
-    limit_message,
+    limit_error,
 )
 from dealscope.ingest.rawtable import RawTable, normalise_headers, settled_frame
 
@@ -50,27 +51,22 @@ def sqlite_file(url: str, sqlite_root: Path | None) -> Path | None:
     try:
         parsed = sa.make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise SourceError("The database URL is not valid: check its form, "
-                          "e.g. postgresql+psycopg://user@host/db or sqlite:///data/crm.db.") from exc  # fmt: skip
+        raise SourceError(key="errors.source.bad_url") from exc
     if parsed.get_backend_name() != "sqlite":
         return None
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file:") or parsed.query:
-        raise SourceError(
-            "A SQLite source must name a database file, e.g. sqlite:///data/crm.db "
-            "(no in-memory database, no URI options)."
-        )
+        raise SourceError(key="errors.source.sqlite_needs_file")
     path = Path(database)
     if sqlite_root is not None and not path.is_absolute():
         path = sqlite_root.parent / path  # relative to the project, like data/dealscope.db
     resolved = path.resolve()  # follows symlinks and removes `..` before the check
     if sqlite_root is not None and not resolved.is_relative_to(sqlite_root.resolve()):
         raise SourceError(
-            f"SQLite files can only be read from the server's {sqlite_root.name}/ folder; "
-            f"{database!r} is outside it. Copy the file there or ask the administrator."
+            key="errors.source.sqlite_outside_root", folder=sqlite_root.name, database=database
         )
     if not resolved.is_file():
-        raise SourceError(f"There is no SQLite file {database!r}; check the path.")
+        raise SourceError(key="errors.source.no_sqlite_file", database=database)
     return resolved
 
 
@@ -84,8 +80,7 @@ def _engine(url: str, sqlite_root: Path | None | _AppData = APP_DATA) -> sa.Engi
     try:
         return sa.create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise SourceError(f"The database URL is not valid ({type(exc).__name__}): check its form, "
-                          "e.g. postgresql+psycopg://user@host/db or sqlite:///path.db.") from exc  # fmt: skip
+        raise SourceError(key="errors.source.bad_url_type", error_type=type(exc).__name__) from exc
 
 
 def _safe_url(url: str) -> str:
@@ -103,7 +98,7 @@ def list_source_tables(url: str, sqlite_root: Path | None | _AppData = APP_DATA)
         return sorted(set(inspector.get_table_names()) | set(inspector.get_view_names()))
     except SQLAlchemyError as exc:
         raise SourceError(
-            f"Cannot list the tables of {_safe_url(url)}: {type(exc).__name__}."
+            key="errors.source.cannot_list", url=_safe_url(url), error_type=type(exc).__name__
         ) from exc
     finally:
         engine.dispose()
@@ -116,7 +111,7 @@ def read_database_table(
     allowed = list_source_tables(url, sqlite_root)
     if table_name not in allowed:
         raise SourceError(
-            f"{_safe_url(url)} has no table or view {table_name!r}; choose one of {allowed}."
+            key="errors.source.no_table", url=_safe_url(url), table=table_name, tables=allowed
         )
     engine = _engine(url, sqlite_root)
     try:
@@ -125,16 +120,21 @@ def read_database_table(
             rows = conn.execute(sa.select(table).limit(MAX_ROWS + 1)).fetchall()
     except SQLAlchemyError as exc:
         raise SourceError(
-            f"Cannot read {table_name!r} from {_safe_url(url)}: {type(exc).__name__}."
+            key="errors.source.cannot_read",
+            table=table_name,
+            url=_safe_url(url),
+            error_type=type(exc).__name__,
         ) from exc
     finally:
         engine.dispose()
     if len(rows) > MAX_ROWS:
-        raise LimitExceeded(limit_message(f"Table {table_name!r}", len(rows), MAX_ROWS, "rows",
-                                          "Create a view with fewer rows and pick that."))  # fmt: skip
+        table_what = text("errors.limit.what.table", table=table_name)
+        raise limit_error(None, table_what, len(rows), MAX_ROWS, "rows", "smaller_view")
     if not rows:
-        raise NoDataError(f"Table {table_name!r} has no rows.")
-    check_header_lengths(f"Table {table_name!r}", [c.name for c in table.columns])
+        raise NoDataError(key="errors.source.empty_table", table=table_name)
+    check_header_lengths(
+        text("errors.label.table", table=table_name), [c.name for c in table.columns]
+    )
     headers, notes = normalise_headers([c.name for c in table.columns])
     raw = pd.DataFrame.from_records(rows, columns=range(len(headers)))
     data = pd.DataFrame(

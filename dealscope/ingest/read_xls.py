@@ -17,8 +17,8 @@ import pandas as pd
 import xlrd
 from openpyxl.worksheet.cell_range import CellRange
 
-from dealscope.ingest.errors import FileTypeError, LimitExceeded, NoDataError, UploadError
-from dealscope.ingest.limits import MAX_COLUMNS, MAX_ROWS, limit_message
+from dealscope.ingest.errors import FileTypeError, NoDataError, UploadError
+from dealscope.ingest.limits import MAX_COLUMNS, MAX_ROWS, limit_error, sheet_label
 
 # Excel's day 0 per date system (xlrd's datemode 0 = 1900, 1 = 1904). The 1900 system counts a
 # 29 February 1900 that never was, so serials below 60 are one day later than this origin says.
@@ -55,14 +55,9 @@ def _open(data: bytes, filename: str):
             return xlrd.open_workbook(**options)
     except Exception as exc:  # xlrd raises many types for broken or foreign OLE files
         if "encrypted" in str(exc).lower():
-            raise FileTypeError(
-                f"{filename}: the .xls workbook is password-protected. Remove the password in "
-                "Excel and save it again, or export a .csv."
-            ) from exc
+            raise FileTypeError(key="errors.ingest.encrypted_xls", file=filename) from exc
         raise FileTypeError(
-            f"{filename}: not a readable .xls workbook ({type(exc).__name__}: {exc}); a "
-            "password-protected .xlsx looks like this too. Remove any password and save it as "
-            ".xlsx or .csv."
+            key="errors.ingest.xls_unreadable", file=filename, detail=f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
@@ -75,7 +70,9 @@ def xls_sheet_names(data: bytes, filename: str) -> list[str]:
     except UploadError:
         raise
     except Exception as exc:
-        raise FileTypeError(f"{filename}: the .xls workbook cannot be read ({exc}).") from exc
+        raise FileTypeError(
+            key="errors.ingest.xls_workbook_unreadable", file=filename, detail=str(exc)
+        ) from exc
     finally:
         book.release_resources()
     return [name for _, name in sorted(zip(hidden, names, strict=True), key=lambda p: p[0])]
@@ -122,15 +119,16 @@ def read_xls_sheet(data: bytes, filename: str, sheet: str | None = None) -> XlsS
         elif sheet in names:
             ws = book.sheet_by_name(sheet)
         else:
-            raise UploadError(f"{filename}: no sheet named {sheet!r}; the sheets are {names}.")
-        label = f"{filename} [{ws.name}]"
+            raise UploadError(
+                key="errors.ingest.no_such_sheet", file=filename, sheet=sheet, sheets=names
+            )
+        label = sheet_label(filename, ws.name)
         if ws.nrows > MAX_ROWS:
-            raise LimitExceeded(f"{label}: " + limit_message(
-                "The row count", ws.nrows, MAX_ROWS, "rows", "Split the sheet by date range."))  # fmt: skip
+            raise limit_error(label, "row_count", ws.nrows, MAX_ROWS, "rows", "split_sheet")
         if ws.ncols > MAX_COLUMNS:
-            raise LimitExceeded(f"{label}: " + limit_message(
-                "The column count", ws.ncols, MAX_COLUMNS, "columns",
-                "Delete the unused columns to the right of your data and save again."))  # fmt: skip
+            raise limit_error(
+                label, "column_count", ws.ncols, MAX_COLUMNS, "columns", "delete_right_columns"
+            )
         columns = [_column_values(ws, c, book.datemode) for c in range(ws.ncols)]  # per column
         merged = [
             CellRange(min_col=c0 + 1, min_row=r0 + 1, max_col=c1, max_row=r1)
@@ -143,20 +141,21 @@ def read_xls_sheet(data: bytes, filename: str, sheet: str | None = None) -> XlsS
         raise
     except Exception as exc:  # broken records inside an otherwise valid container
         raise FileTypeError(
-            f"{filename}: the .xls sheet cannot be read ({type(exc).__name__}: {exc}). Open it in "
-            "Excel and save it as .xlsx, or export a .csv."
+            key="errors.ingest.xls_sheet_unreadable",
+            file=filename,
+            detail=f"{type(exc).__name__}: {exc}",
         ) from exc
     finally:
         book.release_resources()
     if not columns:
-        raise NoDataError(f"{filename} [{title}]: the sheet is empty — there are no data rows.")
+        raise NoDataError(key="errors.ingest.empty_sheet", label=sheet_label(filename, title))
     cells = np.column_stack(columns)
     frame = pd.DataFrame(cells, dtype=object)
     filled = (frame.notna() & frame.ne("")).to_numpy()
     used_rows = np.flatnonzero(filled.any(axis=1))
     used_cols = np.flatnonzero(filled.any(axis=0))
     if not len(used_rows):
-        raise NoDataError(f"{filename} [{title}]: the sheet is empty — there are no data rows.")
+        raise NoDataError(key="errors.ingest.empty_sheet", label=sheet_label(filename, title))
     last_row, width = int(used_rows[-1]) + 1, int(used_cols[-1]) + 1
     grid = cells[:last_row, :width].tolist()
     return XlsSheet(title, grid, width, int(filled.sum()), merged, hidden, names, epoch)

@@ -21,6 +21,7 @@ from openpyxl.worksheet import _reader as sheet_reader
 from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
 
+from dealscope.errors import Text
 from dealscope.ingest.errors import FileTypeError, LimitExceeded, NoDataError, UploadError
 from dealscope.ingest.limits import (
     HEADER_SCAN_ROWS,
@@ -34,7 +35,8 @@ from dealscope.ingest.limits import (
     XLSX_SPARSE_FLOOR_CELLS,
     check_cell_lengths,
     check_header_lengths,
-    limit_message,
+    limit_error,
+    sheet_label,
 )
 from dealscope.ingest.rawtable import (
     EXCLUDED,
@@ -56,38 +58,30 @@ def check_xlsx_archive(data: bytes, filename: str) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileTypeError(f"{filename}: not a valid .xlsx (damaged ZIP: {exc}).") from exc
-    fix = "Re-save the workbook in Excel with only the sheet you need, or export it as .csv."
+        raise FileTypeError(key="errors.ingest.bad_zip", file=filename, detail=str(exc)) from exc
+    fix = "resave_workbook"
     if len(infos) > MAX_XLSX_ENTRIES:
-        raise LimitExceeded(
-            f"{filename}: "
-            + limit_message("The entry count", len(infos), MAX_XLSX_ENTRIES, "entries", fix)
-        )
+        raise limit_error(filename, "entry_count", len(infos), MAX_XLSX_ENTRIES, "entries", fix)
     total = sum(info.file_size for info in infos)
     if total > MAX_XLSX_UNCOMPRESSED_BYTES:
-        raise LimitExceeded(
-            f"{filename}: "
-            + limit_message(
-                "The uncompressed size",
-                total / 2**20,
-                MAX_XLSX_UNCOMPRESSED_BYTES / 2**20,
-                "MB",
-                fix,
-            )
+        raise limit_error(
+            filename,
+            "uncompressed_size",
+            total / 2**20,
+            MAX_XLSX_UNCOMPRESSED_BYTES / 2**20,
+            "mb",
+            fix,
         )
     ratio = total / max(len(data), 1)
     if ratio > MAX_XLSX_COMPRESSION_RATIO:
-        raise LimitExceeded(
-            f"{filename}: "
-            + limit_message("The compression ratio", ratio, MAX_XLSX_COMPRESSION_RATIO, ": 1", fix)
+        raise limit_error(
+            filename, "compression_ratio", ratio, MAX_XLSX_COMPRESSION_RATIO, "ratio", fix
         )
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise FileTypeError(
-            f"{filename}: file type mismatch — a ZIP archive but not an Excel workbook."
-        )
+        raise FileTypeError(key="errors.ingest.zip_not_workbook", file=filename)
     if not openpyxl.xml.DEFUSEDXML:
-        raise UploadError("defusedxml is not installed; XLSX uploads are disabled for safety.")
+        raise UploadError(key="errors.ingest.no_defusedxml")
 
 
 def _load(data: bytes, filename: str, **options):
@@ -97,8 +91,9 @@ def _load(data: bytes, filename: str, **options):
         raise
     except Exception as exc:  # openpyxl/defusedxml raise many types for hostile or broken files
         raise FileTypeError(
-            f"{filename}: the workbook cannot be read ({type(exc).__name__}: {exc}). "
-            "Open it in Excel and save it again as .xlsx, or export a .csv."
+            key="errors.ingest.workbook_unreadable",
+            file=filename,
+            detail=f"{type(exc).__name__}: {exc}",
         ) from exc
 
 
@@ -134,7 +129,7 @@ class _GuardedParser(WorkSheetParser):
     cells than the cap as each cell is parsed (before a row list or grid is built), and noting
     formulas without a cached value (whatever the sheet part is called)."""
 
-    def __init__(self, *args, label: str, **kwargs):
+    def __init__(self, *args, label: Text, **kwargs):
         super().__init__(*args, **kwargs)
         self.label = label
         self.cells_in_row = 0
@@ -191,11 +186,9 @@ class _GuardedParser(WorkSheetParser):
                 yield row
 
     def _too_wide(self, columns: int):
-        raise LimitExceeded(
-            f"{self.label}: "
-            + limit_message("The column count", columns, MAX_COLUMNS, "columns",
-                            "Delete the unused columns to the right of your data and save again.")
-        )  # fmt: skip
+        raise limit_error(
+            self.label, "column_count", columns, MAX_COLUMNS, "columns", "delete_right_columns"
+        )
 
     def parse_cell(self, element):
         cell = super().parse_cell(element)
@@ -210,7 +203,7 @@ class _GuardedParser(WorkSheetParser):
         return cell
 
 
-def _sparse_limit(rows: int, width: int, values: int, label: str) -> None:
+def _sparse_limit(rows: int, width: int, values: int, label: Text) -> None:
     """Refuse a used range far larger than its values before its grid is built: a single cell at
     A1048576 would otherwise become a million-row frame (RELIABILITY E10)."""
     area = rows * width
@@ -218,18 +211,21 @@ def _sparse_limit(rows: int, width: int, values: int, label: str) -> None:
         area > XLSX_SPARSE_FLOOR_CELLS and area > XLSX_MAX_CELLS_PER_VALUE * values
     ):
         raise LimitExceeded(
-            f"{label}: the used range is {rows:,} rows × {width:,} columns but only {values:,} "
-            f"cells hold values (the limit is {XLSX_MAX_CELLS_PER_VALUE} cells per value above "
-            f"{XLSX_SPARSE_FLOOR_CELLS:,} cells, and {MAX_XLSX_GRID_CELLS:,} cells in all). "
-            "Delete the empty rows and columns beyond your data (Ctrl+End shows the last used "
-            "cell) and save again, or export the sheet as .csv."
+            key="errors.ingest.sparse_range",
+            label=label,
+            rows=rows,
+            width=width,
+            values=values,
+            per_value=XLSX_MAX_CELLS_PER_VALUE,
+            floor=XLSX_SPARSE_FLOOR_CELLS,
+            grid=MAX_XLSX_GRID_CELLS,
         )
 
 
 def _stream_sheet(workbook, ws, filename: str) -> _SheetRows:
     """Stream the sheet's rows (read-only workbook), checking rows, columns and cell counts as
     they arrive; only then lay the values out as a grid."""
-    label = f"{filename} [{ws.title}]"
+    label = sheet_label(filename, ws.title)
     rows: list[tuple[int, list[tuple[int, object]]]] = []
     last_row = width = values = 0
     with ws._get_source() as source:  # openpyxl's own read-only worksheet stream
@@ -244,11 +240,7 @@ def _stream_sheet(workbook, ws, filename: str) -> _SheetRows:
                 if not filled:
                     continue
                 if index > MAX_ROWS:
-                    raise LimitExceeded(
-                        f"{label}: "
-                        + limit_message("The row count", index, MAX_ROWS, "rows",
-                                        "Split the sheet by date range.")
-                    )  # fmt: skip
+                    raise limit_error(label, "row_count", index, MAX_ROWS, "rows", "split_sheet")
                 last_row = max(last_row, index)
                 width = max(width, max(column for column, _ in filled))
                 values += len(filled)
@@ -258,8 +250,10 @@ def _stream_sheet(workbook, ws, filename: str) -> _SheetRows:
             raise
         except Exception as exc:  # hostile or broken XML raises many types
             raise FileTypeError(
-                f"{filename}: the sheet {ws.title!r} cannot be read ({type(exc).__name__}: {exc}). "
-                "Open it in Excel and save it again as .xlsx, or export a .csv."
+                key="errors.ingest.sheet_unreadable",
+                file=filename,
+                sheet=ws.title,
+                detail=f"{type(exc).__name__}: {exc}",
             ) from exc
     grid = [[None] * width for _ in range(last_row)]
     for index, filled in rows:
@@ -316,7 +310,7 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
     as in Excel)."""
     if data.startswith(OLE_MAGIC):
         legacy = read_xls_sheet(data, filename, sheet)
-        label = f"{filename} [{legacy.title}]"
+        label = sheet_label(filename, legacy.title)
         _sparse_limit(len(legacy.grid), legacy.width, legacy.values, label)
         streamed = _SheetRows(legacy.grid, legacy.width, legacy.merged, legacy.hidden_rows, [])
         return _sheet_table(
@@ -332,7 +326,9 @@ def read_xlsx_bytes(data: bytes, filename: str, sheet: str | None = None) -> Raw
         elif sheet in sheets:
             ws = workbook[sheet]
         else:
-            raise UploadError(f"{filename}: no sheet named {sheet!r}; the sheets are {sheets}.")
+            raise UploadError(
+                key="errors.ingest.no_such_sheet", file=filename, sheet=sheet, sheets=sheets
+            )
         streamed = _stream_sheet(workbook, ws, filename)
         epoch = "1904" if workbook.epoch == CALENDAR_MAC_1904 else "1900"
     finally:
@@ -353,10 +349,10 @@ def _sheet_table(
     two-row header flattened, merged cells filled down, hidden rows and formulas flagged."""
     grid, width, merged = streamed.grid, streamed.width, streamed.merged
     if not grid:
-        raise NoDataError(f"{filename} [{title}]: the sheet is empty — there are no data rows.")
+        raise NoDataError(key="errors.ingest.empty_sheet", label=sheet_label(filename, title))
     header_index = find_header_row(grid[:HEADER_SCAN_ROWS])
     raw_headers, two_rows = _flatten_two_row_header(merged, grid, header_index)
-    check_header_lengths(f"{filename} [{title}]", raw_headers)
+    check_header_lengths(sheet_label(filename, title), raw_headers)
     title_rows = header_index - (1 if two_rows else 0)
     settled = [
         (r + 1, EXCLUDED, "title-row" if any(v not in (None, "") for v in grid[r]) else "blank-row",
@@ -372,11 +368,11 @@ def _sheet_table(
         )
     body = pd.DataFrame(grid[first_data:], columns=range(width), dtype=object)
     frame = pd.DataFrame({name: _text(body[i]) for i, name in enumerate(headers)})
-    check_cell_lengths(f"{filename} [{title}]", frame, len(data))
+    check_cell_lengths(sheet_label(filename, title), frame, len(data))
     lines = np.arange(first_data + 1, len(grid) + 1, dtype=np.int64)
     flags = _cell_flags(streamed, body, headers, first_data)
     if frame.empty and not settled:
-        raise NoDataError(f"{filename} [{title}]: the sheet has a header but no data rows.")
+        raise NoDataError(key="errors.ingest.sheet_header_only", label=sheet_label(filename, title))
     return RawTable(
         file=filename,
         kind=kind,

@@ -26,28 +26,16 @@ def detect_kind(data: bytes, filename: str) -> str:
     name = filename.lower()
     if data.startswith(OLE_MAGIC):
         if name.endswith((".xlsx", ".xlsm")):
-            raise FileTypeError(
-                f"{filename}: this workbook is password-protected (an encrypted .xlsx), which "
-                "DealScope cannot read. Remove the password and save it as .xlsx or .csv."
-            )
+            raise FileTypeError(key="errors.ingest.encrypted_xlsx", file=filename)
         return "xlsx"  # a legacy .xls: the Excel reader reads it with xlrd
     if data.startswith(ZIP_MAGIC):
         if not name.endswith((".xlsx", ".xlsm", ".xls")):
-            raise FileTypeError(
-                f"{filename}: file type mismatch — the content is a ZIP archive, not CSV text. "
-                "Upload the .xlsx itself, or export the data as .csv."
-            )
+            raise FileTypeError(key="errors.ingest.zip_not_csv", file=filename)
         return "xlsx"  # .xlsm is the same format; macros are never run
     if name.endswith((".xlsx", ".xlsm")):
-        raise FileTypeError(
-            f"{filename}: file type mismatch — the name says Excel but the content is not an "
-            "Excel workbook. Rename it to .csv if it is a CSV export, or re-save it from Excel."
-        )
+        raise FileTypeError(key="errors.ingest.not_excel", file=filename)
     if name.endswith(".xls") and re.match(rb"\A(\xef\xbb\xbf)?\s*<", data[:1024]):
-        raise FileTypeError(
-            f"{filename}: this .xls is a web page (HTML or XML), not an Excel workbook. Open it "
-            "in Excel and save it as .xlsx, or export a .csv."
-        )
+        raise FileTypeError(key="errors.ingest.xls_is_html", file=filename)
     return "csv"  # a text export saved under an .xls name (tab-separated, say) reads as text
 
 
@@ -55,12 +43,17 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _undecodable(filename: str, data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+def _undecodable(
+    filename: str, data: bytes, exc: UnicodeDecodeError, encoding: str
+) -> EncodingProblem:
     offset = exc.start
-    return (
-        f"{filename}: byte {offset} (line {_line_of(data, offset)}) cannot be decoded as "
-        f"{encoding} (bytes {data[offset : offset + 4]!r}). The file is damaged or mixes "
-        "encodings; re-export it as UTF-8, or choose an encoding explicitly."
+    return EncodingProblem(
+        key="errors.ingest.undecodable",
+        file=filename,
+        offset=offset,
+        line=_line_of(data, offset),
+        encoding=encoding,
+        bytes=repr(data[offset : offset + 4]),
     )
 
 
@@ -71,7 +64,7 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
     then charset-normalizer's best guess. An explicit `encoding` is used as given (strict).
     """
     if not re.search(rb"[^\r\n\t \xef\xbb\xbf\xff\xfe\x00]", data):  # no copy, unlike strip
-        raise NoDataError(f"{filename}: the file is empty — there are no data rows to load.")
+        raise NoDataError(key="errors.ingest.empty_file", file=filename)
     notes: list[str] = []
     if encoding:
         enc = "gb18030" if encoding.lower().replace("-", "") in {"gbk", "gb2312"} else encoding
@@ -79,8 +72,10 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
             return codecs.decode(data, enc).lstrip("\ufeff"), enc, notes
         except (UnicodeDecodeError, LookupError) as exc:
             if isinstance(exc, LookupError):
-                raise EncodingProblem(f"{filename}: unknown encoding {encoding!r}.") from exc
-            raise EncodingProblem(_undecodable(filename, data, exc, enc)) from exc
+                raise EncodingProblem(
+                    key="errors.ingest.unknown_encoding", file=filename, encoding=encoding
+                ) from exc
+            raise _undecodable(filename, data, exc, enc) from exc
     if data.startswith(codecs.BOM_UTF8):
         candidates = [("utf-8-sig", "utf-8 (BOM)")]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -91,7 +86,7 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
         try:
             return data.decode(codec), label, notes
         except UnicodeDecodeError as exc:
-            raise EncodingProblem(_undecodable(filename, data, exc, label)) from exc
+            raise _undecodable(filename, data, exc, label) from exc
     utf16 = _utf16_without_bom(data)
     if utf16:
         try:
@@ -108,11 +103,11 @@ def decode_bytes(data: bytes, filename: str, encoding: str | None = None) -> tup
         # encoding (a GBK file with one UTF-8 line is read below, and that line flagged).
         utf8_lines = _mixed_lines(data)
         if utf8_lines and len(utf8_lines) >= _lines_with_high_bytes(data) - len(utf8_lines):
-            raise EncodingProblem(_undecodable(filename, data, exc, "utf-8")) from exc
+            raise _undecodable(filename, data, exc, "utf-8") from exc
     try:
         chinese = _as_chinese(data, utf8_lines)
     except UnicodeDecodeError as exc:
-        raise EncodingProblem(_undecodable(filename, data, exc, "gb18030")) from exc
+        raise _undecodable(filename, data, exc, "gb18030") from exc
     if chinese is not None:
         notes.append("decoded-as-gb18030")
         if utf8_lines:

@@ -62,12 +62,14 @@ def parse_iso_week(text: str) -> pd.Timestamp:
     """The Monday 00:00 starting ISO week `text` ('2026-W46'); WeekError when malformed."""
     match = _WEEK_RE.match(str(text))
     if not match:
-        raise WeekError(f"week {text!r} is not an ISO week; write it as YYYY-Www, e.g. 2026-W46")
+        raise WeekError(key="errors.week.not_iso", week=str(text))
     year, week = int(match.group(1)), int(match.group(2))
     try:
         return pd.Timestamp(date.fromisocalendar(year, week, 1))
     except ValueError as exc:
-        raise WeekError(f"week {text!r} does not exist: {year} has no ISO week {week}") from exc
+        raise WeekError(
+            key="errors.week.no_such_week", week=str(text), year=year, number=week
+        ) from exc
 
 
 def week_label(monday: pd.Timestamp) -> str:
@@ -107,17 +109,16 @@ def resolve_week(
     """The Monday of week `text` (default: the last complete week); WeekError when outside the data."""
     weeks = available_weeks(opportunities, as_of)
     if not weeks:
-        raise WeekError(
-            "the data holds no complete ISO week yet (it needs created dates and one full "
-            "Monday-to-Sunday week before its as-of date)"
-        )
+        raise WeekError(key="errors.week.no_complete_week")
     if text is None:
         return weeks[0]
     monday = parse_iso_week(text)
     if monday not in set(weeks):
         raise WeekError(
-            f"week {week_label(monday)} is outside the data: choose a complete week from "
-            f"{week_label(weeks[-1])} to {week_label(weeks[0])}"
+            key="errors.week.outside_data",
+            week=week_label(monday),
+            first=week_label(weeks[-1]),
+            last=week_label(weeks[0]),
         )
     return monday
 

@@ -119,10 +119,7 @@ def _safe_folder(folder: Path) -> Path:
     """Create the folder; refuse a symlink anywhere we write (the folder or its parent)."""
     for path in (folder.parent, folder):
         if path.is_symlink():
-            raise ModelFolderError(
-                f"{path} is a symbolic link: model files are never written through links; "
-                "remove it and train again."
-            )
+            raise ModelFolderError(key="errors.risk.folder_symlink", path=str(path))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -144,9 +141,7 @@ def _replace(tmp: Path, target: Path) -> None:
     directory in the way is a clear error."""
     if target.is_dir() and not target.is_symlink():
         tmp.unlink(missing_ok=True)
-        raise ModelFolderError(
-            f"{target} is a directory, where the model file belongs: remove it and train again."
-        )
+        raise ModelFolderError(key="errors.risk.directory_in_the_way", path=str(target))
     os.replace(tmp, target)
 
 
@@ -164,9 +159,7 @@ def save_model(
     untrusted = set(sio.get_untrusted_types(file=model_tmp)) - set(TRUSTED_TYPES)
     if untrusted:  # a new sklearn internals type: refuse to write what we could not load
         model_tmp.unlink()
-        raise ModelUnavailable(
-            f"model contains types outside the trusted list: {sorted(untrusted)}"
-        )
+        raise ModelUnavailable(key="errors.risk.untrusted_on_save", types=sorted(untrusted))
     text = json.dumps(card.to_json(), ensure_ascii=False, indent=2, default=str)
     card_tmp = _write_temp(folder, ".json", lambda p: p.write_text(text, encoding="utf-8"))
     manifest = {
@@ -208,38 +201,37 @@ def model_token(
 def _verified_card(folder: Path, dataset_id: int, hash_: str) -> ModelCard:
     manifest_path = folder / MANIFEST_FILE
     if not folder.exists():
-        raise ModelMissing("No risk model trained for this dataset yet: train one.")
+        raise ModelMissing(key="errors.risk.missing")
     if not manifest_path.is_file():
-        raise ModelUnavailable("The model folder has no DealScope manifest: retrain the model.")
+        raise ModelUnavailable(key="errors.risk.no_manifest")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         files = manifest["files"]
         ok = manifest.get("writer") == MANIFEST_WRITER and manifest.get("format") == MANIFEST_FORMAT
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelUnavailable("The model manifest is unreadable: retrain the model.") from exc
+        raise ModelUnavailable(key="errors.risk.manifest_unreadable") from exc
     if not ok:
-        raise ModelUnavailable("The model was not written by DealScope: retrain the model.")
+        raise ModelUnavailable(key="errors.risk.foreign_writer")
     for name in (MODEL_FILE, CARD_FILE):
         path = folder / name
         if not path.is_file() or _sha256(path) != files.get(name):
-            raise ModelUnavailable(f"{name} does not match its recorded hash: retrain the model.")
+            raise ModelUnavailable(key="errors.risk.hash_mismatch", file=name)
     try:
         card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
         owner = (int(card["dataset"]["id"]), card["dataset"]["data_hash"])
         version = card["sklearn_version"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelUnavailable("The model card is unreadable: retrain the model.") from exc
+        raise ModelUnavailable(key="errors.risk.card_unreadable") from exc
     if owner != (int(dataset_id), hash_):
-        raise ModelUnavailable("The model belongs to other data: retrain the model.")
+        raise ModelUnavailable(key="errors.risk.other_data")
     if version != sklearn.__version__:
         raise ModelUnavailable(
-            f"The model was trained with scikit-learn {version}, this is {sklearn.__version__}: "
-            "retrain the model."
+            key="errors.risk.sklearn_version", trained=version, running=sklearn.__version__
         )
     try:
         return ModelCard.from_json(card)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelUnavailable("The model card is of an older format: retrain the model.") from exc
+        raise ModelUnavailable(key="errors.risk.card_format") from exc
 
 
 def load_card(dataset_id: int, hash_: str, directory: str | os.PathLike | None = None) -> ModelCard:
@@ -255,26 +247,22 @@ def load_model(
     card = _verified_card(folder, dataset_id, hash_)
     path = folder / MODEL_FILE
     if path.is_symlink():
-        raise ModelUnavailable("The model file is a symbolic link: retrain the model.")
+        raise ModelUnavailable(key="errors.risk.model_symlink")
     if not zipfile.is_zipfile(path):
-        raise ModelUnavailable("The model file is not a skops archive: retrain the model.")
+        raise ModelUnavailable(key="errors.risk.not_skops")
     try:
         untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
         if untrusted:
-            raise ModelUnavailable(
-                f"The model holds untrusted types {sorted(untrusted)}: retrain the model."
-            )
+            raise ModelUnavailable(key="errors.risk.untrusted_on_load", types=sorted(untrusted))
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             estimator = sio.load(path, trusted=list(TRUSTED_TYPES))
     except ModelUnavailable:
         raise
     except InconsistentVersionWarning as exc:
-        raise ModelUnavailable(
-            "The model was saved by another scikit-learn version: retrain the model."
-        ) from exc
+        raise ModelUnavailable(key="errors.risk.saved_by_other_version") from exc
     except Exception as exc:  # a corrupt archive can fail in many ways; all mean "retrain"
         raise ModelUnavailable(
-            f"The model file cannot be read ({type(exc).__name__}): retrain."
+            key="errors.risk.model_unreadable", error_type=type(exc).__name__
         ) from exc
     return estimator, card

@@ -81,8 +81,7 @@ def check_minimum(lost: np.ndarray) -> tuple[int, int]:
     won = len(lost) - n_lost
     if won < MIN_CLOSED_PER_CLASS or n_lost < MIN_CLOSED_PER_CLASS:
         raise InsufficientData(
-            f"Too little history for a risk model: {won} won and {n_lost} lost closed deals; "
-            f"at least {MIN_CLOSED_PER_CLASS} of each are needed."
+            key="errors.risk.too_little_history", won=won, lost=n_lost, minimum=MIN_CLOSED_PER_CLASS
         )
     return won, n_lost
 
@@ -372,7 +371,7 @@ def train_risk_model(
     asof = np.datetime64(as_of, "ns")
     final = _train_at(frames, spec, tl, asof, horizon, first)
     if final is None:
-        raise InsufficientData("Too few resolved deals in the training snapshots for a model.")
+        raise InsufficientData(key="errors.risk.too_few_resolved")
     metrics, baseline = pooled_metrics(ys, ps), pooled_metrics(ys, bs)
     norms = F.compute_norms(opportunities, stage_events, stages, as_of)
     say(0.9, "card")

@@ -151,7 +151,7 @@ def test_unusable_database_path_is_a_clear_error(tmp_path):
 def test_database_error_messages_hide_the_password():
     engine = SimpleNamespace(url=sa.make_url("postgresql+psycopg://user:s3cret@127.0.0.1:1/db"))
     error = sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
-    message = store._describe_db_error(engine, error)
+    message = str(store._db_unavailable(engine, error))
     assert "connection refused" in message and "127.0.0.1" in message
     assert "s3cret" not in message
 
