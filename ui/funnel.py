@@ -125,7 +125,7 @@ def render_controls(has_history: bool) -> tuple[str, str]:
     basis = left.radio(
         tr("funnel.basis"),
         bases,
-        format_func=lambda b: tr(f"funnel.basis.{b}"),
+        format_func={b: tr(f"funnel.basis.{b}") for b in bases}.__getitem__,
         horizontal=True,
         key="funnel_basis",
         help=tr("funnel.basis.help"),
@@ -133,7 +133,7 @@ def render_controls(has_history: bool) -> tuple[str, str]:
     rule = right.radio(
         tr("funnel.rule"),
         RULES,
-        format_func=lambda r: tr(f"funnel.rule.{r}"),
+        format_func={r: tr(f"funnel.rule.{r}") for r in RULES}.__getitem__,
         horizontal=True,
         key="funnel_rule",
         help=tr("funnel.rule.help"),

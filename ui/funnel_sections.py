@@ -141,7 +141,7 @@ def render_segments(view: ViewContext, rule: str) -> None:
     column = st.selectbox(
         tr("funnel.segment.by"),
         columns,
-        format_func=lambda c: tr(f"funnel.segment.column.{c}"),
+        format_func={c: tr(f"funnel.segment.column.{c}") for c in columns}.__getitem__,
         key="funnel_segment_column",
     )
     table = load_segments(view, rule, column)
@@ -187,16 +187,17 @@ def render_drill(data: dict, view: ViewContext, rule: str) -> None:
         tr("funnel.drill.outcome"),
         OUTCOMES,
         index=OUTCOMES.index("lost"),
-        format_func=lambda o: tr(f"funnel.col.{o}"),
+        format_func={o: tr(f"funnel.col.{o}") for o in OUTCOMES}.__getitem__,
         key="funnel_drill_outcome",
     )
     columns = [None, *segment_columns(selection)]
     column = c3.selectbox(
         tr("funnel.segment.by"),
         columns,
-        format_func=lambda c: (
-            tr("funnel.drill.all") if c is None else tr(f"funnel.segment.column.{c}")
-        ),
+        format_func={
+            c: tr("funnel.drill.all") if c is None else tr(f"funnel.segment.column.{c}")
+            for c in columns
+        }.__getitem__,
         key="funnel_drill_column",
     )
     value = None
@@ -205,7 +206,10 @@ def render_drill(data: dict, view: ViewContext, rule: str) -> None:
 
         options = sorted(segment_labels(selection, column).unique())
         value = c4.selectbox(
-            tr("funnel.drill.value"), options, format_func=_segment_label, key="funnel_drill_value"
+            tr("funnel.drill.value"),
+            options,
+            format_func={o: _segment_label(o) for o in options}.__getitem__,
+            key="funnel_drill_value",
         )
     deals = drill_deals(selection, names, stage, outcome, rule, column, value)
     st.metric(tr("funnel.drill.count"), format_count(len(deals)))
@@ -222,7 +226,7 @@ def render_cohorts(view: ViewContext, rule: str) -> None:
         tr("funnel.cohort.grain"),
         tuple(COHORT_GRAINS),
         index=1,
-        format_func=lambda g: tr(f"funnel.cohort.grain.{g}"),
+        format_func={g: tr(f"funnel.cohort.grain.{g}") for g in COHORT_GRAINS}.__getitem__,
         horizontal=True,
         key="funnel_cohort_grain",
     )

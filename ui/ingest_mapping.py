@@ -191,9 +191,10 @@ def _pick_column(raw: RawTable, chosen: dict[str, str | None], group: str, index
     """A select box naming the column that fills required role `group`; sets it in `chosen`."""
     options = ["", *raw.headers]
     sample = {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
+    unset = tr("ingest.step.pick.none")  # resolved in the run, not when the options are formatted
     header = st.selectbox(
         tr(f"ingest.step.pick.{group}"), options, key=f"ingest_step_pick_{group}_{index}",
-        format_func=lambda h: f"{h} — {sample[h]}" if h else tr("ingest.step.pick.none"),
+        format_func=lambda h: f"{h} — {sample[h]}" if h else unset,
     )  # fmt: skip
     if header:
         chosen[header] = REQUIRED_ROLES[group][0] if group == "id" else _outcome_role(raw, header)

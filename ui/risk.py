@@ -193,7 +193,7 @@ def render_scores(view: ViewContext, scores: RiskScores, card: ModelCard) -> Non
         order = st.radio(
             tr("risk.order"),
             list(ORDERS),
-            format_func=lambda o: tr(f"risk.order.{o}"),
+            format_func={o: tr(f"risk.order.{o}") for o in ORDERS}.__getitem__,
             horizontal=True,
             key="risk_order",
         )

@@ -96,12 +96,15 @@ def _select_dataset(datasets: pd.DataFrame) -> int:
         tr("app.sidebar.dataset"),
         ids,
         key=_DATASET_KEY,
-        format_func=lambda i: tr(
-            "app.sidebar.dataset_option",
-            name=labels.at[i, "name"],
-            version=labels.at[i, "version"],
-            rows=int(labels.at[i, "opportunity_count"]),
-        ),
+        format_func={
+            i: tr(
+                "app.sidebar.dataset_option",
+                name=labels.at[i, "name"],
+                version=labels.at[i, "version"],
+                rows=int(labels.at[i, "opportunity_count"]),
+            )
+            for i in ids
+        }.__getitem__,
     )
 
 

@@ -64,10 +64,7 @@ def server_log(monkeypatch) -> Iterator[list[str]]:
         found += [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught]
 
 
-# The default language only: in English, AppTest itself fails on widgets whose format_func calls
-# tr() (it formats options outside the script run, in the default language) — the language work
-# of issue 13 resolves those labels in the run; add "en" here once it has.
-@pytest.mark.parametrize("lang", ["zh-CN"])
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_every_page_renders_without_a_log_record_or_warning(monkeypatch, demo_db_url, lang):
     monkeypatch.setenv("DEALSCOPE_DB_URL", demo_db_url)
     st.cache_data.clear()

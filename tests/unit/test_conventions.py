@@ -83,6 +83,24 @@ def test_no_raw_html_rendering_of_data():
     assert offenders == []
 
 
+def test_widget_labels_are_translated_in_the_run():
+    """A format_func that calls tr() when Streamlit formats the options may run outside the script
+    run (AppTest does), in the default language: labels are resolved during the run instead."""
+    offenders = []
+    for folder in STREAMLIT_DIRS:
+        for path in folder.glob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.keyword) and node.arg == "format_func"):
+                    continue
+                if isinstance(node.value, ast.Name | ast.Lambda) and any(
+                    isinstance(call, ast.Call) and getattr(call.func, "id", None) == "tr"
+                    for call in ast.walk(node.value)
+                ):
+                    offenders.append(f"{path.name}:{node.value.lineno}")
+    assert offenders == []
+
+
 def test_no_row_loops_in_the_package():
     offenders = [
         str(p.relative_to(ROOT))
