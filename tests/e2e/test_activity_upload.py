@@ -71,6 +71,8 @@ def test_activity_xlsx_upload_through_the_data_page(page, tmp_path):
 
         page.goto(f"{base}/reps?lang=en")
         wait_for_app(page)
-        expect(page.get_by_text("Follow-up activity")).to_be_visible(timeout=TIMEOUT_MS)
+        # The section sits in the page's "Follow-up activity per rep" expander: open it.
+        page.get_by_text("Follow-up activity per rep").click()
+        expect(page.get_by_text("Follow-up activity", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.console_log.real_errors() == []
