@@ -36,7 +36,10 @@ def test_kpi_values_fit_at_1280_px(server_url, narrow_page, index, lang):
     path = "" if index == 0 else PAGES[index].url_path
     narrow_page.goto(f"{server_url}/{path}?lang={lang}")
     wait_for_app(narrow_page)
+    # Cards inside expanders (the Reps drill-down, the Cycle watch lists) count too: open them all.
+    for summary in narrow_page.locator('[data-testid="stExpander"] summary').all():
+        summary.click()
     if PAGES[index].url_path in PAGES_WITH_KPIS:  # not a skeleton: the values are drawn
-        narrow_page.wait_for_selector('[data-testid="stMetricValue"]')
+        narrow_page.locator('[data-testid="stMetricValue"]:visible').first.wait_for()
         wait_for_app(narrow_page)
     assert narrow_page.evaluate(OVERFLOWING_VALUES) == []
