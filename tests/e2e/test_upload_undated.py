@@ -11,6 +11,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from dealscope.i18n import t
 from tests.e2e.conftest import running_server, wait_for_app
 from tests.unit.ingest_fixtures import csv_bytes
 
@@ -90,6 +91,7 @@ def test_upload_without_id_and_dates_then_win_rate_on_overview_and_reps(page, tm
         page.goto(f"{base}/reps?lang=en&dataset=1")
         wait_for_app(page)
         expect(page.get_by_text("Leaderboard")).to_be_visible(timeout=TIMEOUT_MS)
+        page.get_by_text(t("headline.expander.drill_owner", "en")).click()  # the owner's cards
         owner_rate = page.locator('[data-testid="stMetric"]').filter(has_text="Win rate").first
         expect(owner_rate).to_contain_text("%", timeout=TIMEOUT_MS)
         shown = re.search(r"(\d+(?:\.\d)?)%", owner_rate.inner_text())

@@ -15,6 +15,7 @@ def test_weekly_page_downloads_a_self_contained_html_report(server_url, page, br
     expect(page.locator('[data-testid="stMetric"]').first).to_contain_text(
         t("weekly.kpi.new_count", "en")
     )
+    page.get_by_text(t("headline.expander.downloads", "en")).click()  # the report's expander
     button = page.get_by_role("button", name=t("weekly.download.html", "en"))
     with page.expect_download() as info:
         button.click()
