@@ -40,7 +40,7 @@ from dealscope.ingest.sniff import ZIP_MAGIC
 from dealscope.model import Dataset
 from ui.auth import audit, current_user
 from ui.context import current_view
-from ui.ingest_mapping import samples
+from ui.ingest_mapping import column_samples
 from ui.ingest_worker import run_in_worker
 from ui.loaders import get_engine
 from ui.render import Kpi, render_downloads, render_kpi_row
@@ -247,10 +247,11 @@ def _render_mapping(raw: RawTable, index: int) -> dict[str, str | None]:
     )
     labels = role_labels()
     by_header = {header: role for role, header in detected.columns.items() if header}
+    sample = column_samples(raw)
     table = pd.DataFrame(
         {
             "source": raw.headers,
-            "samples": [samples(raw.data[h]) if h in raw.data else "" for h in raw.headers],
+            "samples": [sample[h] for h in raw.headers],
             "role": [labels[by_header[h]] if h in by_header else "" for h in raw.headers],
         }
     )
@@ -282,7 +283,6 @@ def _render_mapping(raw: RawTable, index: int) -> dict[str, str | None]:
                     used=escape_markdown(given[0]),
                 )
             )
-    sample = {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
     # Formatted with text fixed now: a test harness formats options outside the script run.
     unset = tr("activity_upload.pick.none")
     for group in missing_roles(chosen):  # marked until picked, each with a direct pick

@@ -70,6 +70,12 @@ def samples(values: pd.Series) -> str:
     return " · ".join(shown.tolist())
 
 
+def column_samples(raw: RawTable) -> dict[str, str]:
+    """{header: its sample values} for every column of `raw` (computed once per render: the
+    role table and the column picks show the same samples)."""
+    return {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
+
+
 def proposed_roles(raw: RawTable, settings: IngestSettings) -> dict[str, str | None]:
     """{header: role}: the ingest package's proposal with the user's choices over it."""
     user = settings.mapping_for(raw.file)
@@ -142,12 +148,13 @@ def render_mapping_step(
     for index, raw in enumerate(tables):
         roles = proposed_roles(raw, settings)
         st.text(tr("ingest.mapping.title", file=raw.file))
-        edited = _role_editor(raw, roles, index)
+        sample = column_samples(raw)
+        edited = _role_editor(raw, roles, sample, index)
         chosen = {s: (t or None) for s, t in zip(edited["source"], edited["role"], strict=True)}
         required = complained_roles(raw.file, roles, str(detail))  # the English text
         for group in required:  # marked, with a direct pick of the column
             st.error(tr(f"ingest.step.missing.{group}"))
-            _pick_column(raw, chosen, group, index)
+            _pick_column(raw, chosen, group, sample, index)
         chosen_by_file[raw.file] = chosen
         unfilled += [g for g in missing_roles(chosen) if g in required]
         if outcome is None and "outcome" not in missing_roles(chosen):
@@ -166,11 +173,13 @@ def render_mapping_step(
     return True
 
 
-def _role_editor(raw: RawTable, roles: dict[str, str | None], index: int) -> pd.DataFrame:
+def _role_editor(
+    raw: RawTable, roles: dict[str, str | None], sample: dict[str, str], index: int
+) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "source": raw.headers,
-            "samples": [samples(raw.data[h]) if h in raw.data else "" for h in raw.headers],
+            "samples": [sample[h] for h in raw.headers],
             "role": [roles.get(h) or "" for h in raw.headers],
         }
     )
@@ -187,10 +196,11 @@ def _role_editor(raw: RawTable, roles: dict[str, str | None], index: int) -> pd.
     return edited.assign(role=edited["role"].fillna(""))
 
 
-def _pick_column(raw: RawTable, chosen: dict[str, str | None], group: str, index: int) -> None:
+def _pick_column(
+    raw: RawTable, chosen: dict[str, str | None], group: str, sample: dict[str, str], index: int
+) -> None:
     """A select box naming the column that fills required role `group`; sets it in `chosen`."""
     options = ["", *raw.headers]
-    sample = {h: samples(raw.data[h]) if h in raw.data else "" for h in raw.headers}
     unset = tr("ingest.step.pick.none")  # resolved in the run, not when the options are formatted
     header = st.selectbox(
         tr(f"ingest.step.pick.{group}"), options, key=f"ingest_step_pick_{group}_{index}",
