@@ -114,23 +114,17 @@ def flag_open_deals(
         columns={"days": "days_in_stage"}
     )
     deals = deals.merge(current, on="opportunity_id", how="left")
-    fallback_stage = opportunities.loc[open_mask, ["opportunity_id", "stage"]]
-    deals["stage"] = deals["stage"].fillna(
-        deals["opportunity_id"].map(fallback_stage.set_index("opportunity_id")["stage"])
-    )
+    by_id = opportunities.loc[open_mask].set_index("opportunity_id")  # once, for every lookup
+    deals["stage"] = deals["stage"].fillna(deals["opportunity_id"].map(by_id["stage"]))
     # Without history, a days-in-stage column dated at ingest (stage_entered_at) still says how
     # long the deal has been in its current stage, when that entry lies before the as-of date.
     if "stage_entered_at" in opportunities:
-        entered = deals["opportunity_id"].map(
-            opportunities.loc[open_mask].set_index("opportunity_id")["stage_entered_at"]
-        )
+        entered = deals["opportunity_id"].map(by_id["stage_entered_at"])
         reported = (as_of - entered).dt.total_seconds() / SECONDS_PER_DAY
         deals["days_in_stage"] = deals["days_in_stage"].fillna(reported.where(entered.le(as_of)))
     deals["stall_days"] = deals["stage"].map(stall_lines.set_index("stage")["stall_days"])
     deals["stalled"] = (deals["days_in_stage"] > deals["stall_days"]).fillna(False).astype(bool)
-    last_activity = deals["opportunity_id"].map(
-        opportunities.loc[open_mask].set_index("opportunity_id")["last_activity_at"]
-    )
+    last_activity = deals["opportunity_id"].map(by_id["last_activity_at"])
     silent_for = (as_of - last_activity).dt.total_seconds() / SECONDS_PER_DAY
     deals["days_silent"] = silent_for.where(last_activity.le(as_of))
     deals["silent"] = (deals["days_silent"] > silence_days).fillna(False).astype(bool)
