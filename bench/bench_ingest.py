@@ -12,7 +12,6 @@ fresh SQLite file; `make bench-postgres` runs it on a throwaway PostgreSQL).
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -21,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.csv as pacsv
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
 
+from bench.baseline import parse_size_args, raw_read_seconds
 from dealscope import store
 from dealscope.demo import generate_demo
 from dealscope.ingest import pipeline
@@ -71,20 +69,13 @@ def run_cli(deals: Path, log: Path, url: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
-    args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)", flush=True)
+    args = parse_size_args(__doc__.splitlines()[0])
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             url = args.db or f"sqlite:///{tmp}/bench.db"
             deals, log, n_events = write_files(n, Path(tmp))
             size_mb = (deals.stat().st_size + log.stat().st_size) / 2**20
-            start = time.perf_counter()
-            pacsv.read_csv(deals)
-            pacsv.read_csv(log)
-            raw_s = time.perf_counter() - start
+            raw_s = raw_read_seconds(deals, log)
             cli_s, cli_rss = run_cli(deals, log, url)
             sources = [SourceFile(p.name, p.read_bytes()) for p in (deals, log)]
             start = time.perf_counter()

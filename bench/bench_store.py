@@ -11,17 +11,14 @@ or `make bench-postgres`) the same figures for PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.csv as pacsv
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, no install
 
+from bench.baseline import parse_size_args, raw_read_seconds
 from dealscope import store
 from dealscope.demo import generate_demo
 from dealscope.model import normalise_opportunities, normalise_stage_events, normalise_stages
@@ -52,11 +49,7 @@ def _driver_floor(engine, opps, events, stages) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
-    args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)", flush=True)
+    args = parse_size_args(__doc__.splitlines()[0])
     for n in args.sizes:
         opps, events, stages = generate_demo(n=n)
         # Canonical frames, as the ingest pipeline hands them to the store (the demo generator's
@@ -67,10 +60,7 @@ def main() -> None:
             deals, log = Path(tmp) / "opportunities.csv", Path(tmp) / "stage_events.csv"
             opps.to_csv(deals, index=False)
             events.to_csv(log, index=False)
-            start = time.perf_counter()
-            pacsv.read_csv(deals)
-            pacsv.read_csv(log)
-            raw_s = time.perf_counter() - start
+            raw_s = raw_read_seconds(deals, log)
             url = args.db or f"sqlite:///{tmp}/bench.db"
             engine = store.get_engine(url)
             start = time.perf_counter()
