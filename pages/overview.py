@@ -9,7 +9,7 @@ from dealscope.metrics.headlines import overview_headline
 from ui.frame import require_frame
 from ui.headline import overview_sentences, render_headline
 from ui.overview import build_kpis, load_overview, render_overview_definitions
-from ui.render import render_chart, render_kpi_row, require_view
+from ui.render import render_chart, render_kpi_row, render_other_currency_warning, require_view
 from ui.state import tr
 
 require_frame()
@@ -39,14 +39,7 @@ if view is not None:
         st.caption(tr("overview.no_previous"))
     if overview.current.undated and view.dataset.has_dates:
         st.warning(tr("overview.undated", count=overview.current.undated))
-    if overview.other_currency_count:
-        st.warning(
-            tr(
-                "overview.other_currency",
-                count=overview.other_currency_count,
-                currency=escape_markdown(overview.currency),
-            )
-        )
+    render_other_currency_warning(overview.other_currency_count, overview.currency)
     st.subheader(tr("overview.weekly.title"))
     if not view.dataset.has_dates:
         st.info(tr("overview.weekly.no_dates"))

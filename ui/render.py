@@ -13,7 +13,7 @@ import streamlit as st
 from dealscope.charts.locale import localise
 from dealscope.charts.palette import MUTED_TEXT
 from dealscope.export import to_safe_csv, to_safe_xlsx
-from dealscope.formatting import MISSING, currency_symbol, formatter
+from dealscope.formatting import MISSING, currency_symbol, escape_markdown, formatter
 from dealscope.metrics.kpis import main_currency
 from ui.context import ViewContext, current_view
 from ui.state import current_lang, tr
@@ -256,3 +256,9 @@ def render_definitions(keys: Sequence[tuple[str, str]], title: str | None = None
     with st.expander(title or tr("app.definitions")):
         for term_key, formula_key in keys:
             st.text(f"{tr(term_key)}: {tr(formula_key)}")
+
+
+def render_other_currency_warning(count: int, currency: str | None) -> None:
+    """Deals in another currency than the main one are left out of value figures: say how many."""
+    if count:
+        st.warning(tr("app.other_currency", count=count, currency=escape_markdown(currency or "—")))

@@ -33,7 +33,14 @@ from dealscope.report.snapshot_diff import (
 from dealscope.report.week import available_weeks, parse_iso_week, week_label
 from ui.context import VIEW_HASH_FUNCS, ViewContext
 from ui.loaders import get_engine, load_dataset, load_dataset_list
-from ui.render import Kpi, render_chart, render_downloads, render_kpi_row, show_table
+from ui.render import (
+    Kpi,
+    render_chart,
+    render_downloads,
+    render_kpi_row,
+    render_other_currency_warning,
+    show_table,
+)
 from ui.risk import dataset_log, model_status
 from ui.state import current_lang, tr
 
@@ -191,14 +198,7 @@ def render_caption(document: WeeklyReport) -> None:
     # The caption carries the dataset name (user data): plain text, never Markdown.
     st.text(caption(document, current_lang()))
     meta = document.meta
-    if meta.other_currency:
-        st.warning(
-            tr(
-                "weekly.other_currency",
-                count=meta.other_currency,
-                currency=escape_markdown(meta.currency),
-            )
-        )
+    render_other_currency_warning(meta.other_currency, meta.currency)
     if not meta.has_history:
         st.warning(tr("weekly.no_history"))
     if not meta.closes_dated:

@@ -58,9 +58,7 @@ def write_report(document: WeeklyReport, lang: str, writer: ReportWriter) -> Non
     writer.title(t("weekly.report_title", lang, dataset=meta.dataset, week=meta.week))
     writer.paragraph(caption(document, lang))
     if meta.other_currency:
-        writer.remark(
-            t("weekly.other_currency", lang, count=meta.other_currency, currency=currency)
-        )
+        writer.remark(t("app.other_currency", lang, count=meta.other_currency, currency=currency))
     if not meta.has_history:
         writer.remark(t("weekly.no_history", lang))
 
